@@ -1,0 +1,30 @@
+"""`huikuan bench NAME --invoices N`: run one benchmark and print its JSON result as the last line."""
+
+from __future__ import annotations
+
+import json
+import pkgutil
+from pathlib import Path
+
+HELP = "run a benchmark (generate, ingest, warehouse, reconcile, ml, dashboard) and record the result"
+
+
+def available() -> list[str]:
+    here = Path(__file__).resolve().parent
+    return sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name not in ("cli",))
+
+
+def add_arguments(p) -> None:
+    p.add_argument("name", help="benchmark name: one of " + ", ".join(available()))
+    p.add_argument("--invoices", type=int, default=100_000, help="scale of the generated data")
+    p.add_argument("--workdir", help="keep generated data and outputs here instead of a temp folder")
+
+
+def run(args) -> int:
+    from bench import run_benchmark
+
+    if args.name not in available():
+        raise SystemExit(f"unknown benchmark {args.name!r}; available: {', '.join(available())}")
+    result = run_benchmark(args.name, invoices=args.invoices, workdir=args.workdir)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0

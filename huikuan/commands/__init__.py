@@ -1,0 +1,1 @@
+"""Subcommands that drive the whole pipeline (build, run, demo, dashboard, ui)."""

@@ -1,0 +1,101 @@
+"""Where everything lives and how it is configured: one data directory plus an optional settings file.
+
+All state (landing folder, warehouse, published snapshots, operational store, models) lives under
+`HUIKUAN_HOME` (default `./data`). Settings come from `$HUIKUAN_HOME/huikuan.yml` if present, then
+`HUIKUAN_*` environment variables; defaults run with zero configuration on an embedded DuckDB.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+SEEDS_DIR = PROJECT_ROOT / "seeds"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    reporting_currency: str = "CNY"
+    language: str = "zh"  # dashboard default: zh or en
+    timezone: str = "Asia/Shanghai"
+    keep_snapshots: int = 5
+    max_file_mb: int = 4096  # landing files above this are rejected
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The build file: only the pipeline opens it, and only to write."""
+        return self.warehouse_dir / "warehouse.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.home / "published"
+
+    @property
+    def ops_path(self) -> Path:
+        """Operational store (SQLite, WAL): user actions, never rebuilt."""
+        return self.home / "ops" / "ops.sqlite"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return self.home / "dbt" / "target"
+
+    def ensure_dirs(self) -> "Settings":
+        for d in (
+            self.landing_dir,
+            self.warehouse_dir,
+            self.published_dir,
+            self.ops_path.parent,
+            self.models_dir,
+            self.dagster_home,
+        ):
+            d.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+_ENV_PREFIX = "HUIKUAN_"
+
+
+def load_settings(home: str | os.PathLike | None = None) -> Settings:
+    """Settings for the instance at `home` (default: $HUIKUAN_HOME, else ./data)."""
+    home_path = Path(home or os.environ.get("HUIKUAN_HOME") or "data").resolve()
+    values: dict = {}
+    settings_file = home_path / "huikuan.yml"
+    if settings_file.exists():
+        loaded = yaml.safe_load(settings_file.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{settings_file}: expected a mapping of setting: value")
+        values.update(loaded)
+    known = {f.name: f.type for f in fields(Settings) if f.name != "home"}
+    for name in known:
+        env = os.environ.get(_ENV_PREFIX + name.upper())
+        if env is not None:
+            values[name] = env
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ValueError(f"{settings_file}: unknown settings {sorted(unknown)}; known: {sorted(known)}")
+    for name in ("keep_snapshots", "max_file_mb"):
+        if name in values:
+            values[name] = int(values[name])
+    return Settings(home=home_path, **values)
