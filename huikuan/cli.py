@@ -12,7 +12,6 @@ import sys
 SUBCOMMANDS = {
     "generate": "huikuan.generate.cli",
     "ingest": "huikuan.ingest.cli",
-    "build": "huikuan.commands.build",
     "run": "huikuan.commands.run",
     "demo": "huikuan.commands.demo",
     "dashboard": "huikuan.commands.dashboard",

@@ -1,0 +1,1 @@
+"""Streamlit dashboard: reads only the published, read-only warehouse snapshot."""

@@ -1,0 +1,42 @@
+"""`huikuan run`: run the daily job (ingest → dbt build → publish) in this process on this instance."""
+
+from __future__ import annotations
+
+import os
+
+HELP = "run the daily job once: ingest new landing files, build the warehouse, publish a snapshot"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--home", help="data directory (default: $HUIKUAN_HOME, else ./data)")
+    p.add_argument("--job", default="daily_job", help="job to run (default: daily_job)")
+
+
+def run_job(job: str = "daily_job") -> bool:
+    """Execute `job` in process against the instance of $HUIKUAN_HOME; True when it succeeded."""
+    import dagster as dg
+
+    from huikuan.settings import load_settings
+    from pipelines.build import build_definitions
+    from pipelines.instance import prepare_instance
+
+    settings = load_settings().ensure_dirs()
+    prepare_instance(settings)
+    defs = build_definitions()
+    with dg.DagsterInstance.get() as instance:
+        result = defs.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False)
+    return result.success
+
+
+def run(args) -> int:
+    if args.home:
+        os.environ["HUIKUAN_HOME"] = args.home
+    ok = run_job(args.job)
+    from huikuan.settings import load_settings
+
+    settings = load_settings()
+    if ok:
+        print(f"{args.job} succeeded; dashboard data published under {settings.published_dir}")
+        return 0
+    print(f"{args.job} failed; the previous snapshot (if any) stays published. See the Dagster run log.")
+    return 1

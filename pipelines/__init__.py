@@ -1,0 +1,1 @@
+"""Dagster pipelines: ingest → dbt → (reconcile, ml) → publish, as one asset graph."""

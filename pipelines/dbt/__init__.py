@@ -1,0 +1,1 @@
+"""dbt asset group: staging, intermediate and mart models as Dagster assets."""

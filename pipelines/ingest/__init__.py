@@ -1,0 +1,1 @@
+"""Ingest asset group: landing files into raw.* tables."""

@@ -1,0 +1,1 @@
+"""Publish asset group: the read-only snapshot the dashboard reads."""

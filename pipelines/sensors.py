@@ -1,0 +1,34 @@
+"""Sensors: a new or changed landing file starts the daily job once (cursor + run_key)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import dagster as dg
+
+from huikuan.settings import load_settings
+
+
+def landing_fingerprint(landing_dir) -> dict[str, str]:
+    """Relative path → size:mtime for every file in the landing folder (cheap; content hashing is ingest's)."""
+    out = {}
+    if landing_dir.exists():
+        for p in sorted(landing_dir.rglob("*")):
+            if p.is_file() and not p.name.startswith("."):
+                st = p.stat()
+                out[str(p.relative_to(landing_dir))] = f"{st.st_size}:{st.st_mtime_ns}"
+    return out
+
+
+@dg.sensor(job_name="daily_job", minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
+def landing_sensor(context: dg.SensorEvaluationContext):
+    """Request a run when files appear or change in the landing folder."""
+    fp = landing_fingerprint(load_settings().landing_dir)
+    seen = json.loads(context.cursor) if context.cursor else {}
+    new = sorted(k for k, v in fp.items() if seen.get(k) != v)
+    if not new:
+        return dg.SkipReason("no new landing files")
+    digest = hashlib.sha256(json.dumps({k: fp[k] for k in new}, sort_keys=True).encode()).hexdigest()[:16]
+    context.update_cursor(json.dumps(fp, sort_keys=True))
+    return dg.RunRequest(run_key=f"landing-{digest}", tags={"huikuan/new_files": str(len(new))})

@@ -1,0 +1,159 @@
+"""The thin end-to-end slice: generated extracts → Dagster daily job (ingest, dbt build, publish) → dashboard."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def test_importing_definitions_runs_no_dbt_and_opens_no_database():
+    code = (
+        "import sys, pipelines.definitions as d;"
+        "bad = [m for m in sys.modules if m == 'dbt' or m.startswith(('dbt.', 'dagster_dbt', 'duckdb'))];"
+        "print(bad); assert not bad, bad"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory, generated_small):
+    """One instance: generated landing files, the daily job run once through Dagster."""
+    home = tmp_path_factory.mktemp("instance")
+    old = os.environ.get("HUIKUAN_HOME")
+    os.environ["HUIKUAN_HOME"] = str(home)
+    try:
+        shutil.copytree(generated_small / "landing", home / "landing")
+        from huikuan.commands.run import run_job
+
+        assert run_job("daily_job"), "the daily job failed"
+        yield home
+    finally:
+        if old is None:
+            os.environ.pop("HUIKUAN_HOME", None)
+        else:
+            os.environ["HUIKUAN_HOME"] = old
+
+
+def _published(home: Path) -> duckdb.DuckDBPyConnection:
+    from huikuan.publish import connect_published
+
+    return connect_published(home / "published")
+
+
+def test_definitions_load_with_layers_and_lineage(instance):
+    from pipelines.definitions import defs
+
+    d = defs()
+    job = d.resolve_job_def("daily_job")
+    keys = {k.to_user_string() for k in d.resolve_all_asset_keys()}
+    assert {"raw/invoices", "raw/bank_transactions", "published_warehouse", "ar_aging", "fct_invoice"} <= keys
+    assert job is not None
+    # dbt sources are the ingest assets: staging depends on raw/<entity>.
+    graph = d.resolve_asset_graph()
+    parents = {p.to_user_string() for p in graph.get(dg_key("stg_invoicing__invoices")).parent_keys}
+    assert "raw/invoices" in parents
+    groups = {graph.get(dg_key(k)).group_name for k in ("stg_invoicing__invoices", "ar_aging")}
+    assert groups == {"staging", "marts"}
+
+
+def dg_key(name: str):
+    import dagster as dg
+
+    return dg.AssetKey([name])
+
+
+def test_dagster_cli_validates_definitions(instance):
+    dagster = Path(sys.executable).with_name("dagster")
+    out = subprocess.run(
+        [str(dagster), "definitions", "validate", "-m", "pipelines.definitions"],
+        capture_output=True, text=True, cwd=ROOT, env=dict(os.environ), timeout=300,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+
+
+def test_every_landing_row_is_loaded_or_quarantined(instance, generated_small):
+    with _published(instance) as con:
+        reg = con.execute(
+            "select count(*), sum(rows_in), sum(rows_loaded + rows_quarantined), "
+            "count(*) filter (where status = 'rejected') from raw.file_registry"
+        ).fetchone()
+        files = sum(1 for p in (generated_small / "landing").rglob("*") if p.is_file())
+        assert reg[0] == files and reg[3] == 0
+        assert reg[1] == reg[2]
+        n_csv = sum(1 for _ in open(generated_small / "landing/invoicing/invoices.csv", encoding="utf-8")) - 1
+        assert con.execute("select count(*) from raw.invoices").fetchone()[0] == n_csv
+
+
+def test_aging_buckets_sum_exactly_to_total_open_ar(instance):
+    with _published(instance) as con:
+        for basis in ("due_date", "invoice_date"):
+            buckets, total, n = con.execute(
+                """
+                select (select sum(s) from (select sum(open_amount_rpt) s from marts.ar_aging
+                         where basis = $1 group by bucket_key)),
+                       sum(open_amount_rpt), count(*)
+                from marts.ar_aging where basis = $1
+                """,
+                [basis],
+            ).fetchone()
+            assert n > 0
+            assert buckets == total
+        fct_open = con.execute(
+            "select sum(open_amount) from marts.fct_invoice where open_amount <> 0 and currency = 'CNY'"
+        ).fetchone()[0]
+        aging_open = con.execute(
+            "select sum(open_amount) from marts.ar_aging where basis = 'due_date' and currency = 'CNY'"
+        ).fetchone()[0]
+        assert fct_open == aging_open
+
+
+def test_rerun_is_idempotent(instance):
+    from huikuan.commands.run import run_job
+
+    with _published(instance) as con:
+        before = con.execute(
+            "select count(*), sum(open_amount_rpt) from marts.ar_aging"
+        ).fetchone()
+        raw_before = con.execute("select count(*) from raw.invoices").fetchone()[0]
+    assert run_job("daily_job")
+    with _published(instance) as con:
+        assert con.execute("select count(*), sum(open_amount_rpt) from marts.ar_aging").fetchone() == before
+        assert con.execute("select count(*) from raw.invoices").fetchone()[0] == raw_before
+        statuses = {r[0] for r in con.execute(
+            "select status from raw.file_registry where loaded_at = (select max(loaded_at) from raw.file_registry)"
+        ).fetchall()}
+        assert statuses, "registry is empty"
+
+
+def test_aging_page_shows_the_warehouse_figures(instance):
+    from streamlit.testing.v1 import AppTest
+
+    from dashboards.i18n import format_amount
+
+    with _published(instance) as con:
+        total, overdue = con.execute(
+            "select sum(open_amount_rpt), sum(open_amount_rpt) filter (where bucket_key <> 'not_due') "
+            "from marts.ar_aging where basis = 'due_date'"
+        ).fetchone()
+    for lang in ("zh", "en"):
+        at = AppTest.from_file(str(ROOT / "dashboards" / "app.py"), default_timeout=60)
+        at.query_params["lang"] = lang
+        at.run()
+        assert not at.exception, at.exception
+        metrics = {m.label: m.value for m in at.metric}
+        from dashboards.i18n import t
+
+        assert metrics[t("total_ar", lang)] == format_amount(total, lang)
+        assert metrics[t("overdue_ar", lang)] == format_amount(overdue, lang)
+        assert len(at.dataframe) >= 2
