@@ -26,6 +26,16 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     keep_snapshots: int = 5
     max_file_mb: int = 4096  # landing files above this are rejected
+    dbt_target: str = "duckdb"  # "spark" for the scale-out target
+    alert_emails: str = ""  # comma-separated recipients of failure alerts (SMTP from HUIKUAN_SMTP_*)
+
+    @property
+    def alert_recipients(self) -> list[str]:
+        return [a.strip() for a in self.alert_emails.split(",") if a.strip()]
+
+    @property
+    def alerts_log(self) -> Path:
+        return self.home / "alerts.log"
 
     @property
     def landing_dir(self) -> Path:

@@ -9,7 +9,7 @@ from pipelines.dbt.assets import build_dbt_assets, dbt_resource
 from pipelines.ingest.assets import raw_extracts
 from pipelines.publish.assets import build_publish_asset
 from pipelines.resources import HuikuanResource
-from pipelines.sensors import landing_sensor
+from pipelines.sensors import landing_sensor, run_failure_alert_sensor
 
 daily_job = dg.define_asset_job(
     "daily_job",
@@ -33,6 +33,6 @@ def build_definitions() -> dg.Definitions:
         assets=[raw_extracts, warehouse_models, published],
         jobs=[daily_job],
         schedules=[daily_schedule],
-        sensors=[landing_sensor],
+        sensors=[landing_sensor, run_failure_alert_sensor],
         resources={"huikuan": HuikuanResource(), "dbt": dbt_resource()},
     )

@@ -1,6 +1,5 @@
 """Sensors: a new or changed landing file starts the daily job once (cursor + run_key)."""
 
-from __future__ import annotations
 
 import hashlib
 import json
@@ -32,3 +31,17 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     digest = hashlib.sha256(json.dumps({k: fp[k] for k in new}, sort_keys=True).encode()).hexdigest()[:16]
     context.update_cursor(json.dumps(fp, sort_keys=True))
     return dg.RunRequest(run_key=f"landing-{digest}", tags={"huikuan/new_files": str(len(new))})
+
+
+@dg.run_failure_sensor(name="run_failure_alert_sensor", default_status=dg.DefaultSensorStatus.RUNNING)
+def run_failure_alert_sensor(context: dg.RunFailureSensorContext):
+    """Alert (log, alerts.log, email) when a scheduled or sensor-started run fails."""
+    from huikuan.alerts import raise_alert
+
+    run = context.dagster_run
+    raise_alert(
+        load_settings(),
+        f"huikuan: {run.job_name} failed (run {run.run_id})",
+        (context.failure_event.message or "")
+        + "\n\nThe previously published snapshot stays in place.",
+    )

@@ -25,6 +25,21 @@ def run_job(job: str = "daily_job") -> bool:
     defs = build_definitions()
     with dg.DagsterInstance.get() as instance:
         result = defs.resolve_job_def(job).execute_in_process(instance=instance, raise_on_error=False)
+    if not result.success:
+        from huikuan.alerts import raise_alert
+
+        failed = [e.step_key for e in result.all_events if e.is_step_failure]
+        errors = [
+            e.event_specific_data.error.message.strip()
+            for e in result.all_events
+            if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
+        ]
+        raise_alert(
+            settings,
+            f"huikuan: {job} failed (run {result.run_id})",
+            f"Failed steps: {', '.join(failed) or 'unknown'}\n\n" + "\n\n".join(errors)[:5000]
+            + "\n\nThe previously published snapshot stays in place.",
+        )
     return result.success
 
 

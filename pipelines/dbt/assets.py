@@ -1,6 +1,5 @@
 """dbt models as assets. The manifest is read when definitions load, never when this module is imported."""
 
-from __future__ import annotations
 
 import os
 from collections.abc import Mapping
@@ -33,7 +32,7 @@ class HuikuanTranslator(DagsterDbtTranslator):
 
 @cache
 def dbt_project() -> DbtProject:
-    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target="duckdb")
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
 def ensure_manifest() -> None:
@@ -67,4 +66,8 @@ def build_dbt_assets() -> dg.AssetsDefinition:
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), target="duckdb")
+    from huikuan.settings import load_settings
+
+    return DbtCliResource(
+        project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), target=load_settings().dbt_target
+    )

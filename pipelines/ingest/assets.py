@@ -1,6 +1,5 @@
 """Ingest assets: load every new landing file into the raw tables, with blocking row-accounting checks."""
 
-from __future__ import annotations
 
 import dagster as dg
 import duckdb
@@ -46,8 +45,17 @@ def raw_extracts(context: dg.AssetExecutionContext, huikuan: HuikuanResource):
         max_file_mb=settings.max_file_mb,
     )
     rejected = [r for r in results if r.status == "rejected"]
-    for r in rejected:
-        context.log.error(f"rejected {r.file}: {'; '.join(r.reasons)}")
+    if rejected:
+        from huikuan.alerts import raise_alert
+
+        lines = [f"{r.file}: {'; '.join(r.reasons)}" for r in rejected]
+        for line in lines:
+            context.log.error(f"rejected {line}")
+        raise_alert(
+            settings,
+            f"huikuan: {len(rejected)} landing file(s) rejected",
+            "These files were not loaded; every other file was.\n" + "\n".join(lines),
+        )
 
     per_entity: dict[str, list] = {}
     for r in results:

@@ -1,6 +1,5 @@
 """Publish asset: snapshot the finished warehouse for readers, only after every upstream check passed."""
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 
