@@ -1,0 +1,459 @@
+"""Point-in-time features for invoice payment models: only what was known at each decision date.
+
+Input is an invoice *history* frame (one row per receivable invoice, every invoice ever issued,
+paid or open; see `HISTORY_COLUMNS`). For each row and its decision date (the issue date by
+default, or a later scoring date for open items) the features describe:
+
+- the customer's history from invoices SETTLED strictly before the decision date (count, mean and
+  median days to pay and days late, late share, last delay, trend, invoices known to have gone 90+
+  days past due), and the customer's position at that date (open balance, overdue items, credit
+  utilisation, disputes raised so far, invoices issued so far);
+- the salesperson's and project's history by the same rule;
+- the invoice itself (amount, terms, type, milestone type, months, Chinese holidays and Spring
+  Festival in the payment window) and static master attributes (customer type, region, industry).
+
+The rule is enforced by construction: every history statistic is an as-of lookup
+(`pandas.merge_asof`, strictly earlier event times) into event streams whose event time is the
+moment the fact became known (a payment on its paid date, an item turning overdue on its due date).
+`tests/ml/test_features.py` proves it by perturbing every future outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+# Columns of the history frame. Required: the first six. The rest are used when present.
+REQUIRED_COLUMNS = ("invoice_no", "customer_id", "issue_date", "due_date", "amount", "paid_date")
+OPTIONAL_COLUMNS = (
+    "invoice_type",  # standard / debit_note (credit notes are not receivables)
+    "project_id",
+    "salesperson_id",
+    "milestone_type",
+    "currency",
+    "first_dispute_date",  # first time this invoice was disputed (invoice_events)
+    "entry_date",  # when the invoice was entered, if later than issue (public dataset)
+    "customer_type",
+    "region",
+    "industry",
+    "credit_limit",
+    "customer_terms_days",
+    "project_contract_value",
+    "project_start_date",
+    "salesperson_team",
+)
+HISTORY_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+
+DEFAULT_AFTER_DUE_DAYS = 90  # "default" = still unpaid this many days after the due date
+
+# Spring Festival (Chinese New Year's day). Payments stall for about two weeks around it.
+SPRING_FESTIVAL = pd.to_datetime(
+    [
+        "2008-02-07", "2009-01-26", "2010-02-14", "2011-02-03", "2012-01-23", "2013-02-10",
+        "2014-01-31", "2015-02-19", "2016-02-08", "2017-01-28", "2018-02-16", "2019-02-05",
+        "2020-01-25", "2021-02-12", "2022-02-01", "2023-01-22", "2024-02-10", "2025-01-29",
+        "2026-02-17", "2027-02-06", "2028-01-26", "2029-02-13", "2030-02-03", "2031-01-23",
+        "2032-02-11", "2033-01-31", "2034-02-19", "2035-02-08",
+    ]
+)  # fmt: skip
+
+CATEGORICAL_FEATURES = (
+    "invoice_type",
+    "milestone_type",
+    "currency",
+    "customer_type",
+    "region",
+    "industry",
+    "salesperson_team",
+)
+
+
+def default_holidays(years: Iterable[int]) -> pd.DatetimeIndex:
+    """Approximate mainland China public-holiday days: Spring Festival week, National Day week,
+    New Year's day, Labour Day. Used when no holiday calendar (seeds/holidays) is passed."""
+    days: list[pd.Timestamp] = []
+    for sf in SPRING_FESTIVAL:
+        if sf.year in years:
+            days += list(pd.date_range(sf - pd.Timedelta(days=1), periods=8))
+    for y in years:
+        days += list(pd.date_range(f"{y}-10-01", periods=7))
+        days += list(pd.date_range(f"{y}-05-01", periods=5))
+        days.append(pd.Timestamp(f"{y}-01-01"))
+    return pd.DatetimeIndex(sorted(set(days)))
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """The model inputs derived from a history frame: which columns, and which are categorical."""
+
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.numeric) + list(self.categorical)
+
+
+def validate_history(history: pd.DataFrame) -> pd.DataFrame:
+    """Check the history frame and return it with typed date columns; raise naming what is wrong."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in history.columns]
+    if missing:
+        raise ValueError(f"invoice history lacks required columns {missing}")
+    h = history.copy()
+    for c in ("issue_date", "due_date", "paid_date", "first_dispute_date", "entry_date", "project_start_date"):
+        if c in h.columns:
+            h[c] = pd.to_datetime(h[c]).astype("datetime64[ns]")
+    for c in ("issue_date", "due_date", "customer_id", "invoice_no"):
+        n = int(h[c].isna().sum())
+        if n:
+            raise ValueError(f"invoice history: {n} rows without {c} (first: row {h.index[h[c].isna()][0]})")
+    if h["invoice_no"].duplicated().any():
+        dup = h.loc[h["invoice_no"].duplicated(), "invoice_no"].iloc[0]
+        raise ValueError(f"invoice history: invoice_no {dup!r} appears more than once")
+    h["amount"] = pd.to_numeric(h["amount"], errors="raise").astype(float)
+    return h
+
+
+def _asof(
+    left_keys: pd.Series, left_times: pd.Series, events: pd.DataFrame, key: str, columns: list[str]
+) -> pd.DataFrame:
+    """For each left row, the last event of the same key strictly before its time (NaN if none).
+
+    `events` holds `key`, `t` and cumulative columns computed in event-time order, so the last
+    event before a time carries the state known just before that time.
+    """
+    left = pd.DataFrame({"_k": left_keys.to_numpy(), "_t": left_times.to_numpy(), "_i": np.arange(len(left_keys))})
+    left = left[left["_k"].notna()].sort_values("_t", kind="stable")
+    right = events[[key, "t", *columns]].rename(columns={key: "_k"})
+    right = right[right["_k"].notna()].sort_values("t", kind="stable")
+    if len(left):
+        # merge_asof needs identical key dtypes; object keys are compared as strings
+        left["_k"] = left["_k"].astype(str)
+        right["_k"] = right["_k"].astype(str)
+    merged = pd.merge_asof(
+        left, right, left_on="_t", right_on="t", by="_k", allow_exact_matches=False, direction="backward"
+    )
+    out = pd.DataFrame(np.nan, index=np.arange(len(left_keys)), columns=columns)
+    out.iloc[merged["_i"].to_numpy()] = merged[columns].to_numpy(dtype=float)
+    out.index = left_keys.index
+    return out
+
+
+def _settlement_stream(h: pd.DataFrame, key: str) -> pd.DataFrame:
+    """One event per settled invoice at its paid date, with the key's cumulative payment record."""
+    paid = h[h["paid_date"].notna() & h[key].notna()]
+    ev = pd.DataFrame(
+        {
+            key: paid[key].astype(str),
+            "t": paid["paid_date"],
+            "dtp": (paid["paid_date"] - paid["issue_date"]).dt.days.astype(float),
+            "late": (paid["paid_date"] - paid["due_date"]).dt.days.astype(float),
+        }
+    ).sort_values("t", kind="stable")
+    ev["is_late"] = (ev["late"] > 0).astype(float)
+    g = ev.groupby(key, sort=False)
+    ev["n"] = g.cumcount() + 1.0
+    ev["mean_dtp"] = g["dtp"].cumsum() / ev["n"]
+    ev["mean_late"] = g["late"].cumsum() / ev["n"]
+    ev["late_share"] = g["is_late"].cumsum() / ev["n"]
+    ev["last_late"] = ev["late"]
+    ev["last_t"] = ev["t"]
+    ev["median_dtp"] = g["dtp"].rolling(10, min_periods=1).median().reset_index(level=0, drop=True)
+    ev["median_late"] = g["late"].rolling(10, min_periods=1).median().reset_index(level=0, drop=True)
+    recent = g["late"].rolling(3, min_periods=1).mean().reset_index(level=0, drop=True)
+    longer = g["late"].rolling(12, min_periods=1).mean().reset_index(level=0, drop=True)
+    ev["trend_late"] = recent - longer  # > 0: paying later lately than over the past year of invoices
+    ev["std_late"] = g["late"].rolling(12, min_periods=2).std().reset_index(level=0, drop=True)
+    return ev
+
+
+def _position_stream(h: pd.DataFrame, key: str, after_due_days: int) -> pd.DataFrame:
+    """Events that change a key's open position, each at the date it becomes known.
+
+    issued (+amount, +1 invoice), settled (-amount), turned overdue at its due date (+1 overdue),
+    overdue item settled (-1 overdue), reached `after_due_days` past due unpaid (+1 seriously late).
+    """
+    h = h[h[key].notna()]
+    k = h[key].astype(str)
+    amt = h["amount"]
+    paid = h["paid_date"]
+    over_due = h["due_date"] + pd.Timedelta(days=after_due_days)
+    parts = [
+        pd.DataFrame({key: k, "t": h["issue_date"], "d_open": amt, "d_n": 1.0}),
+        pd.DataFrame({key: k[paid.notna()], "t": paid[paid.notna()], "d_open": -amt[paid.notna()]}),
+        pd.DataFrame({key: k, "t": h["due_date"], "d_over": 1.0, "d_over_amt": amt}),
+    ]
+    settled_after_due = paid.notna() & (paid > h["due_date"])
+    parts.append(
+        pd.DataFrame(
+            {
+                key: k[settled_after_due],
+                "t": paid[settled_after_due],
+                "d_over": -1.0,
+                "d_over_amt": -amt[settled_after_due],
+            }
+        )
+    )
+    # paid on or before the due date: the item never counts as overdue (+1 and -1 at the due date)
+    on_time = paid.notna() & (paid <= h["due_date"])
+    parts.append(
+        pd.DataFrame({key: k[on_time], "t": h["due_date"][on_time], "d_over": -1.0, "d_over_amt": -amt[on_time]})
+    )
+    serious = paid.isna() | (paid > over_due)
+    parts.append(pd.DataFrame({key: k[serious], "t": over_due[serious], "d_90": 1.0}))
+    if "first_dispute_date" in h.columns:
+        disp = h["first_dispute_date"].notna()
+        parts.append(pd.DataFrame({key: k[disp], "t": h["first_dispute_date"][disp], "d_disp": 1.0}))
+    ev = pd.concat(parts, ignore_index=True)
+    for c in ("d_open", "d_n", "d_over", "d_over_amt", "d_90", "d_disp"):
+        if c not in ev.columns:
+            ev[c] = 0.0
+        ev[c] = ev[c].fillna(0.0)
+    # at equal times apply additions first, so a same-day issue-and-settle never shows negative
+    ev = ev.sort_values("t", kind="stable")
+    g = ev.groupby(key, sort=False)
+    ev["open_amount"] = g["d_open"].cumsum()
+    ev["n_issued"] = g["d_n"].cumsum()
+    ev["n_overdue"] = g["d_over"].cumsum()
+    ev["overdue_amount"] = g["d_over_amt"].cumsum()
+    ev["n_90plus"] = g["d_90"].cumsum()
+    ev["n_disputes"] = g["d_disp"].cumsum()
+    ev["first_t"] = g["t"].transform("min")
+    return ev
+
+
+def feature_set(history: pd.DataFrame) -> FeatureSet:
+    """Which features `point_in_time_features` produces for this history frame."""
+    numeric = [
+        "amount_log",
+        "terms_days",
+        "issue_month",
+        "due_month",
+        "issue_day_of_week",
+        "days_due_to_spring_festival",
+        "spring_festival_in_window",
+        "holiday_days_in_window",
+        "days_to_year_end",
+        "cust_n_settled",
+        "cust_mean_days_to_pay",
+        "cust_median_days_to_pay",
+        "cust_mean_days_late",
+        "cust_median_days_late",
+        "cust_late_share",
+        "cust_last_days_late",
+        "cust_trend_days_late",
+        "cust_std_days_late",
+        "cust_n_issued",
+        "cust_open_amount_log",
+        "cust_n_overdue",
+        "cust_overdue_amount_log",
+        "cust_n_90plus",
+        "cust_tenure_days",
+        "cust_days_since_last_settlement",
+        "amount_vs_cust_open",
+    ]
+    if "first_dispute_date" in history.columns:
+        numeric.append("cust_n_disputes")
+    if "credit_limit" in history.columns:
+        numeric += ["credit_limit_log", "credit_utilisation"]
+    if "customer_terms_days" in history.columns:
+        numeric.append("customer_terms_days")
+    if "salesperson_id" in history.columns:
+        numeric += ["sp_n_settled", "sp_mean_days_late", "sp_late_share"]
+    if "project_id" in history.columns:
+        numeric += ["proj_n_settled", "proj_mean_days_late", "proj_n_issued"]
+        if "project_contract_value" in history.columns:
+            numeric += ["proj_contract_value_log", "proj_billed_share"]
+        if "project_start_date" in history.columns:
+            numeric.append("proj_age_days")
+    if "entry_date" in history.columns:
+        numeric.append("entry_lag_days")
+    categorical = [c for c in CATEGORICAL_FEATURES if c in history.columns]
+    return FeatureSet(tuple(numeric), tuple(categorical))
+
+
+def _spring_festival_distance(due: pd.Series) -> np.ndarray:
+    """Signed days from the due date to the nearest Spring Festival (negative: festival after due)."""
+    sf = SPRING_FESTIVAL.to_numpy().astype("datetime64[D]").astype(np.int64)
+    d = due.to_numpy().astype("datetime64[D]").astype(np.int64)
+    pos = np.clip(np.searchsorted(sf, d), 1, len(sf) - 1)
+    before, after = sf[pos - 1], sf[pos]
+    return np.where(d - before <= after - d, d - before, d - after).astype(float)
+
+
+def _holiday_days_between(start: pd.Series, end: pd.Series, holidays: pd.DatetimeIndex) -> np.ndarray:
+    hol = np.sort(holidays.to_numpy().astype("datetime64[D]").astype(np.int64))
+    s = start.to_numpy().astype("datetime64[D]").astype(np.int64)
+    e = end.to_numpy().astype("datetime64[D]").astype(np.int64)
+    return (np.searchsorted(hol, e, side="right") - np.searchsorted(hol, s, side="left")).clip(0).astype(float)
+
+
+def _log(x: pd.Series | np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    return np.sign(x) * np.log1p(np.abs(x))
+
+
+def point_in_time_features(
+    history: pd.DataFrame,
+    decision_dates: pd.Series | None = None,
+    *,
+    holidays: pd.DatetimeIndex | None = None,
+    after_due_days: int = DEFAULT_AFTER_DUE_DAYS,
+) -> pd.DataFrame:
+    """Features for invoices at their decision dates, from facts known strictly before those dates.
+
+    `history`: every receivable invoice (validated by `validate_history`). `decision_dates`: a
+    Series indexed by history row labels (a subset is fine), default each invoice's issue date (or
+    its `entry_date` when present and later). Returns one row per decision, same index, columns
+    `feature_set(history).columns`.
+    """
+    h = validate_history(history)
+    if decision_dates is None:
+        decision = h["issue_date"]
+        if "entry_date" in h.columns:
+            decision = h["entry_date"].dt.normalize().where(h["entry_date"].notna(), decision)
+            decision = decision.where(decision > h["issue_date"], h["issue_date"])
+    else:
+        decision = pd.to_datetime(decision_dates).astype("datetime64[ns]")
+    rows = h.loc[decision.index]
+    t = decision
+    fs = feature_set(h)
+    out = pd.DataFrame(index=decision.index)
+
+    # the invoice itself (all known at issue)
+    terms = (rows["due_date"] - rows["issue_date"]).dt.days.astype(float)
+    out["amount_log"] = _log(rows["amount"])
+    out["terms_days"] = terms
+    out["issue_month"] = rows["issue_date"].dt.month.astype(float)
+    out["due_month"] = rows["due_date"].dt.month.astype(float)
+    out["issue_day_of_week"] = rows["issue_date"].dt.day_of_week.astype(float)
+    out["days_due_to_spring_festival"] = np.clip(_spring_festival_distance(rows["due_date"]), -120, 120)
+    window_end = rows["due_date"] + pd.Timedelta(days=60)
+    sf_days = _holiday_days_between(t, window_end, pd.DatetimeIndex(SPRING_FESTIVAL))
+    out["spring_festival_in_window"] = (sf_days > 0).astype(float)
+    if holidays is None:
+        years = range(int(rows["issue_date"].dt.year.min()) - 1, int(window_end.dt.year.max()) + 2) if len(rows) else []
+        holidays = default_holidays(years)
+    out["holiday_days_in_window"] = _holiday_days_between(rows["issue_date"], rows["due_date"], holidays)
+    year_end = pd.to_datetime(rows["due_date"].dt.year.astype(str) + "-12-31")
+    out["days_to_year_end"] = (year_end - rows["due_date"]).dt.days.astype(float)
+
+    # customer payment record: invoices settled strictly before the decision date
+    cust = _asof(
+        rows["customer_id"],
+        t,
+        _settlement_stream(h, "customer_id"),
+        "customer_id",
+        ["n", "mean_dtp", "median_dtp", "mean_late", "median_late", "late_share", "last_late", "trend_late",
+         "std_late", "last_t"],
+    )  # fmt: skip
+    out["cust_n_settled"] = cust["n"].fillna(0.0)
+    out["cust_mean_days_to_pay"] = cust["mean_dtp"]
+    out["cust_median_days_to_pay"] = cust["median_dtp"]
+    out["cust_mean_days_late"] = cust["mean_late"]
+    out["cust_median_days_late"] = cust["median_late"]
+    out["cust_late_share"] = cust["late_share"]
+    out["cust_last_days_late"] = cust["last_late"]
+    out["cust_trend_days_late"] = cust["trend_late"]
+    out["cust_std_days_late"] = cust["std_late"]
+    last_settled = pd.to_datetime(cust["last_t"])
+    out["cust_days_since_last_settlement"] = (t - last_settled).dt.days.astype(float)
+
+    # customer position just before the decision date
+    pos = _asof(
+        rows["customer_id"],
+        t,
+        _position_stream(h, "customer_id", after_due_days),
+        "customer_id",
+        ["open_amount", "n_issued", "n_overdue", "overdue_amount", "n_90plus", "n_disputes", "first_t"],
+    )
+    open_amount = pos["open_amount"].fillna(0.0).clip(lower=0.0)
+    out["cust_n_issued"] = pos["n_issued"].fillna(0.0)
+    out["cust_open_amount_log"] = _log(open_amount)
+    out["cust_n_overdue"] = pos["n_overdue"].fillna(0.0)
+    out["cust_overdue_amount_log"] = _log(pos["overdue_amount"].fillna(0.0).clip(lower=0.0))
+    out["cust_n_90plus"] = pos["n_90plus"].fillna(0.0)
+    out["cust_tenure_days"] = (t - pd.to_datetime(pos["first_t"])).dt.days.astype(float)
+    out["amount_vs_cust_open"] = rows["amount"].to_numpy() / (open_amount.to_numpy() + rows["amount"].abs().to_numpy() + 1.0)
+    if "cust_n_disputes" in fs.numeric:
+        out["cust_n_disputes"] = pos["n_disputes"].fillna(0.0)
+    if "credit_limit" in h.columns:
+        limit = pd.to_numeric(rows["credit_limit"], errors="coerce").astype(float)
+        out["credit_limit_log"] = _log(limit)
+        out["credit_utilisation"] = (open_amount + rows["amount"]) / limit.where(limit > 0)
+    if "customer_terms_days" in h.columns:
+        out["customer_terms_days"] = pd.to_numeric(rows["customer_terms_days"], errors="coerce").astype(float)
+
+    if "salesperson_id" in h.columns:
+        sp = _asof(
+            rows["salesperson_id"], t, _settlement_stream(h, "salesperson_id"), "salesperson_id",
+            ["n", "mean_late", "late_share"],
+        )  # fmt: skip
+        out["sp_n_settled"] = sp["n"].fillna(0.0)
+        out["sp_mean_days_late"] = sp["mean_late"]
+        out["sp_late_share"] = sp["late_share"]
+    if "project_id" in h.columns:
+        pr = _asof(rows["project_id"], t, _settlement_stream(h, "project_id"), "project_id", ["n", "mean_late"])
+        out["proj_n_settled"] = pr["n"].fillna(0.0)
+        out["proj_mean_days_late"] = pr["mean_late"]
+        pp = _asof(
+            rows["project_id"], t, _position_stream(h, "project_id", after_due_days), "project_id", ["n_issued"]
+        )
+        out["proj_n_issued"] = pp["n_issued"].fillna(0.0)
+        if "project_contract_value" in h.columns:
+            value = pd.to_numeric(rows["project_contract_value"], errors="coerce").astype(float)
+            billed = _billed_before(h, rows, t)
+            out["proj_contract_value_log"] = _log(value)
+            out["proj_billed_share"] = billed / value.where(value > 0)
+        if "project_start_date" in h.columns:
+            out["proj_age_days"] = (t - rows["project_start_date"]).dt.days.astype(float)
+    if "entry_date" in h.columns:
+        out["entry_lag_days"] = (t - rows["issue_date"]).dt.days.astype(float)
+
+    for c in fs.categorical:
+        out[c] = rows[c].astype("string").astype(object).where(rows[c].notna(), None)
+    return out[fs.columns]
+
+
+def _billed_before(h: pd.DataFrame, rows: pd.DataFrame, t: pd.Series) -> pd.Series:
+    """Amount invoiced on the row's project strictly before the decision date (this invoice excluded)."""
+    hp = h[h["project_id"].notna()]
+    ev = pd.DataFrame({"project_id": hp["project_id"].astype(str), "t": hp["issue_date"], "a": hp["amount"]})
+    ev = ev.sort_values("t", kind="stable")
+    ev["billed"] = ev.groupby("project_id", sort=False)["a"].cumsum()
+    return _asof(rows["project_id"], t, ev, "project_id", ["billed"])["billed"].fillna(0.0)
+
+
+def outcome_labels(
+    history: pd.DataFrame,
+    observed_until: date | pd.Timestamp,
+    after_due_days: int | None = DEFAULT_AFTER_DUE_DAYS,
+) -> pd.DataFrame:
+    """Outcomes as known at `observed_until`, with the censoring made explicit.
+
+    Columns: `days_to_pay` and `days_late` (NaN unless paid by `observed_until`), `is_late` (NaN
+    while the due date has not passed and the invoice is unpaid), `is_default` (unpaid
+    `after_due_days` after due; NaN while that window is still open), `window_closed` (the default
+    window ended by `observed_until`: the invoice's outcome is fully observed).
+    """
+    h = validate_history(history)
+    obs = pd.Timestamp(observed_until)
+    paid = h["paid_date"].where(h["paid_date"] <= obs)
+    out = pd.DataFrame(index=h.index)
+    out["days_to_pay"] = (paid - h["issue_date"]).dt.days.astype(float)
+    out["days_late"] = (paid - h["due_date"]).dt.days.astype(float)
+    late_known = paid.notna() | (h["due_date"] < obs)
+    out["is_late"] = np.where(late_known, (paid.isna() | (paid > h["due_date"])).astype(float), np.nan)
+    if after_due_days is None:
+        out["window_closed"] = paid.notna()
+        out["is_default"] = np.where(paid.notna(), 0.0, np.nan)
+        return out
+    limit = h["due_date"] + pd.Timedelta(days=after_due_days)
+    closed = limit < obs
+    out["window_closed"] = closed
+    out["is_default"] = np.where(closed, (paid.isna() | (paid > limit)).astype(float), np.nan)
+    return out
