@@ -1,0 +1,32 @@
+"""Reconciliation settings: tolerances, thresholds and search bounds, with the reasons for defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def _fee_defaults() -> dict[str, float]:
+    # Typical bank charges withheld from a receipt: domestic transfers a few yuan up to ~50,
+    # cross-border wires USD/EUR 15-50 (intermediary banks), HKD a few hundred.
+    return {"CNY": 100.0, "USD": 60.0, "EUR": 60.0, "HKD": 400.0}
+
+
+@dataclass(frozen=True)
+class ReconcileConfig:
+    auto_threshold: float = 0.90  # confidence at or above which a match is applied automatically
+    exact_tolerance: float = 0.01  # |payment - items| within this counts as exact (rounding)
+    fee_tolerance: dict[str, float] = field(default_factory=_fee_defaults)
+    fee_tolerance_default: float = 100.0
+    fee_tolerance_pct: float = 0.02  # a short payment is a fee only if also below this share
+    fuzzy_min_score: float = 0.86
+    fuzzy_margin: float = 0.05
+    subset_max_items: int = 24  # the payer's oldest open items the combination search looks at
+    subset_max_size: int = 6
+    subset_node_budget: int = 20_000
+    window_days: int | None = 1095  # open items older than this are not candidates
+    max_suggestions: int = 3
+
+    def fee_cents(self, currency: str, open_cents: int) -> int:
+        """Largest short payment (in cents) written off as fees for an item of `open_cents`."""
+        abs_limit = self.fee_tolerance.get(currency, self.fee_tolerance_default)
+        return int(round(min(abs_limit, self.fee_tolerance_pct * open_cents / 100) * 100))

@@ -1,0 +1,669 @@
+"""The cash-application engine: bank receipts against open items, rules in DESIGN.md §6 order.
+
+Pure: DataFrames in, a ReconcileResult out; no database, no clock. People's decisions are applied
+first and never overridden; then every receipt, in booking order, goes through the rules and the
+first confident hit wins: remittance references, then the identified payer's open items (exact
+amount, combination, short or partial payment). A match at or above the confidence threshold is
+applied (and reduces the open amounts later receipts see); below it, it is proposed for review.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from huikuan.reconcile.config import ReconcileConfig
+from huikuan.reconcile.names import NameIndex, normalize_company_name
+from huikuan.reconcile.remittance import STRONG, RefIndex, normalize_text
+from huikuan.reconcile.subset import find_subsets
+
+MATCH_COLUMNS = [
+    "bank_txn_key", "invoice_no", "customer_id", "booking_date", "applied_amount", "currency", "rule",
+    "confidence", "evidence", "status", "written_off_amount", "write_off_reason",
+]
+PROPOSAL_COLUMNS = [
+    "bank_txn_key", "invoice_no", "customer_id", "amount", "currency", "rule", "score", "evidence", "rank",
+]
+UNMATCHED_COLUMNS = [
+    "bank_txn_key", "booking_date", "amount", "currency", "counterparty_name", "reason", "detail",
+    "suggestions",
+]
+UNAPPLIED_COLUMNS = ["bank_txn_key", "customer_id", "booking_date", "amount", "currency", "reason"]
+
+# Reasons a bank line ends up without an applied match. Those in EXPLAINED need nobody's attention.
+REASONS = {
+    "debit": "outgoing payment (debit), not a receipt",
+    "zero_amount": "zero amount",
+    "reversal": "reversal entry",
+    "reversed": "credit later reversed by the bank",
+    "not_receivable": "not a customer payment",
+    "no_open_items_in_currency": "no open items in this currency",
+    "proposed": "match proposed below the auto-apply threshold",
+    "rejected": "every proposal rejected by a person",
+    "no_candidate": "no invoice reference and no identified payer with a fitting open item",
+    "decided": "decided by a person",
+}
+EXPLAINED = {"debit", "zero_amount", "reversal", "reversed", "not_receivable", "decided"}
+
+# Credits that are not customer payments (interest, tax refunds, own transfers): only used when no
+# reference or payer was found, so a real receipt mentioning 利息 is never hidden.
+NON_RECEIVABLE_WORDS = (
+    "利息", "结息", "存款息", "退税", "理财", "赎回", "内部转账", "资金调拨", "资金归集", "归集",
+    "政府补助", "补贴款", "保证金退", "INTEREST", "TAX REFUND", "INTERNAL TRANSFER", "OWN ACCOUNT",
+)
+
+PAYER_CONFIDENCE = {"account": 0.99, "alias": 0.98, "name": 0.98}
+
+
+@dataclass
+class ReconcileResult:
+    matches: pd.DataFrame
+    proposals: pd.DataFrame
+    unmatched: pd.DataFrame
+    unapplied: pd.DataFrame
+    stats: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """Headline figures: lines, receipts, how many were applied automatically or by people."""
+        return dict(self.stats)
+
+
+def to_cents(values) -> np.ndarray:
+    """Amounts (decimals, floats, strings) to integer cents; blanks become 0."""
+    arr = pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").astype("float64")
+    return np.rint(arr.fillna(0.0).to_numpy() * 100).astype(np.int64)
+
+
+def to_days(values) -> np.ndarray:
+    """Dates to integer days since 1970; blanks become a very early day."""
+    ts = pd.to_datetime(pd.Series(values), errors="coerce")
+    days = ts.to_numpy().astype("datetime64[D]").astype(np.int64)
+    return np.where(ts.isna().to_numpy(), -(10**6), days)
+
+
+def _col(df: pd.DataFrame, name: str, default=None) -> list:
+    if name not in df.columns:
+        return [default] * len(df)
+    return [default if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA) else v
+            for v in df[name].tolist()]
+
+
+def _str_col(df: pd.DataFrame, name: str) -> list[str]:
+    return ["" if v is None else str(v).strip() for v in _col(df, name)]
+
+
+def _cents_out(c: int) -> float:
+    return round(c / 100.0, 2)
+
+
+class _Items:
+    """Open items with mutable open amounts, indexed by invoice number and by (customer, currency)."""
+
+    def __init__(self, open_items: pd.DataFrame):
+        df = open_items.reset_index(drop=True)
+        self.no = _str_col(df, "invoice_no")
+        self.cust = _str_col(df, "customer_id")
+        self.cur = [c.upper() for c in _str_col(df, "currency")]
+        self.open = to_cents(df["open_amount"] if "open_amount" in df.columns else [0] * len(df)).tolist()
+        self.issue = to_days(_col(df, "issue_date")).tolist()
+        self.due = to_days(_col(df, "due_date")).tolist()
+        self.by_no = {no: i for i, no in enumerate(self.no) if no}
+        by_cust: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for i in range(len(self.no)):
+            if self.open[i] != 0:
+                by_cust[(self.cust[i], self.cur[i])].append(i)
+        # Oldest first: issue date, then due date, then number — the order ties are broken in.
+        self.by_cust = {k: sorted(v, key=lambda i: (self.issue[i], self.due[i], self.no[i])) for k, v in by_cust.items()}
+        self.currencies = {self.cur[i] for i in range(len(self.no)) if self.open[i] > 0}
+        by_amount: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for i in range(len(self.no)):
+            if self.open[i] > 0:
+                by_amount[(self.cur[i], self.open[i])].append(i)
+        self.by_amount = by_amount
+
+    def order_key(self, i: int):
+        return (self.issue[i], self.due[i], self.no[i])
+
+
+class _Customers:
+    def __init__(self, customers: pd.DataFrame):
+        df = customers.reset_index(drop=True)
+        ids = _str_col(df, "customer_id")
+        names = _str_col(df, "customer_name")
+        parents = _str_col(df, "parent_customer_id")
+        self.name = dict(zip(ids, names))
+        parent = {c: p for c, p in zip(ids, parents) if p and p != c}
+        self.root: dict[str, str] = {}
+        for c in ids:
+            seen, r = {c}, c
+            while r in parent and parent[r] not in seen:
+                r = parent[r]
+                seen.add(r)
+            self.root[c] = r
+        members: dict[str, list[str]] = defaultdict(list)
+        for c in ids:
+            members[self.root[c]].append(c)
+        self.members = {r: sorted(m) for r, m in members.items()}
+
+    def group_of(self, cid: str) -> list[str]:
+        """The other customers in cid's group (parent, children, siblings)."""
+        root = self.root.get(cid, cid)
+        return [c for c in self.members.get(root, [cid]) if c != cid]
+
+    def same_group(self, a: str, b: str) -> bool:
+        return self.root.get(a, a) == self.root.get(b, b)
+
+
+class _Decisions:
+    """Latest-wins view of people's decisions, per bank line and per (bank line, invoice) pair."""
+
+    def __init__(self, decisions: pd.DataFrame | None):
+        self.rejected: set[tuple[str, str]] = set()
+        self.line: dict[str, dict] = {}  # whole-line decisions (invoice_no empty)
+        self.pairs: dict[str, list[dict]] = defaultdict(list)  # confirm / manual_match / write_off
+        if decisions is None or len(decisions) == 0:
+            return
+        df = decisions.copy()
+        order = "decision_id" if "decision_id" in df.columns else None
+        if order:
+            df = df.sort_values(order, kind="stable")
+        latest: dict[tuple[str, str], dict] = {}
+        for row in df.to_dict("records"):
+            key = str(row.get("bank_txn_key") or "").strip()
+            inv = row.get("invoice_no")
+            inv = "" if inv is None or (isinstance(inv, float) and np.isnan(inv)) else str(inv).strip()
+            if key:
+                latest[(key, inv)] = row  # a later row for the same subject supersedes the earlier
+        for (key, inv), row in latest.items():
+            d = row["decision"]
+            if not inv:
+                self.line[key] = row
+            elif d == "reject":
+                self.rejected.add((key, inv))
+            elif d in ("confirm", "manual_match", "write_off"):
+                self.pairs[key].append(row)
+        for key in self.pairs:
+            self.pairs[key].sort(key=lambda r: (str(r.get("invoice_no")), r.get("decision_id") or 0))
+
+
+def _payers(bank_names: list[str], bank_accounts: list[str], customers: _Customers,
+            aliases: pd.DataFrame | None, config: ReconcileConfig) -> list[tuple[str | None, str, float]]:
+    """Identify the paying customer of every line: (customer_id or None, method, confidence).
+
+    Work is per distinct name and account, and the fuzzy search only sees names nothing else resolved.
+    """
+    account_map: dict[str, set[str]] = defaultdict(set)
+    names: dict[str, list[str]] = defaultdict(list)
+    for cid, nm in customers.name.items():
+        names[cid].append(nm)
+    alias_names: dict[str, set[str]] = defaultdict(set)
+    if aliases is not None and len(aliases):
+        for row in aliases.to_dict("records"):
+            cid = str(row.get("customer_id") or "").strip()
+            if not cid:
+                continue
+            acct = _norm_account(row.get("counterparty_account"))
+            if acct:
+                account_map[acct].add(cid)
+            nm = row.get("payer_name")
+            if isinstance(nm, str) and nm.strip():
+                norm = normalize_company_name(nm)
+                if norm:
+                    alias_names[norm].add(cid)
+    index = NameIndex(names)
+    cache: dict[tuple[str, str], tuple[str | None, str, float]] = {}
+    fuzzy_cache: dict[str, tuple[str, float] | None] = {}
+    out = []
+    for name, acct in zip(bank_names, bank_accounts):
+        k = (name, acct)
+        hit = cache.get(k)
+        if hit is None:
+            hit = (None, "", 0.0)
+            a = _norm_account(acct)
+            if a and len(account_map.get(a, ())) == 1:
+                hit = (next(iter(account_map[a])), "account", PAYER_CONFIDENCE["account"])
+            elif name:
+                exact, norm = index.lookup(name)
+                if norm and len(alias_names.get(norm, ())) == 1:
+                    hit = (next(iter(alias_names[norm])), "alias", PAYER_CONFIDENCE["alias"])
+                elif len(exact) == 1:
+                    hit = (next(iter(exact)), "name", PAYER_CONFIDENCE["name"])
+                elif len(exact) > 1:
+                    hit = (None, "ambiguous_name", 0.0)
+                elif norm:
+                    if norm not in fuzzy_cache:
+                        fuzzy_cache[norm] = index.fuzzy(norm, min_score=config.fuzzy_min_score,
+                                                        margin=config.fuzzy_margin)
+                    fz = fuzzy_cache[norm]
+                    if fz:
+                        hit = (fz[0], "fuzzy_name", round(fz[1], 3))
+            cache[k] = hit
+        out.append(hit)
+    return out
+
+
+def _norm_account(acct) -> str:
+    if not isinstance(acct, str):
+        return "" if acct is None or (isinstance(acct, float) and np.isnan(acct)) else str(acct)
+    return "".join(ch for ch in normalize_text(acct) if ch.isalnum())
+
+
+def _pair_reversals(keys, cents, days, is_rev, accounts, names) -> dict[str, str]:
+    """Pair each reversal with the earlier opposite line it cancels: {key: partner key} both ways."""
+    pairs: dict[str, str] = {}
+    candidates: dict[tuple, list[int]] = defaultdict(list)
+    order = sorted(range(len(keys)), key=lambda i: (days[i], keys[i]))
+    for i in order:
+        if not is_rev[i]:
+            candidates[(accounts[i], cents[i])].append(i)
+    for i in order:
+        if not is_rev[i]:
+            continue
+        pool = candidates.get((accounts[i], -cents[i]), [])
+        # The latest earlier line with the opposite amount (same payer when names are given).
+        best = None
+        for j in pool:
+            if days[j] <= days[i] and keys[j] not in pairs and (not names[i] or not names[j] or names[i] == names[j]):
+                best = j
+        if best is not None:
+            pairs[keys[i]] = keys[best]
+            pairs[keys[best]] = keys[i]
+    return pairs
+
+
+class _Engine:
+    def __init__(self, bank, open_items, customers, decisions, aliases, config: ReconcileConfig):
+        self.cfg = config
+        b = bank.reset_index(drop=True)
+        self.keys = _str_col(b, "bank_txn_key")
+        dup = pd.Series(self.keys).duplicated()
+        if dup.any():
+            raise ValueError(f"bank_txn_key must be unique; duplicated: {pd.Series(self.keys)[dup].head(5).tolist()}")
+        self.cents = to_cents(b["amount"]).tolist()
+        self.cur = [c.upper() for c in _str_col(b, "currency")]
+        self.days = to_days(b["booking_date"]).tolist()
+        self.dates = pd.to_datetime(b["booking_date"], errors="coerce").dt.date.tolist()
+        rev = _col(b, "is_reversal", False)
+        self.is_rev = [bool(v) and str(v).lower() not in ("false", "0") for v in rev]
+        self.names = _str_col(b, "counterparty_name")
+        self.accounts = _str_col(b, "counterparty_account")
+        self.account_ids = _str_col(b, "account_id")
+        texts = zip(_str_col(b, "remittance_text"), _str_col(b, "end_to_end_id"), _str_col(b, "structured_reference"))
+        self.texts = [" | ".join(t for t in parts if t) for parts in texts]
+        self.items = _Items(open_items)
+        self.customers = _Customers(customers)
+        self.decisions = _Decisions(decisions)
+        self.aliases = aliases
+        self.matches: list[tuple] = []
+        self.proposals: list[tuple] = []
+        self.unmatched: list[tuple] = []
+        self.unapplied: list[tuple] = []
+        self.stats: dict[str, int] = defaultdict(int)
+
+    # ---- output helpers -------------------------------------------------------------------------
+    def _unmatched(self, i: int, reason: str, detail: str = "", suggestions: list | None = None) -> None:
+        self.stats[f"unmatched_{reason}"] += 1
+        self.unmatched.append((
+            self.keys[i], self.dates[i], _cents_out(self.cents[i]), self.cur[i], self.names[i] or None,
+            reason, detail or REASONS[reason], json.dumps(suggestions or [], ensure_ascii=False),
+        ))
+
+    def _apply(self, i: int, allocations: list[tuple[int, int, int]], rule: str, conf: float, evidence: dict,
+               *, status: str = "auto", write_off_reason: str | None = None, unapplied: int = 0,
+               customer: str | None = None) -> None:
+        """Record applied allocations (item index, applied cents, written-off cents)."""
+        ev = json.dumps(evidence, ensure_ascii=False, sort_keys=True)
+        for idx, applied, wo in allocations:
+            it = self.items
+            it.open[idx] -= applied + wo
+            self.matches.append((
+                self.keys[i], it.no[idx], it.cust[idx], self.dates[i], _cents_out(applied), self.cur[i], rule,
+                round(conf, 3), ev, status, _cents_out(wo), write_off_reason if wo else None,
+            ))
+        if unapplied > 0:
+            self.unapplied.append((self.keys[i], customer, self.dates[i], _cents_out(unapplied), self.cur[i],
+                                   "overpayment kept as credit"))
+        self.stats[f"{status}_lines"] += 1
+
+    def _propose(self, i: int, options: list[tuple[list[tuple[int, int, int]], str, float, dict]]) -> None:
+        for rank, (allocs, rule, score, evidence) in enumerate(options[: self.cfg.max_suggestions], start=1):
+            ev = json.dumps(evidence, ensure_ascii=False, sort_keys=True)
+            for idx, applied, _wo in allocs:
+                it = self.items
+                self.proposals.append((self.keys[i], it.no[idx], it.cust[idx], _cents_out(applied), self.cur[i],
+                                       rule, round(score, 3), ev, rank))
+
+    def _decide(self, i: int, allocs, rule: str, conf: float, evidence: dict, **kw) -> bool:
+        """Apply when confident, else propose; returns True when the line is settled either way."""
+        if conf >= self.cfg.auto_threshold:
+            self._apply(i, allocs, rule, conf, evidence, **kw)
+        else:
+            self._propose(i, [(allocs, rule, conf, evidence)])
+            self._unmatched(i, "proposed", f"{rule} at confidence {conf:.2f}")
+        return True
+
+    # ---- candidate selection -------------------------------------------------------------------
+    def _open_for(self, i: int, customers: list[str], *, credits: bool = False) -> list[int]:
+        it, day, cur, key = self.items, self.days[i], self.cur[i], self.keys[i]
+        window = self.cfg.window_days
+        rejected = self.decisions.rejected
+        out = []
+        for cid in customers:
+            for idx in it.by_cust.get((cid, cur), ()):
+                o = it.open[idx]
+                if (o > 0 or (credits and o < 0)) and it.issue[idx] <= day and (
+                    window is None or it.issue[idx] >= day - window
+                ) and (key, it.no[idx]) not in rejected:
+                    out.append(idx)
+        if len(customers) > 1:
+            out.sort(key=it.order_key)
+        return out
+
+    # ---- the rules -----------------------------------------------------------------------------
+    def run(self, payers, refs) -> None:
+        cfg, it = self.cfg, self.items
+        n = len(self.keys)
+        reversal_pairs = _pair_reversals(self.keys, self.cents, self.days, self.is_rev, self.account_ids, self.names)
+        self.stats["lines"] = n
+        todo = []
+        # People first: their decisions are applied before any rule runs and are never revisited.
+        for i in range(n):
+            key = self.keys[i]
+            line = self.decisions.line.get(key)
+            pairs = self.decisions.pairs.get(key)
+            if self.cents[i] > 0:
+                self.stats["credits"] += 1
+            if pairs:
+                self._apply_decisions(i, pairs)
+                continue
+            if line is not None and line["decision"] == "not_receivable":
+                self._unmatched(i, "not_receivable", f"decided by {line.get('decided_by')}: {line.get('reason') or ''}".strip())
+                continue
+            if self.cents[i] == 0:
+                self._unmatched(i, "zero_amount")
+            elif self.is_rev[i]:
+                partner = reversal_pairs.get(key)
+                self._unmatched(i, "reversal", f"reverses {partner}" if partner else "reversal without a matching original line")
+            elif key in reversal_pairs:
+                self._unmatched(i, "reversed", f"reversed by {reversal_pairs[key]}")
+            elif self.cents[i] < 0:
+                self._unmatched(i, "debit")
+            elif line is not None and line["decision"] == "reject":
+                self._unmatched(i, "rejected", f"rejected by {line.get('decided_by')}")
+            elif self.cur[i] not in it.currencies:
+                self._unmatched(i, "no_open_items_in_currency", f"no open items in {self.cur[i] or 'an unknown currency'}")
+            else:
+                todo.append(i)
+        self.stats["receipts_considered"] = len(todo)
+        todo.sort(key=lambda i: (self.days[i], self.keys[i]))
+        for i in todo:
+            cid, method, pconf = payers[i]
+            if refs[i] and self._by_reference(i, refs[i], cid, method, pconf):
+                continue
+            if cid and self._by_payer(i, cid, method, pconf):
+                continue
+            self._no_match(i, cid, method, pconf, refs[i])
+
+    def _apply_decisions(self, i: int, rows: list[dict]) -> None:
+        it = self.items
+        allocs, wos = [], []
+        total = 0
+        for row in rows:
+            idx = it.by_no.get(str(row["invoice_no"]).strip())
+            amount = row.get("amount")
+            cents = None if amount is None or (isinstance(amount, float) and np.isnan(amount)) else int(round(float(amount) * 100))
+            if idx is None:
+                self._unmatched(i, "decided", f"decision names unknown invoice {row['invoice_no']}")
+                continue
+            if row["decision"] == "write_off":
+                wos.append((idx, 0, cents if cents is not None else max(it.open[idx], 0), row))
+                continue
+            if cents is None:  # a confirmation without an amount applies what is open, up to the line
+                cents = max(0, min(it.open[idx], self.cents[i] - total))
+            total += cents
+            allocs.append((idx, cents, row))
+        for idx, cents, row in allocs:
+            self._apply(i, [(idx, cents, 0)], "decision", 1.0, _decision_evidence(row), status="manual")
+        for idx, _, wo, row in wos:
+            self._apply(i, [(idx, 0, wo)], "decision", 1.0, _decision_evidence(row), status="manual",
+                        write_off_reason=row.get("reason") or "written off by a person")
+        rest = self.cents[i] - total
+        if rest > 0 and allocs:
+            self.unapplied.append((self.keys[i], it.cust[allocs[0][0]], self.dates[i], _cents_out(rest), self.cur[i],
+                                   "remainder after people's decisions"))
+
+    def _by_reference(self, i: int, found: list[tuple[str, str]], cid, method, pconf) -> bool:
+        cfg, it = self.cfg, self.items
+        A, key = self.cents[i], self.keys[i]
+        idxs, kinds, closed = [], [], []
+        for no, kind in found:
+            idx = it.by_no.get(no)
+            if idx is None or it.cur[idx] != self.cur[i] or (key, no) in self.decisions.rejected:
+                continue
+            if it.open[idx] == 0 or it.issue[idx] > self.days[i]:
+                closed.append(no)
+                continue
+            idxs.append(idx)
+            kinds.append(kind)
+        if not idxs:
+            return False
+        idxs_sorted = sorted(idxs, key=it.order_key)
+        strong = all(k == STRONG for k in kinds)
+        refs_ev = [it.no[x] for x in idxs_sorted]
+        ev = {"references": refs_ev, "reference_kind": "number" if strong else "digits", "amount": _cents_out(A)}
+        if closed:
+            ev["closed_references"] = closed
+        ref_customers = {it.cust[x] for x in idxs}
+        # A payer identified by name or account who is outside the referenced invoices' group is a
+        # conflict (a typo in the number, or a third party paying): never applied without a person.
+        factor = 1.0
+        if cid:
+            ev["payer"] = {"customer_id": cid, "method": method, "score": pconf}
+            if not any(self.customers.same_group(cid, c) for c in ref_customers):
+                factor = 0.8
+                ev["payer_conflict"] = True
+        base = 0.99 if strong else 0.95
+        S = sum(it.open[x] for x in idxs)
+        ev["open_sum"] = _cents_out(S)
+        tol = int(round(cfg.exact_tolerance * 100))
+        cust = it.cust[idxs_sorted[0]]
+        if abs(A - S) <= tol:
+            allocs = [(x, it.open[x], 0) for x in idxs_sorted]
+            if A != S:  # rounding difference: taken off the last item
+                x, a, _ = allocs[-1]
+                allocs[-1] = (x, a + A - S, S - A) if A < S else (x, a + A - S, 0)
+            return self._decide(i, allocs, "reference_exact", base * factor, ev)
+        positives = [x for x in idxs_sorted if it.open[x] > 0]
+        if len(positives) > 1:
+            sub = find_subsets([it.open[x] for x in positives], A, max_size=len(positives), min_size=1, limit=2)
+            if sub.solutions:
+                chosen = [positives[k] for k in sub.solutions[0]]
+                conf = (base - 0.04 if sub.unique else 0.8) * factor
+                ev["subset_of_references"] = True
+                return self._decide(i, [(x, it.open[x], 0) for x in chosen], "reference_subset", conf, ev)
+        if 0 < S - A <= cfg.fee_cents(self.cur[i], S):
+            allocs = [(x, it.open[x], 0) for x in idxs_sorted]
+            x, a, _ = allocs[-1]
+            allocs[-1] = (x, a - (S - A), S - A)
+            ev["short_by"] = _cents_out(S - A)
+            return self._decide(i, allocs, "reference_short_payment", (base - 0.04) * factor, ev,
+                                write_off_reason="short payment within fee tolerance (bank charges)")
+        if A < S:
+            allocs, rest = [], A
+            for x in idxs_sorted:
+                if rest <= 0:
+                    break
+                take = min(rest, it.open[x])
+                if take > 0:
+                    allocs.append((x, take, 0))
+                    rest -= take
+            conf = (0.93 if len(positives) == 1 else 0.8) * factor
+            if not strong:
+                conf -= 0.1
+            ev["partial"] = True
+            return self._decide(i, allocs, "reference_partial", conf, ev)
+        ev["overpaid_by"] = _cents_out(A - S)
+        allocs = [(x, it.open[x], 0) for x in idxs_sorted if it.open[x] > 0]
+        conf = (0.9 if strong else 0.8) * factor
+        return self._decide(i, allocs, "reference_overpayment", conf, ev, unapplied=A - sum(a for _, a, _ in allocs),
+                            customer=cust)
+
+    def _by_payer(self, i: int, cid: str, method: str, pconf: float) -> bool:
+        cfg, it = self.cfg, self.items
+        A = self.cents[i]
+        pf = 0.5 + 0.5 * pconf  # how far the payer identification carries the amount evidence
+        payer_ev = {"customer_id": cid, "method": method, "score": pconf, "name": self.names[i] or None}
+        own = self._open_for(i, [cid])
+        group = self.customers.group_of(cid)
+        scopes = [("", own)]
+        if group:
+            scopes.append(("group_", self._open_for(i, [cid, *group])))
+        for prefix, items in scopes:
+            if not items:
+                continue
+            scope_f = 1.0 if not prefix else 0.97
+            ev = {"payer": payer_ev, "amount": _cents_out(A), "scope": "group" if prefix else "customer"}
+            # Rule 3: one open item with exactly this amount.
+            same = [x for x in items if it.open[x] == A]
+            if same:
+                conf = (0.98 if len(same) == 1 else 0.9) * pf * scope_f
+                ev2 = {**ev, "candidates_with_amount": len(same)}
+                return self._decide(i, [(same[0], A, 0)], prefix + "payer_exact", conf, ev2)
+            # Rule 4: a combination of open items (bounded, oldest first on ties).
+            pool = items[: cfg.subset_max_items]
+            credits = [x for x in self._open_for(i, [cid] + (group if prefix else []), credits=True) if it.open[x] < 0][:3]
+            for credit in [None, *credits]:
+                target = A - (it.open[credit] if credit is not None else 0)
+                sub = find_subsets([it.open[x] for x in pool], target, max_size=cfg.subset_max_size,
+                                   node_budget=cfg.subset_node_budget)
+                if sub.solutions:
+                    chosen = [pool[k] for k in sub.solutions[0]]
+                    allocs = [(x, it.open[x], 0) for x in chosen]
+                    if credit is not None:
+                        allocs.append((credit, it.open[credit], 0))
+                    conf = (0.95 if sub.unique else 0.8) * pf * scope_f
+                    ev2 = {**ev, "combination": [it.no[x] for x, _, _ in allocs], "unique": sub.unique}
+                    return self._decide(i, allocs, prefix + "payer_combination", conf, ev2)
+            # Rule 5a: short payment within the fee tolerance (single item, then a combination).
+            short = [x for x in items if 0 < it.open[x] - A <= cfg.fee_cents(self.cur[i], it.open[x])]
+            if short:
+                x = short[0]
+                conf = (0.95 if len(short) == 1 else 0.8) * pf * scope_f
+                ev2 = {**ev, "short_by": _cents_out(it.open[x] - A), "candidates_within_tolerance": len(short)}
+                return self._decide(i, [(x, A, it.open[x] - A)], prefix + "payer_short_payment", conf, ev2,
+                                    write_off_reason="short payment within fee tolerance (bank charges)")
+            fee = cfg.fee_cents(self.cur[i], A)
+            sub = find_subsets([it.open[x] for x in pool], A, over=fee, max_size=cfg.subset_max_size,
+                               node_budget=cfg.subset_node_budget)
+            if sub.solutions:
+                chosen = [pool[k] for k in sub.solutions[0]]
+                S = sum(it.open[x] for x in chosen)
+                allocs = [(x, it.open[x], 0) for x in chosen]
+                x, a, _ = allocs[-1]
+                allocs[-1] = (x, a - (S - A), S - A)
+                conf = (0.92 if sub.unique else 0.75) * pf * scope_f
+                ev2 = {**ev, "combination": [it.no[c] for c in chosen], "short_by": _cents_out(S - A)}
+                return self._decide(i, allocs, prefix + "payer_combination_short", conf, ev2,
+                                    write_off_reason="short payment within fee tolerance (bank charges)")
+            if prefix:
+                continue  # partial and overpayment are only inferred against the payer's own items
+            # Rule 5b: partial payment oldest first, or an overpayment kept as credit.
+            total = sum(it.open[x] for x in items)
+            if A < total:
+                allocs, rest = [], A
+                for x in items:
+                    if rest <= 0:
+                        break
+                    take = min(rest, it.open[x])
+                    allocs.append((x, take, 0))
+                    rest -= take
+                conf = (0.93 if len(items) == 1 else 0.7) * pf
+                return self._decide(i, allocs, "payer_partial", conf, {**ev, "open_items": len(items)})
+            allocs = [(x, it.open[x], 0) for x in items]
+            return self._decide(i, allocs, "payer_overpayment", 0.75 * pf, {**ev, "overpaid_by": _cents_out(A - total)},
+                                unapplied=A - total, customer=cid)
+        return False
+
+    def _no_match(self, i: int, cid, method, pconf, found) -> None:
+        it, A = self.items, self.cents[i]
+        text = normalize_text(self.texts[i]) + " " + normalize_text(self.names[i])
+        if not found and not cid:
+            word = next((w for w in NON_RECEIVABLE_WORDS if w in text), None)
+            if word:
+                self._unmatched(i, "not_receivable", f"text mentions {word!r}; no reference, no known payer")
+                return
+        options = []
+        same = [x for x in it.by_amount.get((self.cur[i], A), ()) if it.open[x] == A and it.issue[x] <= self.days[i]
+                and (self.keys[i], it.no[x]) not in self.decisions.rejected]
+        same.sort(key=it.order_key)
+        for x in same[: self.cfg.max_suggestions]:
+            score = 0.5 / len(same) ** 0.5
+            options.append(([(x, A, 0)], "amount_only", score, {"amount": _cents_out(A), "candidates_with_amount": len(same)}))
+        self._propose(i, options)
+        sugg = [{"invoice_no": it.no[a[0][0]], "customer_id": it.cust[a[0][0]], "score": round(s, 3)} for a, _, s, _ in options]
+        detail = REASONS["no_candidate"]
+        if cid:
+            detail = f"payer {cid} ({method}) has no open item fitting {_cents_out(A)} {self.cur[i]}"
+        elif method == "ambiguous_name":
+            detail = f"payer name {self.names[i]!r} fits several customers"
+        self._unmatched(i, "no_candidate", detail, sugg)
+
+
+def _decision_evidence(row: dict) -> dict:
+    return {k: (None if v is None or (isinstance(v, float) and np.isnan(v)) else v)
+            for k, v in row.items() if k in ("decision_id", "decision", "decided_by", "decided_at", "reason", "amount")}
+
+
+def parse_references(texts: list[str], index: RefIndex) -> list[list[tuple[str, str]]]:
+    """Invoice references of every text, parsing each distinct text once."""
+    cache: dict[str, list[tuple[str, str]]] = {}
+    out = []
+    for t in texts:
+        hit = cache.get(t)
+        if hit is None:
+            hit = index.find(t) if t else []
+            cache[t] = hit
+        out.append(hit)
+    return out
+
+
+def reconcile(
+    bank: pd.DataFrame,
+    open_items: pd.DataFrame,
+    customers: pd.DataFrame,
+    decisions: pd.DataFrame | None = None,
+    aliases: pd.DataFrame | None = None,
+    *,
+    config: ReconcileConfig = ReconcileConfig(),
+) -> ReconcileResult:
+    """Match bank lines to open items (DESIGN.md §6). Inputs may be pandas DataFrames or Arrow tables."""
+    bank, open_items, customers, decisions, aliases = (
+        x.to_pandas() if hasattr(x, "to_pandas") and not isinstance(x, pd.DataFrame) else x
+        for x in (bank, open_items, customers, decisions, aliases)
+    )
+    for name, df, cols in (
+        ("bank", bank, ("bank_txn_key", "booking_date", "amount", "currency")),
+        ("open_items", open_items, ("invoice_no", "customer_id", "currency", "open_amount", "issue_date")),
+        ("customers", customers, ("customer_id", "customer_name")),
+    ):
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            raise ValueError(f"{name} is missing columns {missing}")
+    eng = _Engine(bank, open_items, customers, decisions, aliases, config)
+    payers = _payers(eng.names, eng.accounts, eng.customers, aliases, config)
+    index = RefIndex.build(eng.items.no)
+    refs = parse_references(eng.texts, index)
+    eng.run(payers, refs)
+    matches = pd.DataFrame(eng.matches, columns=MATCH_COLUMNS)
+    proposals = pd.DataFrame(eng.proposals, columns=PROPOSAL_COLUMNS)
+    unmatched = pd.DataFrame(eng.unmatched, columns=UNMATCHED_COLUMNS)
+    unapplied = pd.DataFrame(eng.unapplied, columns=UNAPPLIED_COLUMNS)
+    stats = dict(eng.stats)
+    stats["matched_lines_auto"] = int(matches.loc[matches.status == "auto", "bank_txn_key"].nunique())
+    stats["matched_lines_manual"] = int(matches.loc[matches.status == "manual", "bank_txn_key"].nunique())
+    stats["review_lines"] = int(unmatched.reason.isin(["proposed", "no_candidate", "rejected"]).sum())
+    return ReconcileResult(matches, proposals, unmatched, unapplied, stats)

@@ -1,0 +1,137 @@
+"""Warehouse side of reconciliation: read bank lines, open items and decisions; write schema `reconciliation`."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from huikuan import opstore
+from huikuan.reconcile.config import ReconcileConfig
+from huikuan.reconcile.engine import (
+    MATCH_COLUMNS,
+    PROPOSAL_COLUMNS,
+    UNAPPLIED_COLUMNS,
+    UNMATCHED_COLUMNS,
+    ReconcileResult,
+    reconcile,
+)
+
+BANK_COLUMNS = (
+    "bank_txn_key", "account_id", "booking_date", "value_date", "amount", "currency", "counterparty_name",
+    "counterparty_account", "remittance_text", "end_to_end_id", "structured_reference", "bank_tx_code", "is_reversal",
+)
+
+DDL = {
+    "matches": """bank_txn_key VARCHAR, invoice_no VARCHAR, customer_id VARCHAR, booking_date DATE,
+        applied_amount DECIMAL(18,2), currency VARCHAR, rule VARCHAR, confidence DOUBLE, evidence VARCHAR,
+        status VARCHAR, written_off_amount DECIMAL(18,2), write_off_reason VARCHAR""",
+    "proposals": """bank_txn_key VARCHAR, invoice_no VARCHAR, customer_id VARCHAR, amount DECIMAL(18,2),
+        currency VARCHAR, rule VARCHAR, score DOUBLE, evidence VARCHAR, rank INTEGER""",
+    "unmatched": """bank_txn_key VARCHAR, booking_date DATE, amount DECIMAL(18,2), currency VARCHAR,
+        counterparty_name VARCHAR, reason VARCHAR, detail VARCHAR, suggestions VARCHAR""",
+    "unapplied": """bank_txn_key VARCHAR, customer_id VARCHAR, booking_date DATE, amount DECIMAL(18,2),
+        currency VARCHAR, reason VARCHAR""",
+}
+COLUMNS = {"matches": MATCH_COLUMNS, "proposals": PROPOSAL_COLUMNS, "unmatched": UNMATCHED_COLUMNS,
+           "unapplied": UNAPPLIED_COLUMNS}
+
+
+@contextmanager
+def _connection(con_or_path, read_only: bool = False):
+    if isinstance(con_or_path, (str, Path)):
+        con = duckdb.connect(str(con_or_path), read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+    else:
+        yield con_or_path
+
+
+def _table_exists(con, schema: str, table: str) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
+    ).fetchone()[0])
+
+
+def load_inputs(con, ops_path=None) -> dict[str, pd.DataFrame]:
+    """Bank lines, open items, customers, decisions and aliases as the engine takes them.
+
+    Bank lines come from staging when it exists (deduplicated, typed), else from raw. Open amounts:
+    an ERP clearing dated before the bank history starts is trusted (those payments are not in the
+    bank files); later clearings are the very payments in the bank files, so their invoices are
+    offered at their gross amount and the engine applies the bank lines itself.
+    """
+    if _table_exists(con, "staging", "stg_bank__transactions"):
+        source = "staging.stg_bank__transactions"
+    elif _table_exists(con, "raw", "bank_transactions"):
+        source = "raw.bank_transactions"
+    else:
+        raise ValueError("no bank transactions: neither staging.stg_bank__transactions nor raw.bank_transactions exists")
+    have = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema || '.' || table_name = ?", [source]
+    ).fetchall()}
+    cols = ", ".join(f'"{c}"' if c in have else f'NULL AS "{c}"' for c in BANK_COLUMNS)
+    bank = con.execute(f"SELECT {cols} FROM {source} ORDER BY booking_date, bank_txn_key").df()
+    for t in ("invoices", "customers"):
+        if not _table_exists(con, "raw", t):
+            raise ValueError(f"raw.{t} does not exist: load the ERP and invoicing extracts first")
+    start = bank["booking_date"].min() if len(bank) else None
+    open_items = con.execute(
+        """
+        SELECT invoice_no, customer_id, upper(currency) AS currency, issue_date, due_date, gross_amount,
+               coalesce(cleared_amount, 0) AS cleared_amount, cleared_date,
+               gross_amount - CASE WHEN cleared_date < ?::DATE THEN coalesce(cleared_amount, 0) ELSE 0 END
+                 AS open_amount
+        FROM raw.invoices
+        WHERE coalesce(status, 'issued') NOT IN ('draft', 'cancelled', 'written_off')
+        ORDER BY issue_date, invoice_no
+        """,
+        [start],
+    ).df()
+    customers = con.execute(
+        "SELECT customer_id, customer_name, parent_customer_id, tax_id FROM raw.customers ORDER BY customer_id"
+    ).df()
+    decisions = aliases = None
+    if ops_path is not None and Path(ops_path).exists():
+        decisions = opstore.read_table(ops_path, "reconciliation_decisions")
+        aliases = opstore.read_table(ops_path, "payer_aliases")
+    return {"bank": bank, "open_items": open_items, "customers": customers, "decisions": decisions,
+            "aliases": aliases, "source": source}
+
+
+def reconcile_warehouse(con_or_path, ops_path=None, *, config: ReconcileConfig = ReconcileConfig(),
+                        write: bool = False) -> ReconcileResult:
+    """Run the engine on the warehouse (and the operational store); optionally write the results."""
+    with _connection(con_or_path, read_only=not write) as con:
+        inputs = load_inputs(con, ops_path)
+        result = reconcile(inputs["bank"], inputs["open_items"], inputs["customers"], inputs["decisions"],
+                           inputs["aliases"], config=config)
+        result.stats["bank_source"] = inputs["source"]
+        if write:
+            write_results(con, result)
+    return result
+
+
+def write_results(con_or_path, result: ReconcileResult) -> None:
+    """Replace schema `reconciliation` tables with this result (delete-then-insert: reruns are idempotent)."""
+    with _connection(con_or_path) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS reconciliation")
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table, ddl in DDL.items():
+                con.execute(f"CREATE TABLE IF NOT EXISTS reconciliation.{table} ({ddl})")
+                con.execute(f"DELETE FROM reconciliation.{table}")
+                df = getattr(result, table)[COLUMNS[table]]
+                if len(df):
+                    con.register("_reconcile_rows", df)
+                    cols = ", ".join(f'"{c}"' for c in COLUMNS[table])
+                    con.execute(f"INSERT INTO reconciliation.{table} ({cols}) SELECT {cols} FROM _reconcile_rows")
+                    con.unregister("_reconcile_rows")
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise

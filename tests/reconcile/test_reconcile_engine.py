@@ -1,0 +1,276 @@
+"""The engine's rules on hand-made cases: one behaviour per test, with the expected rule and amounts."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from huikuan.reconcile import ReconcileConfig, reconcile
+
+CUSTOMERS = pd.DataFrame(
+    [
+        ("C1", "北京华建工程有限公司", None, "91110000000000001X"),
+        ("C2", "上海申通物流有限公司", None, None),
+        ("P1", "华东能源集团有限公司", None, None),
+        ("S1", "华东能源苏州电力有限公司", "P1", None),
+        ("S2", "华东能源杭州热力有限公司", "P1", None),
+        ("F1", "ACME Engineering Co., Ltd.", None, None),
+    ],
+    columns=["customer_id", "customer_name", "parent_customer_id", "tax_id"],
+)
+
+
+def items(*rows):
+    return pd.DataFrame(
+        [(no, cid, cur, amt, issue, issue) for no, cid, cur, amt, issue in rows],
+        columns=["invoice_no", "customer_id", "currency", "open_amount", "issue_date", "due_date"],
+    )
+
+
+def bank(*rows):
+    out = []
+    for k, r in enumerate(rows):
+        base = {"bank_txn_key": f"B{k + 1}", "booking_date": "2026-03-01", "currency": "CNY", "counterparty_name": None,
+                "counterparty_account": None, "remittance_text": None, "is_reversal": False, "account_id": "A1"}
+        base.update(r)
+        out.append(base)
+    return pd.DataFrame(out)
+
+
+def run(b, o, decisions=None, aliases=None, **cfg):
+    return reconcile(b, o, CUSTOMERS, decisions, aliases, config=ReconcileConfig(**cfg))
+
+
+def applied(result, status="auto"):
+    m = result.matches[result.matches.status == status]
+    return sorted((r.bank_txn_key, r.invoice_no, r.applied_amount) for r in m.itertuples())
+
+
+OPEN = items(
+    ("INV-2026-0000101", "C1", "CNY", 10000.00, "2026-01-05"),
+    ("INV-2026-0000102", "C1", "CNY", 25000.00, "2026-01-20"),
+    ("INV-2026-0000103", "C1", "CNY", 7300.50, "2026-02-01"),
+    ("INV-2026-0000201", "C2", "CNY", 5000.00, "2026-01-10"),
+    ("INV-2026-0000202", "C2", "CNY", 5000.00, "2026-02-10"),
+    ("INV-2026-0000301", "S1", "CNY", 88000.00, "2026-01-15"),
+    ("INV-2026-0000401", "F1", "USD", 12000.00, "2026-01-15"),
+)
+
+
+def test_reference_in_chinese_text_exact_amount():
+    r = run(bank({"amount": 25000.00, "remittance_text": "支付INV-2026-0000102工程款"}), OPEN)
+    assert applied(r) == [("B1", "INV-2026-0000102", 25000.0)]
+    m = r.matches.iloc[0]
+    assert m.rule == "reference_exact" and m.confidence >= 0.9
+    assert json.loads(m.evidence)["references"] == ["INV-2026-0000102"]
+
+
+def test_several_references_summed():
+    r = run(bank({"amount": 35000.00, "remittance_text": "inv 2026 0000101 / INV20260000102 进度款"}), OPEN)
+    assert applied(r) == [("B1", "INV-2026-0000101", 10000.0), ("B1", "INV-2026-0000102", 25000.0)]
+
+
+def test_reference_with_bank_fee_written_off():
+    r = run(bank({"amount": 24985.00, "remittance_text": "INV-2026-0000102"}), OPEN)
+    m = r.matches.iloc[0]
+    assert (m.rule, m.applied_amount, m.written_off_amount) == ("reference_short_payment", 24985.0, 15.0)
+    assert "fee" in m.write_off_reason
+
+
+def test_reference_partial_payment():
+    r = run(bank({"amount": 5000.00, "remittance_text": "INV-2026-0000102 部分付款"}), OPEN)
+    assert applied(r) == [("B1", "INV-2026-0000102", 5000.0)]
+    assert r.matches.iloc[0].rule == "reference_partial"
+
+
+def test_reference_overpayment_kept_as_credit():
+    r = run(bank({"amount": 26000.00, "remittance_text": "INV-2026-0000102"}), OPEN)
+    assert applied(r) == [("B1", "INV-2026-0000102", 25000.0)]
+    assert r.unapplied.amount.tolist() == [1000.0]
+
+
+def test_payer_by_name_variant_exact_amount():
+    r = run(bank({"amount": 7300.50, "counterparty_name": "北京华建工程(集团)有限公司北京分公司"}), OPEN)
+    assert applied(r) == [("B1", "INV-2026-0000103", 7300.5)]
+    assert r.matches.iloc[0].rule == "payer_exact"
+
+
+def test_payer_combination_subset_sum():
+    r = run(bank({"amount": 17300.50, "counterparty_name": "北京华建工程有限责任公司"}), OPEN)
+    assert applied(r) == [("B1", "INV-2026-0000101", 10000.0), ("B1", "INV-2026-0000103", 7300.5)]
+    assert r.matches.iloc[0].rule == "payer_combination"
+
+
+def test_payer_short_payment_within_tolerance():
+    r = run(bank({"amount": 7290.50, "counterparty_name": "北京华建工程有限公司"}), OPEN)
+    m = r.matches.iloc[0]
+    assert (m.invoice_no, m.rule, m.written_off_amount) == ("INV-2026-0000103", "payer_short_payment", 10.0)
+
+
+def test_equal_amounts_go_oldest_first_but_only_as_proposal():
+    r = run(bank({"amount": 5000.00, "counterparty_name": "上海申通物流有限公司"}), OPEN)
+    assert applied(r) == []
+    assert r.proposals.invoice_no.tolist() == ["INV-2026-0000201"]
+    assert r.unmatched.reason.tolist() == ["proposed"]
+
+
+def test_partial_payment_with_several_open_items_is_proposed_oldest_first():
+    r = run(bank({"amount": 3000.00, "counterparty_name": "北京华建工程有限公司"}), OPEN)
+    assert applied(r) == []
+    assert r.proposals.iloc[0].invoice_no == "INV-2026-0000101"
+    assert r.proposals.iloc[0].rule == "payer_partial"
+
+
+def test_parent_company_pays_for_subsidiary():
+    r = run(bank({"amount": 88000.00, "counterparty_name": "华东能源集团有限公司"}), OPEN)
+    assert applied(r) == [("B1", "INV-2026-0000301", 88000.0)]
+    assert r.matches.iloc[0].rule == "group_payer_exact"
+
+
+def test_foreign_currency_and_english_name():
+    r = run(bank({"amount": 12000.00, "currency": "USD", "counterparty_name": "ACME ENGINEERING COMPANY LIMITED"}), OPEN)
+    assert applied(r) == [("B1", "INV-2026-0000401", 12000.0)]
+
+
+def test_lines_that_are_not_receipts_are_explained():
+    r = run(
+        bank(
+            {"amount": -500.00},
+            {"amount": 0},
+            {"amount": 300.00, "currency": "JPY"},
+            {"amount": 12.34, "remittance_text": "活期结息"},
+            {"amount": 999.99, "counterparty_name": "某个陌生公司"},
+        ),
+        OPEN,
+    )
+    assert dict(zip(r.unmatched.bank_txn_key, r.unmatched.reason)) == {
+        "B1": "debit", "B2": "zero_amount", "B3": "no_open_items_in_currency", "B4": "not_receivable",
+        "B5": "no_candidate",
+    }
+    assert r.matches.empty
+
+
+def test_reversal_cancels_the_original_receipt():
+    r = run(
+        bank(
+            {"amount": 7300.50, "counterparty_name": "北京华建工程有限公司", "booking_date": "2026-03-01"},
+            {"amount": -7300.50, "counterparty_name": "北京华建工程有限公司", "booking_date": "2026-03-02",
+             "is_reversal": True},
+        ),
+        OPEN,
+    )
+    assert r.matches.empty
+    assert dict(zip(r.unmatched.bank_txn_key, r.unmatched.reason)) == {"B1": "reversed", "B2": "reversal"}
+
+
+def test_unknown_payer_gets_suggestions_not_matches():
+    r = run(bank({"amount": 25000.00, "counterparty_name": "无关公司"}), OPEN)
+    assert r.matches.empty
+    assert r.proposals.invoice_no.tolist() == ["INV-2026-0000102"]
+    assert json.loads(r.unmatched.iloc[0].suggestions)[0]["invoice_no"] == "INV-2026-0000102"
+
+
+def test_invoice_issued_after_the_receipt_is_not_a_candidate():
+    r = run(bank({"amount": 7300.50, "counterparty_name": "北京华建工程有限公司", "booking_date": "2026-01-25"}), OPEN)
+    assert applied(r) == []
+
+
+def test_open_amounts_are_consumed_in_booking_order():
+    r = run(
+        bank(
+            {"amount": 10000.00, "counterparty_name": "北京华建工程有限公司", "booking_date": "2026-03-02"},
+            {"amount": 10000.00, "remittance_text": "INV-2026-0000101", "booking_date": "2026-03-01"},
+        ),
+        OPEN,
+    )
+    # The referenced payment came first and took the invoice; the second one no longer fits it.
+    assert applied(r) == [("B2", "INV-2026-0000101", 10000.0)]
+
+
+def decisions(*rows):
+    return pd.DataFrame(
+        [dict(decision_id=k + 1, bank_txn_key=key, invoice_no=inv, amount=amt, decision=d, decided_by="wang",
+              decided_at="2026-03-05T00:00:00", reason=None) for k, (key, inv, amt, d) in enumerate(rows)]
+    )
+
+
+def test_person_decision_wins_over_the_rules():
+    b = bank({"amount": 25000.00, "remittance_text": "INV-2026-0000102"})
+    r = run(b, OPEN, decisions(("B1", "INV-2026-0000101", 10000.0, "manual_match")))
+    assert applied(r, "manual") == [("B1", "INV-2026-0000101", 10000.0)]
+    assert applied(r) == []
+    assert r.matches.iloc[0].rule == "decision"
+    assert r.unapplied.amount.tolist() == [15000.0]
+
+
+def test_rejected_pair_is_never_proposed_again():
+    b = bank({"amount": 25000.00, "remittance_text": "INV-2026-0000102"})
+    r = run(b, OPEN, decisions(("B1", "INV-2026-0000102", None, "reject")))
+    assert applied(r) == []
+    assert "INV-2026-0000102" not in set(r.proposals.invoice_no)
+
+
+def test_latest_decision_wins():
+    b = bank({"amount": 25000.00, "remittance_text": "INV-2026-0000102"})
+    r = run(b, OPEN, decisions(("B1", "INV-2026-0000102", None, "reject"), ("B1", "INV-2026-0000102", 25000.0, "confirm")))
+    assert applied(r, "manual") == [("B1", "INV-2026-0000102", 25000.0)]
+
+
+def test_not_receivable_decision():
+    b = bank({"amount": 25000.00, "remittance_text": "INV-2026-0000102"})
+    r = run(b, OPEN, decisions(("B1", None, None, "not_receivable")))
+    assert r.matches.empty and r.unmatched.reason.tolist() == ["not_receivable"]
+
+
+def test_decision_consumes_the_open_amount_before_rules_run():
+    b = bank(
+        {"amount": 10000.00, "remittance_text": "INV-2026-0000101", "booking_date": "2026-03-01"},
+        {"amount": 10000.00, "booking_date": "2026-03-03"},
+    )
+    r = run(b, OPEN, decisions(("B2", "INV-2026-0000101", 10000.0, "manual_match")))
+    assert applied(r, "manual") == [("B2", "INV-2026-0000101", 10000.0)]
+    assert applied(r) == []
+
+
+def test_alias_identifies_payer_by_account_and_name():
+    aliases = pd.DataFrame([
+        dict(alias_id=1, payer_name=None, counterparty_account="6222 0000 1111", customer_id="C1",
+             learned_from="decision:1", created_by="x", created_at="2026-01-01"),
+        dict(alias_id=2, payer_name="老华建", counterparty_account=None, customer_id="C1",
+             learned_from="decision:2", created_by="x", created_at="2026-01-01"),
+    ])
+    b = bank({"amount": 7300.50, "counterparty_name": "张三", "counterparty_account": "622200001111"},
+             {"amount": 10000.00, "counterparty_name": "老华建"})
+    r = run(b, OPEN, aliases=aliases)
+    assert applied(r) == [("B1", "INV-2026-0000103", 7300.5), ("B2", "INV-2026-0000101", 10000.0)]
+    methods = [json.loads(e)["payer"]["method"] for e in r.matches.evidence]
+    assert methods == ["account", "alias"]
+
+
+def test_threshold_controls_auto_versus_proposed():
+    b = bank({"amount": 7300.50, "counterparty_name": "北京华建工程有限公司"})
+    assert not run(b, OPEN, auto_threshold=0.999).proposals.empty
+    assert run(b, OPEN, auto_threshold=0.999).matches.empty
+
+
+def test_missing_columns_and_duplicate_keys_are_errors():
+    with pytest.raises(ValueError, match="missing columns"):
+        reconcile(pd.DataFrame({"bank_txn_key": ["x"]}), OPEN, CUSTOMERS)
+    b = pd.concat([bank({"amount": 1.0}), bank({"amount": 2.0})])
+    with pytest.raises(ValueError, match="unique"):
+        reconcile(b, OPEN, CUSTOMERS)
+
+
+def test_every_bank_line_is_accounted_for():
+    b = bank(
+        {"amount": 25000.00, "remittance_text": "INV-2026-0000102"},
+        {"amount": -1.0},
+        {"amount": 5000.00, "counterparty_name": "上海申通物流有限公司"},
+        {"amount": 123.0},
+    )
+    r = run(b, OPEN)
+    seen = set(r.matches.bank_txn_key) | set(r.unmatched.bank_txn_key)
+    assert seen == set(b.bank_txn_key)
+    assert not set(r.matches.bank_txn_key) & set(r.unmatched.bank_txn_key)
