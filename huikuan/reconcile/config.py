@@ -20,6 +20,7 @@ class ReconcileConfig:
     fee_tolerance_pct: float = 0.02  # a short payment is a fee only if also below this share
     fuzzy_min_score: float = 0.86
     fuzzy_margin: float = 0.05
+    max_payer_candidates: int = 4  # an ambiguous payer name is tried against at most this many customers
     subset_max_items: int = 24  # the payer's oldest open items the combination search looks at
     subset_max_size: int = 6
     subset_node_budget: int = 20_000

@@ -191,8 +191,10 @@ class _Decisions:
 
 
 def _payers(bank_names: list[str], bank_accounts: list[str], customers: _Customers,
-            aliases: pd.DataFrame | None, config: ReconcileConfig) -> list[tuple[str | None, str, float]]:
-    """Identify the paying customer of every line: (customer_id or None, method, confidence).
+            aliases: pd.DataFrame | None, config: ReconcileConfig) -> list[tuple]:
+    """Identify the paying customer of every line: (customer_id or None, method, confidence, candidates).
+
+    `candidates` lists the customers an ambiguous name fits (empty when identified or unknown).
 
     Work is per distinct name and account, and the fuzzy search only sees names nothing else resolved.
     """
@@ -215,32 +217,34 @@ def _payers(bank_names: list[str], bank_accounts: list[str], customers: _Custome
                 if norm:
                     alias_names[norm].add(cid)
     index = NameIndex(names)
-    cache: dict[tuple[str, str], tuple[str | None, str, float]] = {}
-    fuzzy_cache: dict[str, tuple[str, float] | None] = {}
+    cache: dict[tuple[str, str], tuple] = {}
+    fuzzy_cache: dict[str, list[tuple[str, float]]] = {}
     out = []
     for name, acct in zip(bank_names, bank_accounts):
         k = (name, acct)
         hit = cache.get(k)
         if hit is None:
-            hit = (None, "", 0.0)
+            hit = (None, "", 0.0, ())
             a = _norm_account(acct)
             if a and len(account_map.get(a, ())) == 1:
-                hit = (next(iter(account_map[a])), "account", PAYER_CONFIDENCE["account"])
+                hit = (next(iter(account_map[a])), "account", PAYER_CONFIDENCE["account"], ())
             elif name:
                 exact, norm = index.lookup(name)
                 if norm and len(alias_names.get(norm, ())) == 1:
-                    hit = (next(iter(alias_names[norm])), "alias", PAYER_CONFIDENCE["alias"])
+                    hit = (next(iter(alias_names[norm])), "alias", PAYER_CONFIDENCE["alias"], ())
                 elif len(exact) == 1:
-                    hit = (next(iter(exact)), "name", PAYER_CONFIDENCE["name"])
+                    hit = (next(iter(exact)), "name", PAYER_CONFIDENCE["name"], ())
                 elif len(exact) > 1:
-                    hit = (None, "ambiguous_name", 0.0)
+                    hit = (None, "ambiguous_name", PAYER_CONFIDENCE["name"], tuple(sorted(exact)))
                 elif norm:
                     if norm not in fuzzy_cache:
                         fuzzy_cache[norm] = index.fuzzy(norm, min_score=config.fuzzy_min_score,
                                                         margin=config.fuzzy_margin)
                     fz = fuzzy_cache[norm]
-                    if fz:
-                        hit = (fz[0], "fuzzy_name", round(fz[1], 3))
+                    if len(fz) == 1:
+                        hit = (fz[0][0], "fuzzy_name", fz[0][1], ())
+                    elif fz:
+                        hit = (None, "ambiguous_name", fz[0][1], tuple(c for c, _ in fz))
             cache[k] = hit
         out.append(hit)
     return out
@@ -401,10 +405,12 @@ class _Engine:
         self.stats["receipts_considered"] = len(todo)
         todo.sort(key=lambda i: (self.days[i], self.keys[i]))
         for i in todo:
-            cid, method, pconf = payers[i]
+            cid, method, pconf, cands = payers[i]
             if refs[i] and self._by_reference(i, refs[i], cid, method, pconf):
                 continue
             if cid and self._by_payer(i, cid, method, pconf):
+                continue
+            if cands and len(cands) <= cfg.max_payer_candidates and self._by_payer_set(i, cands, pconf):
                 continue
             self._no_match(i, cid, method, pconf, refs[i])
 
@@ -587,6 +593,18 @@ class _Engine:
             return self._decide(i, allocs, "payer_overpayment", 0.75 * pf, {**ev, "overpaid_by": _cents_out(A - total)},
                                 unapplied=A - total, customer=cid)
         return False
+
+    def _by_payer_set(self, i: int, cands: tuple[str, ...], pconf: float) -> bool:
+        """A name that fits a few customers: only an amount that fits exactly one of their items counts."""
+        it, A = self.items, self.cents[i]
+        items = self._open_for(i, list(cands))
+        same = [x for x in items if it.open[x] == A]
+        if not same:
+            return False
+        ev = {"payer_candidates": list(cands), "name": self.names[i] or None, "amount": _cents_out(A),
+              "candidates_with_amount": len(same)}
+        conf = (0.9 if len(same) == 1 else 0.7) * (0.5 + 0.5 * pconf)
+        return self._decide(i, [(same[0], A, 0)], "payer_set_exact", conf, ev)
 
     def _no_match(self, i: int, cid, method, pconf, found) -> None:
         it, A = self.items, self.cents[i]

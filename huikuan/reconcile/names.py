@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from difflib import SequenceMatcher
 
@@ -92,6 +92,10 @@ def similarity(a: str, b: str) -> float:
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     if len(short) >= 4 and short in long_:
         ratio = max(ratio, 0.88 + 0.1 * len(short) / len(long_))
+    elif len(short) >= 3 and not Counter(short) - Counter(long_):
+        # Chinese short names keep characters of the full name, sometimes reordered:
+        # 北京市华建工程 is written 北京华建 or 华建北京.
+        ratio = max(ratio, 0.86 + 0.1 * len(short) / len(long_))
     return min(ratio, 0.99)
 
 
@@ -115,23 +119,29 @@ class NameIndex:
         norm = normalize_company_name(name)
         return set(self.exact.get(norm, ())), norm
 
-    def fuzzy(self, norm: str, *, min_score: float, margin: float, max_blocks: int = 50) -> tuple[str, float] | None:
-        """Best customer for a normalized name when it clearly beats the runner-up, else None."""
+    def fuzzy(self, norm: str, *, min_score: float, margin: float, max_blocks: int = 50) -> list[tuple[str, float]]:
+        """Customers whose name scores within `margin` of the best (>= min_score), best first.
+
+        One entry means the payer is identified; several mean the name is ambiguous between them.
+        """
         if len(norm) < 2:
-            return None
+            return []
         counts: dict[str, int] = defaultdict(int)
         for g in _bigrams(norm):
             for cand in self.grams.get(g, ()):
                 counts[cand] += 1
         if not counts:
-            return None
+            return []
         # Score only the names sharing most bigrams: blocking keeps this cheap at any customer count.
         top = sorted(counts, key=lambda c: (-counts[c], c))[:max_blocks]
         scored = sorted(((similarity(norm, c), c) for c in top), key=lambda x: (-x[0], x[1]))
-        best_score, best = scored[0]
-        if best_score < min_score or len(self.exact[best]) != 1:
-            return None
-        second = next((s for s, c in scored[1:] if self.exact[c] != self.exact[best]), 0.0)
-        if best_score - second < margin:
-            return None
-        return next(iter(self.exact[best])), best_score
+        best_score = scored[0][0]
+        if best_score < min_score:
+            return []
+        out: dict[str, float] = {}
+        for score, cand in scored:
+            if score < best_score - margin or score < min_score:
+                break
+            for cid in sorted(self.exact[cand]):
+                out.setdefault(cid, round(score, 3))
+        return list(out.items())

@@ -60,7 +60,16 @@ def test_fuzzy_match_picks_a_clear_winner_only():
     assert idx.lookup("北京华建工程(集团)有限公司")[0] == {"C1"}
     # A typo'd name still reaches its customer...
     hit = idx.fuzzy(normalize_company_name("北京市华建工程有限公司"), min_score=0.86, margin=0.05)
-    assert hit and hit[0] == "C1"
-    # ...but a name between two customers is left for a person.
-    assert idx.fuzzy(normalize_company_name("深圳前海数据有限公司"), min_score=0.86, margin=0.05) is None
-    assert idx.fuzzy(normalize_company_name("广州白云机场"), min_score=0.86, margin=0.05) is None
+    assert [c for c, _ in hit] == ["C1"]
+    # ...but a name between two customers is ambiguous, and an unknown one finds nobody.
+    hit = idx.fuzzy(normalize_company_name("深圳前海数据有限公司"), min_score=0.86, margin=0.05)
+    assert sorted(c for c, _ in hit) == ["C3", "C4"]
+    assert idx.fuzzy(normalize_company_name("广州白云机场"), min_score=0.86, margin=0.05) == []
+
+
+def test_short_names_reach_the_full_name():
+    idx = NameIndex({"C1": ["北京市华建工程有限责任公司"], "C2": ["上海申通物流有限公司"]})
+    for short in ("北京华建", "华建北京", "申通物流"):
+        hit = idx.fuzzy(normalize_company_name(short), min_score=0.86, margin=0.05)
+        assert len(hit) == 1, short
+    assert similarity("北京华建", "北京市华建工程") > 0.86
