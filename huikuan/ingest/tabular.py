@@ -1,0 +1,345 @@
+"""Load a tabular ERP or invoicing extract (CSV, XLSX, Parquet) into raw.<entity>, vectorized in DuckDB.
+
+The file is read as text (`read_csv(all_varchar=true)`), mapped through its profile, and every value
+parsed and checked by the `hk_*` SQL macros; good rows go to raw.<entity>, bad rows (and lines the
+CSV reader rejects) to raw.quarantine with the reason. No Python runs per row, except for XLSX,
+whose cells openpyxl hands over one by one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from huikuan.contracts import BOOLEAN, CONTRACTS, DATE, DECIMAL, INTEGER, STRING, TIMESTAMP
+from huikuan.ingest.profiles import EntityMapping, choose_mapping
+from huikuan.ingest.sniff import FileFacts, IngestError, detect_delimiter, text_lines, transcode_to_utf8
+from huikuan.ingest.values import BLANKS
+
+# References checked against what is already loaded: (entity, column) -> (entity, column).
+REFERENCES = {
+    ("invoices", "customer_id"): ("customers", "customer_id"),
+    ("projects", "customer_id"): ("customers", "customer_id"),
+    ("contracts", "customer_id"): ("customers", "customer_id"),
+}
+CURRENCY_WORDS = {"人民币": "CNY", "RMB": "CNY", "¥": "CNY", "￥": "CNY", "美元": "USD", "欧元": "EUR",
+                  "港币": "HKD", "港元": "HKD", "日元": "JPY", "英镑": "GBP"}
+# Customer types whose tax_id is a unified social credit code (foreigners and individuals differ).
+USCC_EXEMPT_TYPES = ("foreign", "individual")
+
+
+@dataclass
+class TabularOutcome:
+    entity: str
+    profile: str
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+
+def q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def read_source(con, facts: FileFacts, kind: str, workdir: Path) -> tuple[list[str], int]:
+    """Create temp table `src` (c0..cN, all text, file order) from the file; create temp table
+    `rejects` (data row, column, reason, text) for lines the reader refused. Returns the headers and
+    the number of rejected rows."""
+    con.execute("CREATE OR REPLACE TEMP TABLE rejects (data_row BIGINT, column_name VARCHAR, reason VARCHAR, line_text VARCHAR)")
+    if kind == "parquet":
+        cols = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(facts.path)]).fetchall()]
+        sel = ", ".join(f"CAST({q(c)} AS VARCHAR) AS c{i}" for i, c in enumerate(cols))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE src AS SELECT {sel} FROM read_parquet(?)", [str(facts.path)])
+        return cols, 0
+    if kind == "xlsx":
+        headers, rows = _xlsx_rows(facts.path)
+        _check_headers(headers, facts)
+        table = pa.table({f"c{i}": pa.array([r[i] if i < len(r) else None for r in rows], pa.string())
+                          for i in range(len(headers))})
+        con.register("xlsx_rows", table)
+        con.execute("CREATE OR REPLACE TEMP TABLE src AS SELECT * FROM xlsx_rows")
+        con.unregister("xlsx_rows")
+        extra = [i for i, r in enumerate(rows) if len(r) > len(headers) and any(v for v in r[len(headers):])]
+        if extra:
+            raise IngestError(f"{facts.path.name}: row {extra[0] + 1}: more cells than header columns")
+        return headers, 0
+    # Text: DuckDB reads UTF-8 with one kind of line end; anything else is transcoded first.
+    path = facts.path
+    if facts.encoding == "gb18030" or facts.mixed_newlines:
+        path = workdir / (facts.sha256[:16] + ".utf8.csv")
+        transcode_to_utf8(facts, path)
+        if facts.encoding == "gb18030":
+            facts.notes.append("decoded as GB18030/GBK")
+        if facts.mixed_newlines:
+            facts.notes.append("mixed line endings normalised")
+    lines = text_lines(facts, limit=2)
+    header_line = lines[0].lstrip("\ufeff") if lines else ""
+    delim = detect_delimiter(header_line)
+    headers = next(csv.reader([header_line], delimiter=delim), [])
+    _check_headers(headers, facts)
+    newline = "\\r\\n" if (facts.crlf and not facts.mixed_newlines and path == facts.path) else "\\n"
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers))) + "}"
+    con.execute("DROP TABLE IF EXISTS hk_reject_errors; DROP TABLE IF EXISTS hk_reject_scans")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE src AS SELECT * FROM read_csv({lit(str(path))},
+              header = true, columns = {columns}, delim = {lit(delim)}, quote = '"', escape = '"',
+              new_line = '{newline}', strict_mode = true, auto_detect = false, null_padding = false,
+              store_rejects = true, rejects_table = 'hk_reject_errors', rejects_scan = 'hk_reject_scans')"""
+    )
+    con.execute(
+        """INSERT INTO rejects
+           SELECT line - 1, any_value(column_name),
+                  'line ' || line || ': ' || string_agg(DISTINCT error_type || ' (' || error_message || ')', '; '),
+                  any_value(csv_line)
+           FROM hk_reject_errors GROUP BY line ORDER BY line"""
+    )
+    n_rej = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
+    return headers, n_rej
+
+
+def _check_headers(headers: list[str], facts: FileFacts) -> None:
+    names = [h.strip() for h in headers]
+    if not any(names):
+        raise IngestError(f"{facts.path.name}: line 1: no header row")
+    dup = sorted({h for h in names if h and names.count(h) > 1})
+    if dup:
+        raise IngestError(f"{facts.path.name}: line 1: duplicate column name(s) {', '.join(dup)}")
+    blank = [i + 1 for i, h in enumerate(names) if not h]
+    if blank:
+        raise IngestError(f"{facts.path.name}: line 1: column {blank[0]} has no name")
+
+
+def _xlsx_rows(path: Path) -> tuple[list[str], list[list[str | None]]]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = wb.worksheets[0]
+        rows = [[_cell_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
+    finally:
+        wb.close()
+    while rows and not any(rows[-1]):
+        rows.pop()
+    if not rows:
+        raise IngestError(f"{path.name}: the first worksheet is empty")
+    header = [h or "" for h in rows[0]]
+    while header and not header[-1]:
+        header.pop()
+    return header, rows[1:]
+
+
+def _cell_text(v) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, datetime):
+        return v.isoformat(sep=" ") if (v.hour, v.minute, v.second) != (0, 0, 0) else v.date().isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _value_expr(mapping: EntityMapping, column: str, src: dict[str, str]) -> str:
+    """Text expression for a contract column: the mapped source column, value map and defaults."""
+    if column in src:
+        raw = src[column]
+    elif column in mapping.defaults:
+        raw = lit(mapping.defaults[column])
+    else:
+        return "CAST(NULL AS VARCHAR)"
+    vmap = dict(mapping.values.get(column, {}))
+    if column == "currency":
+        vmap = {**CURRENCY_WORDS, **vmap}
+    if vmap:
+        whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in vmap.items())
+        raw = f"(CASE trim({raw}, {lit(BLANKS)}) {whens} ELSE {raw} END)"
+    return raw
+
+
+def build_select(mapping: EntityMapping, headers: list[str]) -> tuple[str, list[str]]:
+    """SELECT list over `src` producing parsed contract columns plus `errs` (''-joined reasons)."""
+    contract = CONTRACTS[mapping.entity]
+    resolved = mapping.resolve(headers)
+    src = {col: f"c{headers.index(h)}" for col, h in resolved.items()}
+    parsed: dict[str, str] = {}
+    errors: list[str] = []
+    for col in contract.columns:
+        raw = _value_expr(mapping, col.name, src)
+        text = f"nullif(trim({raw}, {lit(BLANKS)}), '')"
+        if col.type == STRING:
+            expr = text
+            if col.values:
+                expr = f"lower({text})"
+            if col.name == "currency":
+                expr = f"upper({text})"
+        elif col.type == DATE:
+            expr = f"hk_date({raw})"
+            errors.append(f"CASE WHEN {text} IS NOT NULL AND {expr} IS NULL THEN '{col.name}: ' || hk_date_reason({raw}) END")
+        elif col.type == TIMESTAMP:
+            expr = f"hk_timestamp({raw})"
+            errors.append(f"CASE WHEN {text} IS NOT NULL AND {expr} IS NULL THEN '{col.name}: not a timestamp' END")
+        elif col.type == DECIMAL:
+            expr = f"hk_amount({raw})"
+            errors.append(f"CASE WHEN {text} IS NOT NULL AND {expr} IS NULL THEN '{col.name}: not an amount' END")
+            if col.name in mapping.scale:
+                expr = f"CAST({expr} * {mapping.scale[col.name]!r} AS DECIMAL(18,4))"
+            for rule in mapping.signs:
+                ind = next((f"c{headers.index(h)}" for h in headers if h.strip() in rule.columns), None)
+                if ind and col.name in rule.apply_to:
+                    neg = ", ".join(lit(v) for v in rule.negative_values)
+                    expr = f"(CASE WHEN trim({ind}, {lit(BLANKS)}) IN ({neg}) THEN -abs({expr}) ELSE {expr} END)"
+        elif col.type == INTEGER:
+            expr = f"hk_integer({raw})"
+            errors.append(f"CASE WHEN {text} IS NOT NULL AND {expr} IS NULL THEN '{col.name}: not an integer' END")
+        elif col.type == BOOLEAN:
+            expr = f"hk_boolean({raw})"
+            errors.append(f"CASE WHEN {text} IS NOT NULL AND {expr} IS NULL THEN '{col.name}: not a yes/no value' END")
+        else:  # pragma: no cover - contracts only use the types above
+            raise AssertionError(col.type)
+        if col.required:
+            errors.append(f"CASE WHEN {text} IS NULL THEN '{col.name}: required value missing' END")
+        if col.values:
+            allowed = ", ".join(lit(v) for v in col.values)
+            errors.append(f"CASE WHEN {expr} IS NOT NULL AND {expr} NOT IN ({allowed}) "
+                          f"THEN '{col.name}: not one of {'/'.join(col.values)}' END")
+        if col.name == "currency":
+            errors.append(f"CASE WHEN {expr} IS NOT NULL AND NOT regexp_full_match({expr}, '[A-Z]{{3}}') "
+                          f"THEN 'currency: not an ISO 4217 code' END")
+        parsed[col.name] = expr
+    if mapping.entity == "customers":
+        exempt = ", ".join(lit(t) for t in USCC_EXEMPT_TYPES)
+        errors.append(
+            f"CASE WHEN {parsed['tax_id']} IS NOT NULL AND coalesce({parsed['customer_type']}, '') NOT IN ({exempt})"
+            f" AND NOT coalesce(hk_uscc_ok({parsed['tax_id']}), false)"
+            f" THEN 'tax_id: not a valid unified social credit code (GB 32100-2015 check character)' END"
+        )
+    select = [f"{expr} AS {q(name)}" for name, expr in parsed.items()]
+    errs = "concat_ws('; ', " + ", ".join(errors) + ")" if errors else "''"
+    select.append(f"{errs} AS errs")
+    unknown = [h for h in headers if h.strip() and not mapping.known(h)]
+    return ", ".join(select), unknown
+
+
+def load_tabular(con, facts: FileFacts, kind: str, *, source_file: str, loaded_at: datetime,
+                 workdir: Path | None = None, mappings=None, before_insert=None) -> TabularOutcome:
+    """Parse, validate and insert one tabular file. The caller holds the transaction."""
+    with tempfile.TemporaryDirectory(prefix="huikuan-ingest-", dir=workdir) as tmp:
+        headers, n_rej = read_source(con, facts, kind, Path(tmp))
+    mapping = choose_mapping(headers, facts.path.name, mappings)
+    entity = mapping.entity
+    contract = CONTRACTS[entity]
+    if before_insert is not None:
+        before_insert(entity)
+    out = TabularOutcome(entity=entity, profile=mapping.profile)
+    out.reasons.extend(facts.notes)
+    select, unknown = build_select(mapping, headers)
+    if unknown:
+        out.reasons.append(f"columns not in the {entity} contract, not loaded: {', '.join(unknown)}")
+
+    # Row index in file order; rejected reader lines shift the data-row numbers after them.
+    if n_rej:
+        row_expr = ("i + (SELECT count(*) FROM (SELECT data_row - row_number() OVER (ORDER BY data_row) AS before "
+                    "FROM rejects) r WHERE r.before < i)")
+    else:
+        row_expr = "i"
+    # Temporary tables number rows from an offset: count from the first one.
+    base = con.execute("SELECT coalesce(min(rowid), 0) FROM src").fetchone()[0]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE v AS SELECT {row_expr} AS source_row, * FROM "
+                f"(SELECT rowid - {base} + 1 AS i, {select} FROM src)")
+
+    # Row-level issues beyond single values: duplicate keys and unknown references.
+    key = [q(k) for k in contract.key]
+    key_text = " || ', ' || ".join(f"'{k}=' || coalesce(CAST({q(k)} AS VARCHAR), '')" for k in contract.key)
+    con.execute("CREATE OR REPLACE TEMP TABLE issues (i BIGINT, reason VARCHAR)")
+    key_cols = "/".join(contract.key)
+    con.execute(f"""INSERT INTO issues SELECT i, '{key_cols}: duplicate key ' || kt || ' (first at row ' || first_row || ')'
+        FROM (SELECT i, source_row, {key_text} AS kt,
+                     first_value(source_row) OVER (PARTITION BY {', '.join(key)} ORDER BY i) AS first_row
+              FROM v WHERE errs = '' AND {' AND '.join(f'{k} IS NOT NULL' for k in key)})
+        WHERE source_row <> first_row""")
+    con.execute(f"""INSERT INTO issues SELECT v.i, '{key_cols}: duplicate key ' || {' || '.join(
+                    "'" + k + "=' || coalesce(CAST(v." + q(k) + " AS VARCHAR), '')" for k in contract.key)}
+                    || ' already loaded from ' || any_value(r.source_file) || ' row ' || any_value(r.source_row)
+        FROM v JOIN raw.{entity} r ON {' AND '.join(f'v.{k} = r.{k}' for k in key)}
+        WHERE v.errs = '' GROUP BY v.i, {', '.join('v.' + k for k in key)}""")
+    for (ent, col), (ref_ent, ref_col) in REFERENCES.items():
+        if ent != entity:
+            continue
+        if con.execute(f"SELECT count(*) FROM raw.{ref_ent}").fetchone()[0] == 0:
+            out.reasons.append(f"{col} not checked: raw.{ref_ent} is empty (load {ref_ent} first)")
+            continue
+        con.execute(f"""INSERT INTO issues SELECT i, '{col}: unknown {ref_ent[:-1]} ' || {q(col)}
+            FROM v WHERE errs = '' AND {q(col)} IS NOT NULL
+              AND {q(col)} NOT IN (SELECT {q(ref_col)} FROM raw.{ref_ent} WHERE {q(ref_col)} IS NOT NULL)""")
+
+    cols = ", ".join(q(c) for c in contract.column_names)
+    con.execute(
+        f"""INSERT INTO raw.{entity} ({cols}, source_file, source_row, file_hash, loaded_at)
+            SELECT {cols}, ?, source_row, ?, ? FROM v
+            WHERE errs = '' AND i NOT IN (SELECT i FROM issues)""",
+        [source_file, facts.sha256, loaded_at],
+    )
+    out.rows_loaded = con.execute("SELECT count(*) FROM v WHERE errs = '' AND i NOT IN (SELECT i FROM issues)").fetchone()[0]
+
+    record = "json_object(" + ", ".join(f"{lit(h)}, s.c{n}" for n, h in enumerate(headers)) + ")"
+    resolved = mapping.resolve(headers)
+    first_col = "split_part(b.reason, ':', 1)"
+    value_case = "CASE " + " ".join(
+        f"WHEN {first_col} = {lit(c)} THEN s.c{headers.index(h)}" for c, h in resolved.items()
+    ) + " END" if resolved else "NULL"
+    con.execute(
+        f"""INSERT INTO raw.quarantine
+            SELECT ?, v.source_row, ?, ?, {first_col}, {value_case}, b.reason, {record}, ?
+            FROM (SELECT i, string_agg(reason, '; ') AS reason FROM
+                    (SELECT i, errs AS reason FROM v WHERE errs <> '' UNION ALL SELECT i, reason FROM issues)
+                  GROUP BY i) b
+            JOIN v ON v.i = b.i JOIN (SELECT rowid - {base} + 1 AS i, * FROM src) s ON s.i = b.i
+            ORDER BY v.source_row""",
+        [source_file, facts.sha256, entity, loaded_at],
+    )
+    n_bad = con.execute(
+        "SELECT count(DISTINCT i) FROM (SELECT i FROM v WHERE errs <> '' UNION ALL SELECT i FROM issues)"
+    ).fetchone()[0]
+    if n_rej:
+        con.execute(
+            """INSERT INTO raw.quarantine
+               SELECT ?, data_row, ?, ?, column_name, NULL, reason, json_object('line_text', line_text), ?
+               FROM rejects ORDER BY data_row""",
+            [source_file, facts.sha256, entity, loaded_at],
+        )
+    out.rows_quarantined = n_bad + n_rej
+    out.rows_in = con.execute("SELECT count(*) FROM src").fetchone()[0] + n_rej
+    if out.rows_in == 0:
+        out.reasons.append("no data rows (header only)")
+    if out.rows_quarantined:
+        top = con.execute(
+            """SELECT split_part(reason, ' (', 1) AS r, count(*) FROM raw.quarantine
+               WHERE file_hash = ? GROUP BY r ORDER BY count(*) DESC, r LIMIT 3""", [facts.sha256]
+        ).fetchall()
+        out.reasons.append("quarantined: " + "; ".join(f"{n} × {r}" for r, n in top))
+    con.execute("DROP TABLE IF EXISTS v; DROP TABLE IF EXISTS src; DROP TABLE IF EXISTS issues")
+    return out
+
+
+def period_bounds_sql(entity: str) -> str | None:
+    """The date column that places an entity's rows in a period (for corrected resubmissions)."""
+    return {"invoices": "issue_date", "invoice_events": "event_at", "bank_transactions": "booking_date"}.get(entity)
+
+
+def csv_text(rows: list[list[str]]) -> str:
+    """Rows as CSV text (used by tests and the benchmark to write fixtures)."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue()
