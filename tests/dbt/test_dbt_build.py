@@ -1,0 +1,152 @@
+"""Build the real dbt project on a hand-made raw warehouse and check the figures worked out by hand."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from huikuan.dbt import DBT_PROFILES_DIR, DBT_PROJECT_DIR, DbtRunError, dbt_env, run_dbt
+
+from dbt_fixtures import AS_OF, INVOICES, write_fixture_warehouse
+
+
+def _build(tmp: Path, as_of: str, select: list[str] | None = None) -> Path:
+    wh = write_fixture_warehouse(tmp / "warehouse.duckdb")
+    args = ["build", "--quiet"] + (["--select", *select, "--indirect-selection", "cautious"] if select else [])
+    run_dbt(args, wh, target_path=tmp / "target", vars={"as_of_date": as_of})
+    return wh
+
+
+def _query(wh: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    return _build(tmp_path_factory.mktemp("dbt_as_of_0630"), AS_OF.isoformat())
+
+
+def test_dbt_env_points_at_project_and_warehouse(tmp_path):
+    env = dbt_env(tmp_path / "w.duckdb")
+    assert env["HUIKUAN_WAREHOUSE"] == str((tmp_path / "w.duckdb").resolve())
+    assert env["DO_NOT_TRACK"] == "1"
+    assert env["DBT_PROFILES_DIR"] == str(DBT_PROFILES_DIR) == str(DBT_PROJECT_DIR)
+    with pytest.raises(ValueError, match="unknown dbt target"):
+        dbt_env(tmp_path / "w.duckdb", target="oracle")
+
+
+def test_open_ar_by_customer_and_total(warehouse):
+    rows = dict(
+        _query(
+            warehouse,
+            "select customer_id, sum(open_amount_rpt) from marts.ar_aging where basis = 'due_date' group by 1",
+        )
+    )
+    # C001: INV-002 30,000 + INV-003 30,000 + INV-004 25,000; C002: USD 10,000 at 7.0850;
+    # C003: INV-009 200,000 less the unapplied credit note CN-002 3,000.
+    assert rows == {"C001": Decimal("85000.00"), "C002": Decimal("70850.00"), "C003": Decimal("197000.00")}
+    (total,) = _query(warehouse, "select sum(open_amount_rpt) from marts.fct_invoice where is_in_ar")[0]
+    assert total == Decimal("352850.00")
+
+
+def test_aging_buckets_due_date_basis(warehouse):
+    rows = _query(
+        warehouse,
+        """select bucket_key, sum(open_amount_rpt), list(invoice_no order by invoice_no)
+           from marts.ar_aging where basis = 'due_date' group by 1""",
+    )
+    got = {k: (v, names) for k, v, names in rows}
+    assert got == {
+        "not_due": (Decimal("30000.00"), ["INV-003"]),  # due tomorrow: age -1
+        "1_30": (Decimal("22000.00"), ["CN-002", "INV-004"]),  # 25,000 - 3,000
+        "31_60": (Decimal("30000.00"), ["INV-002"]),  # age 60: upper bound inclusive
+        "91_180": (Decimal("70850.00"), ["INV-007"]),  # age 151
+        "over_365": (Decimal("200000.00"), ["INV-009"]),  # age 545
+    }
+    ages = dict(_query(warehouse, "select invoice_no, age_days from marts.ar_aging where basis = 'due_date'"))
+    assert ages == {"INV-002": 60, "INV-003": -1, "INV-004": 16, "INV-007": 151, "INV-009": 545, "CN-002": 10}
+
+
+def test_invoice_date_basis_sums_to_the_same_total(warehouse):
+    rows = dict(_query(warehouse, "select basis, sum(open_amount_rpt) from marts.ar_aging group by 1"))
+    assert rows == {"due_date": Decimal("352850.00"), "invoice_date": Decimal("352850.00")}
+    (bucket,) = _query(
+        warehouse, "select bucket_key from marts.ar_aging where basis = 'invoice_date' and invoice_no = 'INV-003'"
+    )[0]
+    assert bucket == "1_30"  # issued 2026-06-01: 29 days old
+
+
+def test_credit_note_reduces_its_original(warehouse):
+    inv = _query(
+        warehouse,
+        """select invoice_no, status, credit_note_amount, adjusted_amount, open_amount, is_in_ar
+           from marts.fct_invoice where invoice_no in ('INV-003', 'CN-001', 'CN-002') order by 1""",
+    )
+    assert inv == [
+        ("CN-001", "applied_to_original", Decimal("0"), Decimal("-10000"), Decimal("0"), False),
+        ("CN-002", "unapplied_credit", Decimal("0"), Decimal("-3000"), Decimal("-3000"), True),
+        ("INV-003", "partially_paid", Decimal("-10000"), Decimal("30000"), Decimal("30000"), True),
+    ]
+    assert not _query(warehouse, "select 1 from marts.ar_aging where invoice_no = 'CN-001'")
+
+
+def test_payment_after_as_of_is_not_applied(warehouse):
+    row = _query(
+        warehouse,
+        """select status, paid_amount, open_amount, last_payment_date, days_late, is_overdue
+           from marts.fct_invoice where invoice_no = 'INV-004'""",
+    )[0]
+    assert row == ("open", Decimal("0"), Decimal("25000"), None, 16, True)
+
+
+def test_paid_partial_excluded_and_flags(warehouse):
+    got = {
+        r[0]: r[1:]
+        for r in _query(
+            warehouse,
+            """select invoice_no, status, paid_amount, open_amount, days_to_pay, days_late, settled_date
+               from marts.fct_invoice""",
+        )
+    }
+    assert got["INV-001"][:5] == ("paid", Decimal("100000"), Decimal("0"), 50, 20)
+    assert str(got["INV-001"][5]) == "2026-04-20"
+    assert got["INV-002"][:3] == ("partially_paid", Decimal("20000"), Decimal("30000"))
+    assert got["INV-005"][0] == "not_yet_issued"
+    assert got["INV-006"][0] == "cancelled"
+    assert got["INV-008"][0] == "written_off"
+    assert got["INV-010"][0] == "draft"
+    aged = {r[0] for r in _query(warehouse, "select distinct invoice_no from marts.ar_aging")}
+    assert aged == {"INV-002", "INV-003", "INV-004", "INV-007", "INV-009", "CN-002"}
+    (written_off,) = _query(warehouse, "select written_off_amount from marts.fct_invoice where invoice_no='INV-008'")[0]
+    assert written_off == Decimal("5000")
+    (disputed,) = _query(warehouse, "select is_disputed from marts.fct_invoice where invoice_no = 'INV-009'")[0]
+    assert disputed is True
+    assert len(got) == len(INVOICES)
+
+
+def test_other_as_of_dates(tmp_path):
+    # 2026-07-10: INV-004's payment (2026-07-05) now applies; INV-005 (issued 2026-07-02) is open.
+    wh = _build(tmp_path / "later", "2026-07-10", select=["+ar_aging", "+fct_invoice"])
+    aged = dict(_query(wh, "select invoice_no, open_amount from marts.ar_aging where basis = 'due_date'"))
+    assert "INV-004" not in aged and aged["INV-005"] == Decimal("9999")
+    # 2026-05-30: INV-008 is written off only the next day; INV-003 is not issued yet.
+    wh = _build(tmp_path / "earlier", "2026-05-30", select=["+ar_aging", "+fct_invoice"])
+    aged = dict(_query(wh, "select invoice_no, open_amount from marts.ar_aging where basis = 'due_date'"))
+    assert aged["INV-008"] == Decimal("5000") and aged["INV-002"] == Decimal("30000")
+    assert "INV-003" not in aged  # issued 2026-06-01
+
+
+def test_failing_data_test_names_the_node(tmp_path):
+    bad = ("INV-BAD", "standard", None, None, None, None, AS_OF, AS_OF, "CNY", None, None, 1, None, None,
+           "issued", None, None)
+    wh = write_fixture_warehouse(tmp_path / "warehouse.duckdb", extra={"invoices": [bad]})
+    with pytest.raises(DbtRunError) as info:
+        run_dbt(["build", "--quiet", "--select", "stg_invoicing__invoices"], wh, target_path=tmp_path / "t")
+    assert "not_null_stg_invoicing__invoices_customer_id" in str(info.value)
