@@ -21,6 +21,7 @@ class ReconcileConfig:
     fuzzy_min_score: float = 0.86
     fuzzy_margin: float = 0.05
     max_payer_candidates: int = 4  # an ambiguous payer name is tried against at most this many customers
+    max_treasury_candidates: int = 60  # public bodies of one city a treasury payment is tried against
     subset_max_items: int = 24  # the payer's oldest open items the combination search looks at
     subset_max_size: int = 6
     subset_node_budget: int = 20_000

@@ -10,6 +10,7 @@ applied (and reduces the open amounts later receipts see); below it, it is propo
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -52,11 +53,14 @@ EXPLAINED = {"debit", "zero_amount", "reversal", "reversed", "not_receivable", "
 # Credits that are not customer payments (interest, tax refunds, own transfers): only used when no
 # reference or payer was found, so a real receipt mentioning 利息 is never hidden.
 NON_RECEIVABLE_WORDS = (
-    "利息", "结息", "存款息", "退税", "理财", "赎回", "内部转账", "资金调拨", "资金归集", "归集",
-    "政府补助", "补贴款", "保证金退", "INTEREST", "TAX REFUND", "INTERNAL TRANSFER", "OWN ACCOUNT",
+    "利息", "结息", "存款息", "退税", "理财", "赎回", "内部转账", "资金调拨", "资金归集", "归集", "贷款",
+    "放款", "政府补助", "补贴", "保证金", "押金", "公积金", "INTEREST", "TAX REFUND", "INTERNAL TRANSFER",
+    "OWN ACCOUNT", "DEPOSIT", "LOAN", "FX CONVERSION", "DRAWDOWN",
 )
+# Public bodies pay through the city treasury (国库集中支付): the name says which city, not which body.
+_TREASURY = re.compile(r"^(.{2,8}?)市?财政(?:局)?(?:国库)?(?:集中)?支付")
 
-PAYER_CONFIDENCE = {"account": 0.99, "alias": 0.98, "name": 0.98}
+PAYER_CONFIDENCE = {"account": 0.99, "alias": 0.98, "name": 0.98, "account_seen": 0.97}
 
 
 @dataclass
@@ -112,6 +116,11 @@ class _Items:
         self.issue = to_days(_col(df, "issue_date")).tolist()
         self.due = to_days(_col(df, "due_date")).tolist()
         self.by_no = {no: i for i, no in enumerate(self.no) if no}
+        # Credit notes by the invoice they correct: a payer nets them against that invoice.
+        self.credits_of: dict[str, list[int]] = defaultdict(list)
+        for i, orig in enumerate(_str_col(df, "original_invoice_no")):
+            if orig and self.open[i] < 0:
+                self.credits_of[orig].append(i)
         by_cust: dict[tuple[str, str], list[int]] = defaultdict(list)
         for i in range(len(self.no)):
             if self.open[i] != 0:
@@ -136,6 +145,7 @@ class _Customers:
         names = _str_col(df, "customer_name")
         parents = _str_col(df, "parent_customer_id")
         self.name = dict(zip(ids, names))
+        self.type = dict(zip(ids, _str_col(df, "customer_type")))
         parent = {c: p for c, p in zip(ids, parents) if p and p != c}
         self.root: dict[str, str] = {}
         for c in ids:
@@ -148,6 +158,15 @@ class _Customers:
         for c in ids:
             members[self.root[c]].append(c)
         self.members = {r: sorted(m) for r, m in members.items()}
+
+    def public_bodies(self, city: str) -> list[str]:
+        """Customers a city treasury may pay for: public bodies whose name starts with the city."""
+        out = []
+        for cid, nm in self.name.items():
+            kind = self.type.get(cid, "")
+            if nm.startswith(city) and (kind == "government" if kind else "公司" not in nm):
+                out.append(cid)
+        return sorted(out)
 
     def group_of(self, cid: str) -> list[str]:
         """The other customers in cid's group (parent, children, siblings)."""
@@ -245,8 +264,27 @@ def _payers(bank_names: list[str], bank_accounts: list[str], customers: _Custome
                         hit = (fz[0][0], "fuzzy_name", fz[0][1], ())
                     elif fz:
                         hit = (None, "ambiguous_name", fz[0][1], tuple(c for c, _ in fz))
+            if hit[0] is None and name:
+                m = _TREASURY.match(normalize_text(name))
+                if m:
+                    public = customers.public_bodies(m.group(1))
+                    if public:
+                        hit = (None, "treasury", 0.9, tuple(public))
             cache[k] = hit
         out.append(hit)
+    # A counterparty account seen with a payer identified by name (or alias) in this run identifies
+    # the payer of the same account's other lines, whatever name the bank printed on them.
+    seen: dict[str, set[str]] = defaultdict(set)
+    for (cid, method, _, _), acct in zip(out, bank_accounts):
+        a = _norm_account(acct)
+        if cid and a and method in ("name", "alias", "account"):
+            seen[a].add(cid)
+    for j, ((cid, method, _, _), acct) in enumerate(zip(out, bank_accounts)):
+        if method in ("name", "alias", "account"):
+            continue
+        a = _norm_account(acct)
+        if a and len(seen.get(a, ())) == 1:
+            out[j] = (next(iter(seen[a])), "account_seen", PAYER_CONFIDENCE["account_seen"], ())
     return out
 
 
@@ -408,9 +446,12 @@ class _Engine:
             cid, method, pconf, cands = payers[i]
             if refs[i] and self._by_reference(i, refs[i], cid, method, pconf):
                 continue
+            if not refs[i] and self._looks_not_receivable(i):
+                continue
             if cid and self._by_payer(i, cid, method, pconf):
                 continue
-            if cands and len(cands) <= cfg.max_payer_candidates and self._by_payer_set(i, cands, pconf):
+            limit = cfg.max_treasury_candidates if method == "treasury" else cfg.max_payer_candidates
+            if cands and len(cands) <= limit and self._by_payer_set(i, cands, method, pconf):
                 continue
             self._no_match(i, cid, method, pconf, refs[i])
 
@@ -459,6 +500,13 @@ class _Engine:
             return False
         idxs_sorted = sorted(idxs, key=it.order_key)
         strong = all(k == STRONG for k in kinds)
+        tol = int(round(cfg.exact_tolerance * 100))
+        # A payer nets open credit notes against the invoices they correct, quoting only the invoice.
+        notes = [c for x in idxs_sorted for c in it.credits_of.get(it.no[x], ())
+                 if it.open[c] < 0 and it.issue[c] <= self.days[i] and (key, it.no[c]) not in self.decisions.rejected]
+        if notes and abs(A - sum(it.open[x] for x in idxs_sorted + notes)) <= tol:
+            idxs_sorted = idxs_sorted + notes
+            idxs = idxs + notes
         refs_ev = [it.no[x] for x in idxs_sorted]
         ev = {"references": refs_ev, "reference_kind": "number" if strong else "digits", "amount": _cents_out(A)}
         if closed:
@@ -475,7 +523,6 @@ class _Engine:
         base = 0.99 if strong else 0.95
         S = sum(it.open[x] for x in idxs)
         ev["open_sum"] = _cents_out(S)
-        tol = int(round(cfg.exact_tolerance * 100))
         cust = it.cust[idxs_sorted[0]]
         if abs(A - S) <= tol:
             allocs = [(x, it.open[x], 0) for x in idxs_sorted]
@@ -539,9 +586,17 @@ class _Engine:
                 conf = (0.98 if len(same) == 1 else 0.9) * pf * scope_f
                 ev2 = {**ev, "candidates_with_amount": len(same)}
                 return self._decide(i, [(same[0], A, 0)], prefix + "payer_exact", conf, ev2)
+            credits = [x for x in self._open_for(i, [cid] + (group if prefix else []), credits=True) if it.open[x] < 0][:3]
+            for credit in credits:  # an invoice paid net of its credit note
+                net = [x for x in items if it.open[x] + it.open[credit] == A]
+                net.sort(key=lambda x: (it.no[x] not in it.credits_of or credit not in it.credits_of[it.no[x]],) + it.order_key(x))
+                if net:
+                    conf = (0.96 if len(net) == 1 else 0.8) * pf * scope_f
+                    ev2 = {**ev, "credit_note": it.no[credit]}
+                    return self._decide(i, [(net[0], it.open[net[0]], 0), (credit, it.open[credit], 0)],
+                                        prefix + "payer_exact_net_of_credit", conf, ev2)
             # Rule 4: a combination of open items (bounded, oldest first on ties).
             pool = items[: cfg.subset_max_items]
-            credits = [x for x in self._open_for(i, [cid] + (group if prefix else []), credits=True) if it.open[x] < 0][:3]
             for credit in [None, *credits]:
                 target = A - (it.open[credit] if credit is not None else 0)
                 sub = find_subsets([it.open[x] for x in pool], target, max_size=cfg.subset_max_size,
@@ -594,26 +649,29 @@ class _Engine:
                                 unapplied=A - total, customer=cid)
         return False
 
-    def _by_payer_set(self, i: int, cands: tuple[str, ...], pconf: float) -> bool:
+    def _looks_not_receivable(self, i: int) -> bool:
+        """Interest, refunds, loans, deposits: a credit whose text says it is no customer payment."""
+        text = normalize_text(self.texts[i]) + " " + normalize_text(self.names[i])
+        word = next((w for w in NON_RECEIVABLE_WORDS if w in text), None)
+        if word:
+            self._unmatched(i, "not_receivable", f"text mentions {word!r} and no invoice reference")
+        return word is not None
+
+    def _by_payer_set(self, i: int, cands: tuple[str, ...], method: str, pconf: float) -> bool:
         """A name that fits a few customers: only an amount that fits exactly one of their items counts."""
         it, A = self.items, self.cents[i]
         items = self._open_for(i, list(cands))
         same = [x for x in items if it.open[x] == A]
         if not same:
             return False
-        ev = {"payer_candidates": list(cands), "name": self.names[i] or None, "amount": _cents_out(A),
+        ev = {"payer_candidates": list(cands)[:10], "method": method, "name": self.names[i] or None,
+              "amount": _cents_out(A),
               "candidates_with_amount": len(same)}
         conf = (0.9 if len(same) == 1 else 0.7) * (0.5 + 0.5 * pconf)
         return self._decide(i, [(same[0], A, 0)], "payer_set_exact", conf, ev)
 
     def _no_match(self, i: int, cid, method, pconf, found) -> None:
         it, A = self.items, self.cents[i]
-        text = normalize_text(self.texts[i]) + " " + normalize_text(self.names[i])
-        if not found and not cid:
-            word = next((w for w in NON_RECEIVABLE_WORDS if w in text), None)
-            if word:
-                self._unmatched(i, "not_receivable", f"text mentions {word!r}; no reference, no known payer")
-                return
         options = []
         same = [x for x in it.by_amount.get((self.cur[i], A), ()) if it.open[x] == A and it.issue[x] <= self.days[i]
                 and (self.keys[i], it.no[x]) not in self.decisions.rejected]

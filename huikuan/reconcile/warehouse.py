@@ -83,6 +83,7 @@ def load_inputs(con, ops_path=None) -> dict[str, pd.DataFrame]:
     open_items = con.execute(
         """
         SELECT invoice_no, customer_id, upper(currency) AS currency, issue_date, due_date, gross_amount,
+               original_invoice_no,
                coalesce(cleared_amount, 0) AS cleared_amount, cleared_date,
                gross_amount - CASE WHEN cleared_date < ?::DATE THEN coalesce(cleared_amount, 0) ELSE 0 END
                  AS open_amount
@@ -93,7 +94,8 @@ def load_inputs(con, ops_path=None) -> dict[str, pd.DataFrame]:
         [start],
     ).df()
     customers = con.execute(
-        "SELECT customer_id, customer_name, parent_customer_id, tax_id FROM raw.customers ORDER BY customer_id"
+        "SELECT customer_id, customer_name, parent_customer_id, tax_id, customer_type FROM raw.customers"
+        " ORDER BY customer_id"
     ).df()
     decisions = aliases = None
     if ops_path is not None and Path(ops_path).exists():

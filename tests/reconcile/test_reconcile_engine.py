@@ -274,3 +274,68 @@ def test_every_bank_line_is_accounted_for():
     seen = set(r.matches.bank_txn_key) | set(r.unmatched.bank_txn_key)
     assert seen == set(b.bank_txn_key)
     assert not set(r.matches.bank_txn_key) & set(r.unmatched.bank_txn_key)
+
+
+def test_scoring_definitions():
+    from huikuan.reconcile.scoring import score
+
+    b = bank(
+        {"amount": 35000.00, "remittance_text": "INV-2026-0000101 INV-2026-0000102"},  # right
+        {"amount": 7300.50, "counterparty_name": "北京华建工程有限公司"},  # right
+        {"amount": 88000.00, "counterparty_name": "华东能源集团有限公司"},  # wrong per the truth below
+        {"amount": 5000.00, "counterparty_name": "上海申通物流有限公司"},  # proposed only
+        {"amount": 1.23},  # a credit that belongs to no invoice
+    )
+    r = run(b, OPEN)
+    truth = pd.DataFrame(
+        [("B1", "INV-2026-0000101"), ("B1", "INV-2026-0000102"), ("B2", "INV-2026-0000103"),
+         ("B3", "INV-2026-0000999"), ("B4", "INV-2026-0000202")],
+        columns=["bank_txn_key", "invoice_no"],
+    )
+    s = score(r, truth, credits=5)
+    assert s["receivable_receipts"] == 4
+    assert s["payment_match_rate"] == 0.5  # B1, B2 of B1..B4
+    assert s["invoice_match_rate"] == 0.6  # 3 of 5 true links
+    assert s["precision"] == 0.75  # 3 of 4 automatic links
+    assert s["review_share"] == 0.4  # B4 proposed, B5 no candidate, of 5 credits
+
+
+def test_invoice_paid_net_of_its_credit_note():
+    o = pd.concat([OPEN, items(("CN-2026-0000009", "C1", "CNY", -2000.00, "2026-02-10"))], ignore_index=True)
+    o["original_invoice_no"] = [None] * len(OPEN) + ["INV-2026-0000102"]
+    r = run(bank({"amount": 23000.00, "remittance_text": "INV-2026-0000102"},
+                 {"amount": 23000.00, "counterparty_name": "北京华建工程有限公司", "booking_date": "2026-03-05"}), o)
+    assert applied(r) == [("B1", "CN-2026-0000009", -2000.0), ("B1", "INV-2026-0000102", 25000.0)]
+    o2 = o.copy()
+    r2 = run(bank({"amount": 23000.00, "counterparty_name": "北京华建工程有限公司"}), o2)
+    assert applied(r2) == [("B1", "CN-2026-0000009", -2000.0), ("B1", "INV-2026-0000102", 25000.0)]
+    assert set(r2.matches.rule) == {"payer_exact_net_of_credit"}
+
+
+def test_account_seen_with_a_known_name_identifies_other_lines():
+    r = run(bank({"amount": 10000.00, "counterparty_name": "北京华建工程有限公司", "counterparty_account": "6222 01"},
+                 {"amount": 7300.50, "counterparty_name": "华建老账户", "counterparty_account": "622201"}), OPEN)
+    assert applied(r) == [("B1", "INV-2026-0000101", 10000.0), ("B2", "INV-2026-0000103", 7300.5)]
+    assert json.loads(r.matches.evidence.iloc[1])["payer"]["method"] == "account_seen"
+
+
+def test_city_treasury_pays_for_a_public_body():
+    cust = pd.concat([CUSTOMERS, pd.DataFrame([
+        ("G1", "苏州市第三人民医院", None, None, "government"),
+        ("G2", "苏州市交通运输局", None, None, "government"),
+        ("G3", "杭州市交通运输局", None, None, "government"),
+    ], columns=["customer_id", "customer_name", "parent_customer_id", "tax_id", "customer_type"])], ignore_index=True)
+    o = pd.concat([OPEN, items(("INV-2026-0000501", "G2", "CNY", 61000.00, "2026-01-15"),
+                               ("INV-2026-0000502", "G3", "CNY", 62000.00, "2026-01-15"))], ignore_index=True)
+    r = reconcile(bank({"amount": 61000.00, "counterparty_name": "苏州市财政局国库支付中心"},
+                       {"amount": 62000.00, "counterparty_name": "苏州市财政局国库支付中心"}), o, cust)
+    # Only Suzhou's public bodies are candidates: the Hangzhou invoice is only an amount-only suggestion.
+    found = pd.concat([r.matches[["bank_txn_key", "invoice_no", "rule"]], r.proposals[["bank_txn_key", "invoice_no", "rule"]]])
+    rules = {(k, i): rule for k, i, rule in found.itertuples(index=False)}
+    assert rules[("B1", "INV-2026-0000501")] == "payer_set_exact"
+    assert rules[("B2", "INV-2026-0000502")] == "amount_only"
+
+
+def test_deposit_refund_from_a_customer_is_not_applied_to_invoices():
+    r = run(bank({"amount": 10000.00, "counterparty_name": "北京华建工程有限公司", "remittance_text": "投标保证金退还"}), OPEN)
+    assert r.matches.empty and r.unmatched.reason.tolist() == ["not_receivable"]
