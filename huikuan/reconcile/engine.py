@@ -210,7 +210,7 @@ class _Decisions:
 
 
 def _payers(bank_names: list[str], bank_accounts: list[str], customers: _Customers,
-            aliases: pd.DataFrame | None, config: ReconcileConfig) -> list[tuple]:
+            aliases: pd.DataFrame | None, config: ReconcileConfig, bank_texts: list[str] | None = None) -> list[tuple]:
     """Identify the paying customer of every line: (customer_id or None, method, confidence, candidates).
 
     `candidates` lists the customers an ambiguous name fits (empty when identified or unknown).
@@ -239,8 +239,9 @@ def _payers(bank_names: list[str], bank_accounts: list[str], customers: _Custome
     cache: dict[tuple[str, str], tuple] = {}
     fuzzy_cache: dict[str, list[tuple[str, float]]] = {}
     out = []
-    for name, acct in zip(bank_names, bank_accounts):
-        k = (name, acct)
+    texts = bank_texts if bank_texts is not None else [""] * len(bank_names)
+    for name, acct, text in zip(bank_names, bank_accounts, texts):
+        k = (name, acct) if name else (name, acct, text)
         hit = cache.get(k)
         if hit is None:
             hit = (None, "", 0.0, ())
@@ -264,6 +265,8 @@ def _payers(bank_names: list[str], bank_accounts: list[str], customers: _Custome
                         hit = (fz[0][0], "fuzzy_name", fz[0][1], ())
                     elif fz:
                         hit = (None, "ambiguous_name", fz[0][1], tuple(c for c, _ in fz))
+            if hit[0] is None and not name and text:
+                hit = _name_in_text(text, index) or hit
             if hit[0] is None and name:
                 m = _TREASURY.match(normalize_text(name))
                 if m:
@@ -286,6 +289,16 @@ def _payers(bank_names: list[str], bank_accounts: list[str], customers: _Custome
         if a and len(seen.get(a, ())) == 1:
             out[j] = (next(iter(seen[a])), "account_seen", PAYER_CONFIDENCE["account_seen"], ())
     return out
+
+
+def _name_in_text(text: str, index: NameIndex) -> tuple | None:
+    """Statements without a name field (unstructured MT940 :86:) start the text with the payer's name."""
+    norm = normalize_company_name(text.split("|")[0])
+    for n in range(len(norm), 3, -1):
+        cids = index.exact.get(norm[:n])
+        if cids:
+            return (next(iter(cids)), "name_in_text", 0.95, ()) if len(cids) == 1 else None
+    return None
 
 
 def _norm_account(acct) -> str:
@@ -730,7 +743,7 @@ def reconcile(
         if missing:
             raise ValueError(f"{name} is missing columns {missing}")
     eng = _Engine(bank, open_items, customers, decisions, aliases, config)
-    payers = _payers(eng.names, eng.accounts, eng.customers, aliases, config)
+    payers = _payers(eng.names, eng.accounts, eng.customers, aliases, config, eng.texts)
     index = RefIndex.build(eng.items.no)
     refs = parse_references(eng.texts, index)
     eng.run(payers, refs)

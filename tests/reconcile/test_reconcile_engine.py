@@ -339,3 +339,9 @@ def test_city_treasury_pays_for_a_public_body():
 def test_deposit_refund_from_a_customer_is_not_applied_to_invoices():
     r = run(bank({"amount": 10000.00, "counterparty_name": "北京华建工程有限公司", "remittance_text": "投标保证金退还"}), OPEN)
     assert r.matches.empty and r.unmatched.reason.tolist() == ["not_receivable"]
+
+
+def test_payer_name_at_the_start_of_the_text_when_the_statement_has_no_name_field():
+    r = run(bank({"amount": 12000.00, "currency": "USD", "remittance_text": "ACME ENGINEERING CO LTD TRADE SETTLEMENT"}), OPEN)
+    assert applied(r) == [("B1", "INV-2026-0000401", 12000.0)]
+    assert json.loads(r.matches.evidence.iloc[0])["payer"]["method"] == "name_in_text"
