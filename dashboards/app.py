@@ -1,11 +1,12 @@
-"""Dashboard entry point: language switch and page router (one file per page)."""
+"""Dashboard entry point: language switch, login, and the page router (one file per page, by role)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from dashboards.i18n import LANGUAGES, t
-from dashboards.state import current_language
+from dashboards.login import login_page
+from dashboards.state import current_language, current_user, sign_out
 
 st.set_page_config(page_title="Huikuan 回款", page_icon="💴", layout="wide")
 
@@ -23,7 +24,34 @@ with st.sidebar:
         st.query_params["lang"] = chosen
         st.rerun()
 
+user = current_user()
+if user is None:
+    st.navigation([st.Page(login_page, title=t("login", lang), icon="🔑", url_path="login")],
+                  position="hidden").run()
+    st.stop()
+
+with st.sidebar:
+    st.caption(f"👤 {user.display_name} · {t('role_' + user.role, lang)}")
+    if st.button(t("logout", lang), key="logout"):
+        sign_out()
+        st.rerun()
+
+PAGES = [
+    # (file, title key, icon, url path, roles that see it; None = every role)
+    ("pages/overview.py", "page_overview", "🏠", "overview", None),
+    ("pages/aging.py", "page_aging", "📊", "aging", None),
+    ("pages/worklist.py", "page_worklist", "📞", "worklist", None),
+    ("pages/forecast.py", "page_forecast", "💹", "forecast", None),
+    ("pages/customers.py", "page_customers", "🏢", "customers", None),
+    ("pages/projects.py", "page_projects", "🏗️", "projects", None),
+    # Unmatched bank lines belong to no salesperson yet, so sales users do not review them.
+    ("pages/reconciliation.py", "page_reconciliation", "🔗", "reconciliation",
+     {"cfo", "finance", "collector", "analyst"}),
+    ("pages/models.py", "page_models", "🤖", "models", None),
+]
 pages = [
-    st.Page("pages/aging.py", title=t("page_aging", lang), icon="📊", url_path="aging", default=True),
+    st.Page(path, title=t(key, lang), icon=icon, url_path=url, default=(url == "overview"))
+    for path, key, icon, url, roles in PAGES
+    if roles is None or user.role in roles
 ]
 st.navigation(pages).run()

@@ -1,7 +1,14 @@
-"""Queries for the dashboard: one read-only connection per query on the current published snapshot."""
+"""Queries for the dashboard: one read-only connection per query on the current published snapshot.
+
+Every function takes a `Scope`; a sales user's scope carries their salesperson_id and the filter is
+applied in the SQL itself (rows of other salespeople never leave DuckDB), so no page, widget or URL
+parameter can show them. Pages call only these functions; there is no SQL in the page files.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -10,6 +17,30 @@ import streamlit as st
 
 from huikuan.publish import current_snapshot
 from huikuan.settings import load_settings
+
+CACHE_TTL = 600
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows a user may read: everything, or only one salesperson's customers and projects."""
+
+    salesperson_id: str | None = None
+
+    @property
+    def restricted(self) -> bool:
+        return self.salesperson_id is not None
+
+    @classmethod
+    def for_role(cls, role: str, salesperson_id: str | None) -> Scope:
+        if role == "sales":
+            if not salesperson_id:
+                raise PermissionError("a sales user without a salesperson_id may see nothing")
+            return cls(salesperson_id=salesperson_id)
+        return cls()
+
+
+EVERYTHING = Scope()
 
 
 def snapshot_path() -> Path:
@@ -22,49 +53,600 @@ def query(sql: str, params: list | None = None) -> pd.DataFrame:
     return _cached_query(str(snapshot_path()), sql, tuple(params or ()))
 
 
-@st.cache_data(ttl=600, show_spinner=False)
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=2000)
 def _cached_query(snapshot: str, sql: str, params: tuple) -> pd.DataFrame:
     with duckdb.connect(snapshot, read_only=True) as con:
         return con.execute(sql, list(params)).df()
 
 
-AGING_BUCKETS_SQL = """
-select bucket_key, bucket_label_en, bucket_label_zh, bucket_order,
-       sum(open_amount_rpt) as amount, count(*) as invoices
-from marts.ar_aging
-where basis = ?
-group by all
-order by bucket_order
-"""
-
-AGING_TOTALS_SQL = """
-select max(as_of_date) as as_of_date,
-       sum(open_amount_rpt) as total_ar,
-       sum(open_amount_rpt) filter (where bucket_key <> 'not_due') as overdue_ar,
-       count(*) as open_invoices
-from marts.ar_aging
-where basis = ?
-"""
-
-AGING_TOP_CUSTOMERS_SQL = """
-select customer_id, any_value(customer_name) as customer_name,
-       sum(open_amount_rpt) as total_ar,
-       sum(open_amount_rpt) filter (where bucket_key <> 'not_due') as overdue_ar
-from marts.ar_aging
-where basis = ?
-group by customer_id
-order by overdue_ar desc nulls last, customer_id
-limit ?
-"""
+# ---------------------------------------------------------------------------------------------
+# What the snapshot holds: a page checks its tables and columns first and explains what is missing.
 
 
-def aging_buckets(basis: str = "due_date") -> pd.DataFrame:
-    return query(AGING_BUCKETS_SQL, [basis])
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def _catalog(snapshot: str) -> dict[str, frozenset[str]]:
+    with duckdb.connect(snapshot, read_only=True) as con:
+        rows = con.execute(
+            "select table_schema || '.' || table_name, column_name from information_schema.columns"
+        ).fetchall()
+    cat: dict[str, set[str]] = {}
+    for table, column in rows:
+        cat.setdefault(table, set()).add(column)
+    return {k: frozenset(v) for k, v in cat.items()}
 
 
-def aging_totals(basis: str = "due_date") -> dict:
-    return query(AGING_TOTALS_SQL, [basis]).iloc[0].to_dict()
+def catalog() -> dict[str, frozenset[str]]:
+    """{schema.table: columns} of the current snapshot."""
+    return _catalog(str(snapshot_path()))
 
 
-def aging_top_customers(basis: str = "due_date", limit: int = 10) -> pd.DataFrame:
-    return query(AGING_TOP_CUSTOMERS_SQL, [basis, limit])
+def has(table: str, *columns: str) -> bool:
+    cols = catalog().get(table)
+    return cols is not None and set(columns) <= cols
+
+
+def missing(requirements: dict[str, tuple[str, ...]]) -> list[str]:
+    """Tables (or table.columns) a page needs that the snapshot does not have yet."""
+    cat = catalog()
+    out = []
+    for table, columns in requirements.items():
+        if table not in cat:
+            out.append(table)
+        else:
+            out.extend(f"{table}.{c}" for c in columns if c not in cat[table])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Row-level scope: applied in SQL to every table a sales user reads.
+
+_OWN_CUSTOMERS = "select customer_id from marts.dim_customer where salesperson_id = ?"
+
+
+def scope_filter(scope: Scope, table: str, alias: str = "") -> tuple[str, list]:
+    """` and ...` restricting `table` (aliased `alias`) to the scope's rows, and its parameters.
+
+    A restricted scope keeps a row only if its salesperson (when the table has one) is the user's
+    and its customer (when the table has one) is one of the user's customers; a table with neither
+    column shows a restricted user nothing (fail closed).
+    """
+    if not scope.restricted:
+        return "", []
+    prefix = f"{alias}." if alias else ""
+    cols = catalog().get(table, frozenset())
+    clauses, params = [], []
+    if "salesperson_id" in cols:
+        clauses.append(f"{prefix}salesperson_id = ?")
+        params.append(scope.salesperson_id)
+    if "customer_id" in cols:
+        clauses.append(f"{prefix}customer_id in ({_OWN_CUSTOMERS})")
+        params.append(scope.salesperson_id)
+    if not clauses:
+        return " and false", []
+    return " and " + " and ".join(clauses), params
+
+
+# ---------------------------------------------------------------------------------------------
+# Aging
+
+AGING_TABLES = {"marts.ar_aging": ("as_of_date", "basis", "bucket_key", "open_amount_rpt")}
+GROUPINGS = {
+    "customer": ("customer_id", "customer_name"),
+    "project": ("project_id", "project_id"),
+    "region": ("region", "region"),
+    "salesperson": ("salesperson_id", "salesperson_id"),
+}
+
+
+def aging_table(as_of: date | None) -> str:
+    """ar_aging holds the current as-of date; ar_aging_monthly the month-end snapshots."""
+    if as_of is None or not has("marts.ar_aging_monthly", "as_of_date", "basis"):
+        return "marts.ar_aging"
+    current = query("select max(as_of_date) as d from marts.ar_aging")["d"].iloc[0]
+    return "marts.ar_aging" if pd.Timestamp(as_of) == pd.Timestamp(current) else "marts.ar_aging_monthly"
+
+
+def aging_as_of_dates() -> list[date]:
+    """The current as-of date first, then the kept month-end snapshots, newest first."""
+    sql = "select distinct as_of_date from marts.ar_aging"
+    if has("marts.ar_aging_monthly", "as_of_date", "basis"):
+        sql += " union select distinct as_of_date from marts.ar_aging_monthly"
+    df = query(f"select as_of_date from ({sql}) order by as_of_date desc")
+    return [pd.Timestamp(d).date() for d in df["as_of_date"]]
+
+
+def _aging_where(scope: Scope, basis: str, as_of: date | None) -> tuple[str, str, list]:
+    table = aging_table(as_of)
+    extra, params = scope_filter(scope, table)
+    if as_of is None:
+        cond = f"as_of_date = (select max(as_of_date) from {table})"
+        return table, f"basis = ? and {cond}{extra}", [basis, *params]
+    return table, f"basis = ? and as_of_date = ?{extra}", [basis, as_of, *params]
+
+
+def aging_buckets(scope: Scope = EVERYTHING, basis: str = "due_date", as_of: date | None = None) -> pd.DataFrame:
+    table, where, params = _aging_where(scope, basis, as_of)
+    return query(
+        f"""
+        select bucket_key, any_value(bucket_label_en) as bucket_label_en,
+               any_value(bucket_label_zh) as bucket_label_zh, bucket_order,
+               sum(open_amount_rpt) as amount, count(*) as invoices
+        from {table} where {where}
+        group by bucket_key, bucket_order order by bucket_order
+        """,
+        params,
+    )
+
+
+def aging_totals(scope: Scope = EVERYTHING, basis: str = "due_date", as_of: date | None = None) -> dict:
+    table, where, params = _aging_where(scope, basis, as_of)
+    return query(
+        f"""
+        select max(as_of_date) as as_of_date,
+               coalesce(sum(open_amount_rpt), 0) as total_ar,
+               coalesce(sum(open_amount_rpt) filter (where bucket_key <> 'not_due'), 0) as overdue_ar,
+               count(*) as open_invoices
+        from {table} where {where}
+        """,
+        params,
+    ).iloc[0].to_dict()
+
+
+def aging_by_group(
+    scope: Scope = EVERYTHING, basis: str = "due_date", as_of: date | None = None, group: str = "customer",
+    limit: int = 15,
+) -> pd.DataFrame:
+    """Buckets per group member for the `limit` largest members (the rest summed as one '…' row)."""
+    key, label = GROUPINGS[group]
+    table, where, params = _aging_where(scope, basis, as_of)
+    return query(
+        f"""
+        with rows as (
+            select coalesce(cast({key} as varchar), '—') as group_key,
+                   coalesce(cast({label} as varchar), cast({key} as varchar), '—') as group_label,
+                   bucket_key, bucket_order, bucket_label_en, bucket_label_zh, open_amount_rpt
+            from {table} where {where}
+        ),
+        ranked as (
+            select group_key, row_number() over (order by sum(open_amount_rpt) desc, group_key) as rank
+            from rows group by group_key
+        ),
+        labelled as (
+            select case when rank <= $limit then group_key else '…' end as group_key,
+                   case when rank <= $limit then group_label else '…' end as group_label,
+                   least(rank, $limit + 1) as rank,
+                   bucket_key, bucket_order, bucket_label_en, bucket_label_zh, open_amount_rpt
+            from rows join ranked using (group_key)
+        )
+        select group_key, any_value(group_label) as group_label, min(rank) as rank,
+               bucket_key, bucket_order, any_value(bucket_label_en) as bucket_label_en,
+               any_value(bucket_label_zh) as bucket_label_zh,
+               sum(open_amount_rpt) as amount, count(*) as invoices
+        from labelled
+        group by group_key, bucket_key, bucket_order
+        order by rank, bucket_order
+        """.replace("$limit", str(int(limit))),
+        params,
+    )
+
+
+def aging_invoices(
+    scope: Scope = EVERYTHING, basis: str = "due_date", as_of: date | None = None, group: str | None = None,
+    group_key: str | None = None, bucket_key: str | None = None, limit: int = 500,
+) -> pd.DataFrame:
+    """The open invoices behind an aging cell, document currency beside the reporting amount."""
+    table, where, params = _aging_where(scope, basis, as_of)
+    if group and group_key is not None:
+        where += f" and coalesce(cast({GROUPINGS[group][0]} as varchar), '—') = ?"
+        params.append(group_key)
+    if bucket_key:
+        where += " and bucket_key = ?"
+        params.append(bucket_key)
+    return query(
+        f"""
+        select invoice_no, customer_id, customer_name, project_id, salesperson_id, region,
+               bucket_key, bucket_label_en, bucket_label_zh, age_days,
+               currency, open_amount, open_amount_rpt
+        from {table} where {where}
+        order by open_amount_rpt desc, invoice_no limit ?
+        """,
+        [*params, limit],
+    )
+
+
+def aging_top_customers(
+    scope: Scope = EVERYTHING, basis: str = "due_date", limit: int = 10, as_of: date | None = None,
+) -> pd.DataFrame:
+    table, where, params = _aging_where(scope, basis, as_of)
+    return query(
+        f"""
+        select customer_id, any_value(customer_name) as customer_name,
+               sum(open_amount_rpt) as total_ar,
+               coalesce(sum(open_amount_rpt) filter (where bucket_key <> 'not_due'), 0) as overdue_ar
+        from {table} where {where}
+        group by customer_id
+        order by overdue_ar desc nulls last, customer_id
+        limit ?
+        """,
+        [*params, limit],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Overview: KPIs per month (kpi_monthly), company-wide or, for a sales user, their own row.
+
+KPI_TABLES = {"marts.kpi_monthly": ("month_end_date", "grain", "grain_key", "dso_countback", "bpdso",
+                                    "add_days", "cei", "collected_amount_rpt", "ending_ar_rpt",
+                                    "overdue_ar_rpt", "credit_sales_rpt")}
+
+
+def _kpi_grain(scope: Scope) -> tuple[str, list]:
+    if scope.restricted:
+        return "grain = 'salesperson' and grain_key = ?", [scope.salesperson_id]
+    return "grain = 'company'", []
+
+
+def kpi_trend(scope: Scope = EVERYTHING, months: int = 24) -> pd.DataFrame:
+    """The last `months` month-ends of KPIs for the company (or the sales user's own figures)."""
+    where, params = _kpi_grain(scope)
+    return query(
+        f"""
+        select month_end_date, dso_countback, bpdso, add_days, cei, collected_amount_rpt, ending_ar_rpt,
+               overdue_ar_rpt, credit_sales_rpt
+        from marts.kpi_monthly where {where}
+        qualify row_number() over (order by month_end_date desc) <= ?
+        order by month_end_date
+        """,
+        [*params, months],
+    )
+
+
+FORECAST_TABLES = {"ml.cash_forecast": ("granularity", "period_start", "period_end", "expected", "lo", "hi",
+                                        "model_version")}
+
+
+def forecast_periods(scope: Scope = EVERYTHING, granularity: str = "week") -> pd.DataFrame:
+    """The latest cash forecast per week or month (company-wide: it is not split per salesperson)."""
+    if scope.restricted:  # the forecast is a company figure; a sales user sees none of it
+        return query("select null::date as period_start limit 0")
+    return query(
+        """
+        select period_start, period_end, expected, lo, hi, model_version
+        from ml.cash_forecast where granularity = ?
+        order by period_start
+        """,
+        [granularity],
+    )
+
+
+def collected_by_period(scope: Scope = EVERYTHING, granularity: str = "week", since: date | None = None) -> pd.DataFrame:
+    """Receipts applied to invoices per week or month (payment dates from fct_invoice)."""
+    extra, params = scope_filter(scope, "marts.fct_invoice")
+    unit = "week" if granularity == "week" else "month"
+    return query(
+        f"""
+        select date_trunc('{unit}', last_payment_date) as period_start,
+               sum(paid_amount * coalesce(fx_rate_issue, 1)) as collected
+        from marts.fct_invoice
+        where last_payment_date is not null and paid_amount > 0 and last_payment_date >= ?{extra}
+        group by 1 order by 1
+        """,
+        [since or date(1900, 1, 1), *params],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Collections worklist
+
+WORKLIST_TABLES = {"marts.collections_worklist": (
+    "invoice_no", "customer_id", "customer_name", "project_id", "salesperson_id", "currency", "open_amount",
+    "open_amount_rpt", "due_date", "days_overdue", "dunning_stage", "next_action_en", "next_action_zh",
+    "owner", "predicted_pay_date", "risk_score", "expected_loss_rpt", "promise_state", "priority_rank")}
+
+
+def worklist(
+    scope: Scope = EVERYTHING, *, stages: list[str] | None = None, customer_id: str | None = None,
+    min_days_overdue: int | None = None, promise_states: list[str] | None = None, limit: int = 1000,
+) -> pd.DataFrame:
+    """Open items ranked by priority, filtered; the scope filter is part of the SQL."""
+    extra, params = scope_filter(scope, "marts.collections_worklist")
+    where = "true" + extra
+    if stages:
+        where += f" and dunning_stage in ({', '.join('?' for _ in stages)})"
+        params += list(stages)
+    if customer_id:
+        where += " and customer_id = ?"
+        params.append(customer_id)
+    if min_days_overdue is not None:
+        where += " and days_overdue >= ?"
+        params.append(int(min_days_overdue))
+    if promise_states:
+        where += f" and promise_state in ({', '.join('?' for _ in promise_states)})"
+        params += list(promise_states)
+    return query(
+        f"""
+        select priority_rank, invoice_no, customer_id, customer_name, project_id, salesperson_id, owner,
+               dunning_stage, next_action_en, next_action_zh, due_date, days_overdue, currency, open_amount,
+               open_amount_rpt, predicted_pay_date, risk_score, expected_loss_rpt, promise_state
+        from marts.collections_worklist where {where}
+        order by priority_rank, invoice_no limit ?
+        """,
+        [*params, limit],
+    )
+
+
+def worklist_options(scope: Scope = EVERYTHING) -> dict[str, list]:
+    """Filter choices (stages, promise states, customers) within the scope."""
+    extra, params = scope_filter(scope, "marts.collections_worklist")
+    df = query(
+        f"""
+        select list(distinct dunning_stage order by dunning_stage) as stages,
+               list(distinct promise_state order by promise_state) as promise_states
+        from marts.collections_worklist where true{extra}
+        """,
+        params,
+    )
+    customers = query(
+        f"""select distinct customer_id, customer_name from marts.collections_worklist where true{extra}
+            order by customer_name, customer_id""",
+        params,
+    )
+    row = df.iloc[0]
+    return {
+        "stages": [s for s in (row["stages"] if row["stages"] is not None else []) if s is not None],
+        "promise_states": [s for s in (row["promise_states"] if row["promise_states"] is not None else [])
+                           if s is not None],
+        "customers": list(customers.itertuples(index=False, name=None)),
+    }
+
+
+def invoice_in_scope(scope: Scope, invoice_no: str) -> bool:
+    """Whether this user may act on `invoice_no` (actions check it again, server-side)."""
+    extra, params = scope_filter(scope, "marts.fct_invoice")
+    df = query(f"select count(*) as n from marts.fct_invoice where invoice_no = ?{extra}", [invoice_no, *params])
+    return bool(df["n"].iloc[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Customers and credit
+
+CREDIT_TABLES = {"marts.customer_credit": (
+    "customer_id", "customer_name", "salesperson_id", "rating", "weighted_days_late", "late_share",
+    "consecutive_late", "credit_limit_rpt", "open_ar_rpt", "limit_utilization", "is_alert_utilization",
+    "is_alert_consecutive_late", "is_alert_downgrade")}
+
+
+def credit_overview(scope: Scope = EVERYTHING) -> pd.DataFrame:
+    extra, params = scope_filter(scope, "marts.customer_credit")
+    return query(
+        f"""
+        select customer_id, customer_name, salesperson_id, rating, weighted_days_late, late_share,
+               consecutive_late, credit_limit_rpt, open_ar_rpt, limit_utilization,
+               is_alert_utilization, is_alert_consecutive_late, is_alert_downgrade
+        from marts.customer_credit where true{extra}
+        order by open_ar_rpt desc nulls last, customer_id
+        """,
+        params,
+    )
+
+
+def customers(scope: Scope = EVERYTHING) -> pd.DataFrame:
+    """Customers this user may see, for pickers."""
+    extra, params = scope_filter(scope, "marts.dim_customer")
+    return query(
+        f"select customer_id, customer_name, region, salesperson_id from marts.dim_customer "
+        f"where true{extra} order by customer_name, customer_id",
+        params,
+    )
+
+
+def customer_detail(scope: Scope, customer_id: str) -> dict | None:
+    """The customer master row, or None when it does not exist or is outside the scope."""
+    extra, params = scope_filter(scope, "marts.dim_customer")
+    df = query(f"select * from marts.dim_customer where customer_id = ?{extra}", [customer_id, *params])
+    return None if df.empty else df.iloc[0].to_dict()
+
+
+def customer_invoices(scope: Scope, customer_id: str, limit: int = 500) -> pd.DataFrame:
+    extra, params = scope_filter(scope, "marts.fct_invoice")
+    return query(
+        f"""
+        select invoice_no, invoice_type, project_id, issue_date, due_date, currency, gross_amount,
+               gross_amount_rpt, paid_amount, open_amount, open_amount_rpt, settled_date, days_late, status,
+               is_disputed
+        from marts.fct_invoice where customer_id = ?{extra}
+        order by issue_date desc, invoice_no limit ?
+        """,
+        [customer_id, *params, limit],
+    )
+
+
+def customer_history(scope: Scope, customer_id: str) -> pd.DataFrame:
+    """Billed and collected per month for one customer (reporting currency)."""
+    extra, params = scope_filter(scope, "marts.fct_invoice")
+    return query(
+        f"""
+        with billed as (
+            select date_trunc('month', issue_date) as month, sum(gross_amount_rpt) as billed
+            from marts.fct_invoice where customer_id = ?{extra} group by 1
+        ),
+        collected as (
+            select date_trunc('month', settled_date) as month, sum(gross_amount_rpt) as collected
+            from marts.fct_invoice where customer_id = ? and settled_date is not null{extra} group by 1
+        )
+        select month, coalesce(billed, 0) as billed, coalesce(collected, 0) as collected
+        from billed full join collected using (month) order by month
+        """,
+        [customer_id, *params, customer_id, *params],
+    )
+
+
+def customer_payments(scope: Scope, customer_id: str) -> pd.DataFrame:
+    """Receipts applied to this customer's invoices (from reconciliation), newest first."""
+    if not has("reconciliation.matches", "bank_txn_key", "customer_id"):
+        return pd.DataFrame()
+    extra, params = scope_filter(scope, "reconciliation.matches")
+    return query(
+        f"""
+        select booking_date, bank_txn_key, invoice_no, currency, applied_amount, rule, confidence, status
+        from reconciliation.matches where customer_id = ?{extra}
+        order by booking_date desc, bank_txn_key limit 500
+        """,
+        [customer_id, *params],
+    )
+
+
+PREDICTION_TABLES = {"ml.predictions": ("invoice_no", "expected_pay_date", "p_default", "p_late",
+                                        "model_version")}
+
+
+def customer_predictions(scope: Scope, customer_id: str) -> pd.DataFrame:
+    """Predictions for this customer's open invoices (scope applied through fct_invoice)."""
+    if data_missing := missing(PREDICTION_TABLES):
+        return pd.DataFrame({"missing": data_missing})
+    extra, params = scope_filter(scope, "marts.fct_invoice", "f")
+    return query(
+        f"""
+        select p.invoice_no, f.due_date, p.expected_pay_date, p.p_late, p.p_default, p.model_version
+        from ml.predictions p join marts.fct_invoice f using (invoice_no)
+        where f.customer_id = ? and f.open_amount > 0{extra}
+        order by p.expected_pay_date
+        """,
+        [customer_id, *params],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Projects
+
+PROJECT_TABLES = {"marts.project_receivables": (
+    "project_id", "project_name", "customer_id", "customer_name", "contract_value_rpt", "billed_rpt",
+    "collected_rpt", "open_rpt", "unbilled_due_rpt", "retention_held_rpt", "collection_rate")}
+
+
+def projects(scope: Scope = EVERYTHING) -> pd.DataFrame:
+    extra, params = scope_filter(scope, "marts.project_receivables")
+    return query(
+        f"""
+        select project_id, project_name, customer_id, customer_name, contract_value_rpt, billed_rpt,
+               collected_rpt, open_rpt, unbilled_due_rpt, retention_held_rpt, collection_rate
+        from marts.project_receivables where true{extra}
+        order by contract_value_rpt desc nulls last, project_id
+        """,
+        params,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reconciliation review (whole-company bank lines: a restricted scope sees none)
+
+RECON_TABLES = {"reconciliation.unmatched": ("bank_txn_key", "booking_date", "amount", "currency",
+                                             "counterparty_name", "reason", "detail"),
+                "reconciliation.proposals": ("bank_txn_key", "invoice_no", "customer_id", "amount", "rule",
+                                             "score", "rank"),
+                "reconciliation.matches": ("bank_txn_key", "status", "applied_amount")}
+REVIEW_REASONS = ("proposed", "no_candidate", "rejected")
+
+
+def _no_rows_for_restricted(scope: Scope) -> str:
+    return " and false" if scope.restricted else ""
+
+
+def reconciliation_stats(scope: Scope = EVERYTHING) -> dict:
+    """Bank lines matched automatically, by a person, left for review, and the auto-match rate."""
+    deny = _no_rows_for_restricted(scope)
+    row = query(
+        f"""
+        with m as (select bank_txn_key, bool_or(status = 'manual') as manual
+                   from reconciliation.matches where true{deny} group by 1),
+             u as (select * from reconciliation.unmatched where true{deny})
+        select (select count(*) filter (where not manual) from m) as auto_lines,
+               (select count(*) filter (where manual) from m) as manual_lines,
+               (select count(*) from u where reason in {REVIEW_REASONS}) as review_lines,
+               (select count(*) from u where reason not in {REVIEW_REASONS}) as explained_lines,
+               (select coalesce(sum(amount), 0) from u where reason in {REVIEW_REASONS}) as review_amount
+        """
+    ).iloc[0].to_dict()
+    receipts = row["auto_lines"] + row["manual_lines"] + row["review_lines"]
+    row["auto_rate"] = row["auto_lines"] / receipts if receipts else None
+    return row
+
+
+def unmatched_receipts(scope: Scope = EVERYTHING, limit: int = 500) -> pd.DataFrame:
+    return query(
+        f"""
+        select bank_txn_key, booking_date, amount, currency, counterparty_name, reason, detail
+        from reconciliation.unmatched
+        where reason in {REVIEW_REASONS}{_no_rows_for_restricted(scope)}
+        order by amount desc, booking_date, bank_txn_key limit ?
+        """,
+        [limit],
+    )
+
+
+def proposals_for(scope: Scope, bank_txn_key: str) -> pd.DataFrame:
+    return query(
+        f"""
+        select p.rank, p.invoice_no, p.customer_id, c.customer_name, p.amount, p.currency, p.rule, p.score
+        from reconciliation.proposals p left join marts.dim_customer c using (customer_id)
+        where p.bank_txn_key = ?{_no_rows_for_restricted(scope)}
+        order by p.rank, p.invoice_no
+        """,
+        [bank_txn_key],
+    )
+
+
+def open_invoices_in_currency(scope: Scope, currency: str, limit: int = 2000) -> pd.DataFrame:
+    """Candidates for a manual match or split."""
+    extra, params = scope_filter(scope, "marts.fct_invoice")
+    return query(
+        f"""
+        select invoice_no, customer_id, due_date, open_amount from marts.fct_invoice
+        where currency = ? and open_amount > 0{extra} order by due_date, invoice_no limit ?
+        """,
+        [currency, *params, limit],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+
+MODEL_TABLES = {"ml.backtests": ("model_version", "method", "metric", "value")}
+
+
+def model_metrics(scope: Scope = EVERYTHING) -> pd.DataFrame:
+    """Backtest metrics of the current model beside its baselines (company-level, no customer rows)."""
+    return query(
+        """
+        select model_version, method, metric, value from ml.backtests
+        where model_version = (select max(model_version) from ml.backtests)
+        order by metric, method
+        """
+    )
+
+
+def model_calibration() -> pd.DataFrame:
+    if not has("ml.calibration", "predicted", "observed"):
+        return pd.DataFrame()
+    return query("select * from ml.calibration order by predicted")
+
+
+def model_drift() -> pd.DataFrame:
+    if not has("ml.drift", "feature", "psi"):
+        return pd.DataFrame()
+    return query("select * from ml.drift order by psi desc")
+
+
+def alerts(scope: Scope = EVERYTHING, limit: int = 20) -> pd.DataFrame:
+    """Credit alerts for the overview (utilization, consecutive lates, downgrade)."""
+    extra, params = scope_filter(scope, "marts.customer_credit")
+    return query(
+        f"""
+        select customer_id, customer_name, rating, limit_utilization, consecutive_late,
+               is_alert_utilization, is_alert_consecutive_late, is_alert_downgrade, open_ar_rpt
+        from marts.customer_credit
+        where (is_alert_utilization or is_alert_consecutive_late or is_alert_downgrade){extra}
+        order by open_ar_rpt desc nulls last, customer_id limit ?
+        """,
+        [*params, limit],
+    )

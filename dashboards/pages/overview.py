@@ -1,0 +1,99 @@
+"""Overview: the CFO's glance — AR, overdue, DSO against target, BPDSO, ADD, CEI, collections, trends, alerts."""
+
+import os
+
+import streamlit as st
+
+from dashboards import data
+from dashboards.charts import trend_lines
+from dashboards.common import footer, require, start_page
+from dashboards.i18n import format_amount, format_date, format_days, format_pct, t
+from dashboards.tables import show_table
+
+ctx = start_page("page_overview")
+lang, scope, ccy = ctx.lang, ctx.scope, ctx.currency
+require(ctx, data.AGING_TABLES)
+DSO_TARGET = float(os.environ.get("HUIKUAN_DSO_TARGET_DAYS", "60"))
+
+totals = data.aging_totals(scope)
+total_ar, overdue = float(totals["total_ar"] or 0), float(totals["overdue_ar"] or 0)
+st.caption(f"{t('as_of', lang)}: {format_date(totals['as_of_date'], lang)}"
+           + (f" · {t('scope_own', lang, sp=scope.salesperson_id)}" if scope.restricted else ""))
+
+c1, c2, c3 = st.columns(3)
+c1.metric(t("total_ar", lang), format_amount(total_ar, lang, ccy))
+c2.metric(t("overdue_ar", lang), format_amount(overdue, lang, ccy),
+          format_pct(overdue / total_ar if total_ar else None, lang) + " " + t("of_total", lang),
+          delta_color="off")
+c3.metric(t("open_invoices", lang), f"{int(totals['open_invoices'] or 0):,}")
+
+if require(ctx, data.KPI_TABLES, stop=False):
+    trend = data.kpi_trend(scope)
+    if trend.empty:
+        st.info(t("no_rows", lang))
+    else:
+        last = trend.iloc[-1]
+        prev = trend.iloc[-2] if len(trend) > 1 else None
+
+        def delta(col):
+            return None if prev is None or last[col] is None or prev[col] is None else float(last[col] - prev[col])
+
+        k1, k2, k3, k4 = st.columns(4)
+        dso = last["dso_countback"]
+        k1.metric(t("dso_countback", lang), format_days(dso, lang),
+                  t("vs_target", lang, target=format_days(DSO_TARGET, lang))
+                  + (" ✓" if dso is not None and dso <= DSO_TARGET else " ✗"),
+                  delta_color="off", help=t("dso_help", lang))
+        k2.metric(t("bpdso", lang), format_days(last["bpdso"], lang), help=t("bpdso_help", lang))
+        k3.metric(t("add", lang), format_days(last["add_days"], lang),
+                  None if delta("add_days") is None else f"{delta('add_days'):+.1f}", delta_color="inverse",
+                  help=t("add_help", lang))
+        k4.metric(t("cei", lang), format_pct(last["cei"] / 100 if last["cei"] is not None else None, lang),
+                  None if delta("cei") is None else f"{delta('cei'):+.1f} pp", help=t("cei_help", lang))
+
+        # Collected in the latest month against what the cash forecast expected for it.
+        month_end = last["month_end_date"]
+        expected = None
+        if not scope.restricted and not data.missing(data.FORECAST_TABLES):
+            fc = data.forecast_periods(scope, "month")
+            hit = fc[(fc["period_start"] <= month_end) & (fc["period_end"] >= month_end)]
+            expected = float(hit["expected"].iloc[0]) if len(hit) else None
+        m1, m2 = st.columns(2)
+        m1.metric(t("collected_month", lang, month=format_date(month_end, lang, month_only=True)),
+                  format_amount(last["collected_amount_rpt"], lang, ccy))
+        m2.metric(t("forecast_month", lang), format_amount(expected, lang, ccy) if expected is not None
+                  else t("no_forecast", lang))
+
+        st.subheader(t("trends_24m", lang))
+        left, right = st.columns(2)
+        with left:
+            st.altair_chart(
+                trend_lines(trend, "month_end_date",
+                            {"dso_countback": t("dso_countback", lang), "bpdso": t("bpdso", lang),
+                             "add_days": t("add", lang)}, t("days", lang)),
+                width="stretch",
+            )
+        with right:
+            st.altair_chart(
+                trend_lines(trend, "month_end_date",
+                            {"ending_ar_rpt": t("total_ar", lang), "overdue_ar_rpt": t("overdue_ar", lang),
+                             "collected_amount_rpt": t("collected", lang)}, t("amount", lang), ",.0f"),
+                width="stretch",
+            )
+
+st.subheader(t("alerts", lang))
+if require(ctx, data.CREDIT_TABLES, stop=False):
+    al = data.alerts(scope)
+    if al.empty:
+        st.success(t("no_alerts", lang))
+    else:
+        al["alert"] = [
+            " · ".join(t(k, lang) for k, flag in (("alert_utilization", u), ("alert_consecutive", c),
+                                                   ("alert_downgrade", d)) if flag)
+            for u, c, d in zip(al["is_alert_utilization"], al["is_alert_consecutive_late"], al["is_alert_downgrade"])
+        ]
+        show_table(al[["customer_name", "rating", "alert", "limit_utilization", "open_ar_rpt"]], lang,
+                   {"customer_name": "customer", "rating": "rating", "alert": "alert",
+                    "limit_utilization": "limit_utilization", "open_ar_rpt": "total_ar"},
+                   amounts=["open_ar_rpt"], percents=["limit_utilization"], key="overview_alerts")
+footer(ctx)

@@ -1,0 +1,49 @@
+"""Projects: contract value against billed and collected, unbilled milestones due, retention held."""
+
+import altair as alt
+import streamlit as st
+
+from dashboards import data
+from dashboards.charts import simple_bars
+from dashboards.common import footer, require, start_page
+from dashboards.i18n import format_amount, format_pct, t
+from dashboards.tables import show_table
+
+ctx = start_page("page_projects")
+lang, scope, ccy = ctx.lang, ctx.scope, ctx.currency
+require(ctx, data.PROJECT_TABLES)
+
+df = data.projects(scope)
+c1, c2, c3, c4, c5 = st.columns(5)
+c1.metric(t("contract_value", lang), format_amount(df["contract_value_rpt"].sum(), lang, ccy))
+c2.metric(t("billed", lang), format_amount(df["billed_rpt"].sum(), lang, ccy))
+c3.metric(t("collected", lang), format_amount(df["collected_rpt"].sum(), lang, ccy))
+c4.metric(t("unbilled_due", lang), format_amount(df["unbilled_due_rpt"].sum(), lang, ccy))
+c5.metric(t("retention_held", lang), format_amount(df["retention_held_rpt"].sum(), lang, ccy))
+billed = df["billed_rpt"].sum()
+st.caption(f"{t('collection_rate', lang)}: {format_pct(df['collected_rpt'].sum() / billed if billed else None, lang)}")
+
+top = df.nlargest(15, "contract_value_rpt")
+long = top.melt(id_vars=["project_name"], value_vars=["contract_value_rpt", "billed_rpt", "collected_rpt"],
+                var_name="measure", value_name="amount")
+long["measure"] = long["measure"].map({"contract_value_rpt": t("contract_value", lang),
+                                       "billed_rpt": t("billed", lang), "collected_rpt": t("collected", lang)})
+st.subheader(t("projects_top", lang))
+st.altair_chart(
+    alt.Chart(long).mark_bar().encode(
+        y=alt.Y("project_name:N", title=None, sort=top["project_name"].tolist(), axis=alt.Axis(labelLimit=200)),
+        yOffset="measure:N",
+        x=alt.X("amount:Q", title=t("amount", lang), axis=alt.Axis(format="~s")),
+        color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=["project_name:N", "measure:N", alt.Tooltip("amount:Q", format=",.0f")],
+    ).properties(height=max(240, 48 * len(top))),
+    width="stretch",
+)
+show_table(df.drop(columns=["customer_id"]), lang,
+           {"project_id": "project", "project_name": "project_name", "customer_name": "customer",
+            "contract_value_rpt": "contract_value", "billed_rpt": "billed", "collected_rpt": "collected",
+            "open_rpt": "total_ar", "unbilled_due_rpt": "unbilled_due", "retention_held_rpt": "retention_held",
+            "collection_rate": "collection_rate"},
+           amounts=["contract_value_rpt", "billed_rpt", "collected_rpt", "open_rpt", "unbilled_due_rpt",
+                    "retention_held_rpt"], percents=["collection_rate"], key="projects", export=True)
+footer(ctx)
