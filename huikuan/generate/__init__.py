@@ -1,0 +1,476 @@
+"""Realistic, deterministic demo data: ERP, invoicing and bank extracts plus the ground truth.
+
+`generate(out, invoices, seed, as_of)` writes the layout described in docs/generator.md:
+landing/erp, landing/invoicing, landing/bank (ICBC GBK CSV, CMB camt.053, HSBC MT940), truth/ and
+manifest.json. Same seed and as_of give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from huikuan.contracts import CONTRACTS
+from huikuan.generate import bank as bk
+from huikuan.generate import ledger as lg
+from huikuan.generate import names as nm
+from huikuan.generate import statements as st
+from huikuan.generate import writers as w
+from huikuan.generate.calendar import Calendar, day_number, month_index
+
+__all__ = ["generate", "noise_floor_mae", "auc"]
+
+ERP_CLEARING_LAG_DAYS = 15  # the ERP has applied payments booked at least this long before as_of
+LINK_KINDS = np.array(["full", "partial", "combined", "fee_short", "net_of_credit"], dtype=object)
+RECEIPT_KINDS = LINK_KINDS
+
+
+def _months_back(d: dt.date, months: int) -> dt.date:
+    y, m = divmod(d.year * 12 + d.month - 1 - months, 12)
+    return dt.date(y, m + 1, min(d.day, 28))
+
+
+def auc(y: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC by ranks (ties averaged)."""
+    y = np.asarray(y, bool)
+    n1, n0 = int(y.sum()), int((~y).sum())
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    order = np.argsort(score, kind="stable")
+    s = np.asarray(score)[order]
+    ranks = np.empty(len(s))
+    starts = np.r_[0, np.flatnonzero(np.diff(s)) + 1]
+    ends = np.r_[starts[1:], len(s)]
+    avg = (starts + ends + 1) / 2.0
+    ranks[order] = np.repeat(avg, ends - starts)
+    return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def noise_floor_mae(days_to_pay: np.ndarray, terms: np.ndarray, expected_delay: np.ndarray) -> float:
+    """MAE of the best prediction, terms + expected_delay_days, against actual days to pay."""
+    if len(days_to_pay) == 0:
+        return float("nan")
+    return float(np.mean(np.abs(days_to_pay - (terms + expected_delay))))
+
+
+def _time_of_day(rng, n: int, lo_h: float, hi_h: float) -> np.ndarray:
+    return (rng.uniform(lo_h, hi_h, n) * 3600).astype(np.int64)
+
+
+def _timestamps(days: np.ndarray, secs: np.ndarray) -> pa.Array:
+    ts = pa.array(days.astype(np.int64) * 86400 + secs, type=pa.timestamp("s"))
+    return pc.strftime(ts, format="%Y-%m-%d %H:%M:%S")
+
+
+def generate(out: Path, invoices: int, seed: int, as_of: dt.date) -> dict:
+    """Write a complete dataset under `out` and return its statistics (also in manifest.json)."""
+    if invoices < 50:
+        raise ValueError(f"invoices must be at least 50 (got {invoices})")
+    out = Path(out)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    today = day_number(as_of)
+    window_start = day_number(_months_back(as_of, 36)) + 1
+    cal = Calendar(window_start - 400, today + 4000)
+
+    n_cust = max(20, invoices // 40)
+    n_sales = max(5, n_cust // 15)
+    sales = lg.build_salespeople(rng, n_sales)
+    cust, variants = lg.build_customers(rng, n_cust, sales, today, window_start)
+    n_credit = int(round(lg.CREDIT_NOTE_SHARE * invoices))
+    n_cancel = int(round(lg.CANCEL_SHARE * invoices))
+    n_std = invoices - n_credit - n_cancel
+    contracts, ms, proj_first = lg.build_contracts(rng, n_std, cust, today, window_start, cal)
+    projects = lg.build_projects(rng, contracts, proj_first, cust, today)
+    inv = lg.build_invoices(rng, cust, contracts, ms, n_cancel, n_credit, today, cal)
+
+    std = np.flatnonzero(inv["kind"] == 0)
+    k_std = inv["k_cust"][std]
+    fx = np.array([lg.FX_TO_CNY[c] for c in ("CNY", "USD", "EUR", "HKD")])
+    ccy_code = {"CNY": 0, "USD": 1, "EUR": 2, "HKD": 3}
+    inv_ccy = np.select([inv["currency"] == c for c in ccy_code], list(ccy_code.values()), 0)
+    gross_cny = inv["gross"][std] / 100.0 * fx[inv_ccy[std]]
+    beh = lg.payment_behaviour(rng, cust, k_std, inv["issue"][std], inv["due"][std], inv["terms"][std],
+                               gross_cny, ms["type"][inv["ms_row"][std]], cal)
+
+    receipts, links, settle = bk.build_receipts(rng, cust, inv, beh, variants, today, cal)
+    sup_cn = np.array([nm.company_name(rng, "private", c, i, "CNY")[0] for c, i in zip(
+        nm.pick(rng, [c[0] for c in nm.CITIES], max(30, n_cust // 4)),
+        nm.pick(rng, ["建筑业", "制造业", "信息技术", "电力能源"], max(30, n_cust // 4)), strict=True)], dtype=object)
+    sup_en = np.array([nm.company_name(rng, "foreign", "上海", "制造业", c)[0]
+                       for c in nm.pick(rng, ["USD", "EUR", "HKD"], 30)], dtype=object)
+    first_bank_day = window_start
+    others = bk.other_lines(rng, receipts, cust, first_bank_day, today, cal, sup_cn, sup_en)
+
+    lines = _assemble_lines(rng, receipts, others, cust, today)
+    stats = _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, projects, inv, beh,
+                       receipts, links, settle, lines, cal)
+    return stats
+
+
+def _assemble_lines(rng, r: dict, o: dict, cust: dict, today: int) -> dict:
+    """One table of bank lines over all accounts: sorted, keyed, with running balances."""
+    n_r, n_o = len(r["day"]), len(o["day"])
+    cat = lambda a, b: np.concatenate([np.asarray(a, dtype=object), np.asarray(b, dtype=object)])  # noqa: E731
+    L = {
+        "account": np.concatenate([r["account"], o["account"]]).astype(np.int64),
+        "day": np.concatenate([r["day"], o["day"]]).astype(np.int64),
+        "amount": np.concatenate([r["amount"], o["amount"]]).astype(np.int64),
+        "category": np.concatenate([np.zeros(n_r, np.int64), o["category"]]).astype(np.int64),
+        "cp_name": cat(r["cp_name"], o["cp_name"]),
+        "cp_account": cat(r["cp_account"], o["cp_account"]),
+        "text": cat(r["text"], o["text"]),
+        "receipt": np.concatenate([np.arange(n_r), np.full(n_o, -1)]),
+    }
+    foreign = np.array([bk.ACCOUNTS[a].currency != "CNY" for a in range(len(bk.ACCOUNTS))])[L["account"]]
+    summary_r = np.where(foreign[:n_r], "TRF", np.where(rng.random(n_r) < 0.5, "汇入", "跨行汇款"))
+    L["summary"] = cat(summary_r, o["summary"])
+    L["tx_code"] = cat(np.full(n_r, "RCDT", dtype=object), o["tx_code"])
+    n = n_r + n_o
+    # value date: mostly the booking date, sometimes a day later for incoming transfers
+    L["value_day"] = L["day"] + ((L["amount"] > 0) & (rng.random(n) < 0.1))
+    e2e = np.full(n, None, dtype=object)
+    has_e2e = (np.arange(n) < n_r) & (rng.random(n) < 0.45)
+    ymd = np.asarray(L["day"]).astype("datetime64[D]").astype(str)
+    e2e[has_e2e] = "P" + np.char.replace(ymd[has_e2e], "-", "").astype(object) + \
+        np.char.zfill(rng.integers(0, 10**6, int(has_e2e.sum())).astype(str), 6).astype(object)
+    L["e2e"] = e2e
+    sref = np.full(n, None, dtype=object)
+    sref[:n_r] = r["structured_ref"]
+    L["structured_ref"] = sref
+    L["mt_structured"] = rng.random(n) < 0.5
+
+    order = np.lexsort((rng.random(n), L["day"], L["account"]))
+    L = {k: v[order] for k, v in L.items()}
+    L["month"] = month_index(L["day"])
+    keys = np.empty(n, dtype=object)
+    L["balance"] = np.zeros(n, np.int64)
+    L["opening"] = {}
+    for ai, acc in enumerate(bk.ACCOUNTS):
+        m = np.flatnonzero(L["account"] == ai)
+        seq = np.arange(1, len(m) + 1)
+        ymd_a = np.char.replace(L["day"][m].astype("datetime64[D]").astype(str), "-", "")
+        if acc.bank == "icbc":
+            keys[m] = "ICBC" + ymd_a.astype(object) + np.char.zfill(seq.astype(str), 8).astype(object)
+        elif acc.bank == "cmb":
+            keys[m] = "CMB" + ymd_a.astype(object) + np.char.zfill(seq.astype(str), 8).astype(object)
+        else:  # MT940 bank references are at most 16 characters
+            yymmdd = np.array([s[2:] for s in ymd_a.tolist()], dtype=object)
+            keys[m] = "HS" + acc.currency[0] + yymmdd + np.char.zfill(seq.astype(str), 7).astype(object)
+        run = np.cumsum(L["amount"][m])
+        # opening balance: enough that the account never goes overdrawn, in round 10,000s
+        opening = int(max(0, -(run.min() if len(run) else 0)) // 1_000_000 * 1_000_000 + 50_000_000)
+        L["opening"][ai] = opening
+        L["balance"][m] = opening + run
+    L["key"] = keys
+    return L
+
+
+def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, projects, inv, beh, receipts,
+               links, settle, L, cal) -> dict:
+    files: dict[str, int] = {}
+    erp, invd, bankd, truth = (out / "landing" / "erp", out / "landing" / "invoicing", out / "landing" / "bank",
+                               out / "truth")
+    for d in (erp, invd, bankd, truth):
+        d.mkdir(parents=True, exist_ok=True)
+        for old in d.iterdir():  # a rerun into the same folder replaces, never mixes, outputs
+            if old.is_file():
+                old.unlink()
+
+    def put(path: Path, header, cols, **kw):
+        files[str(path.relative_to(out))] = w.write_csv(path, header, cols, **kw)
+
+    def contract_csv(folder, entity, data: dict, bom):
+        names = CONTRACTS[entity].column_names
+        missing = set(names) - set(data)
+        if missing:
+            raise RuntimeError(f"{entity}: generator lacks columns {sorted(missing)}")
+        put(folder / f"{entity}.csv", names, [data[c] for c in names], bom=bom)
+
+    n_c = len(cust["customer_id"])
+    std = np.flatnonzero(inv["kind"] == 0)
+    ns = len(std)
+    # ---- customers: credit limit from last year's billing, created before the first contract
+    year_ago = inv["issue"] >= today - 365
+    billed = np.bincount(inv["k_cust"][year_ago & (inv["kind"] == 0)],
+                         weights=inv["gross"][year_ago & (inv["kind"] == 0)], minlength=n_c)
+    limit = np.maximum(np.ceil(billed * rng.uniform(0.25, 0.7, n_c) / 1_000_000) * 1_000_000, 5_000_000)
+    limit = np.where(cust["customer_type"] == "individual", 2_000_000, limit).astype(np.int64)
+    first_sign = np.full(n_c, today, np.int64)
+    np.minimum.at(first_sign, contracts["k_cust"], contracts["signed"])
+    created = first_sign - rng.integers(30, 1500, n_c)
+    last_sign = np.full(n_c, -1, np.int64)
+    np.maximum.at(last_sign, contracts["k_cust"], contracts["signed"])
+    active = (last_sign >= today - 730) | (rng.random(n_c) < 0.3)
+    parent_id = np.where(cust["parent_idx"] >= 0, cust["customer_id"][np.maximum(cust["parent_idx"], 0)], None)
+    contract_csv(erp, "customers", {
+        "customer_id": cust["customer_id"], "customer_name": cust["customer_name"], "tax_id": cust["tax_id"],
+        "parent_customer_id": parent_id, "region": cust["region"],
+        "industry": np.where(cust["industry"] == "", "个人", cust["industry"]),
+        "customer_type": cust["customer_type"], "salesperson_id": cust["salesperson_id"],
+        "payment_terms_days": pc.cast(pa.array(cust["payment_terms_days"]), pa.string()),
+        "credit_limit": w.fmt_cents(limit), "currency": cust["currency"], "created_date": w.fmt_date(created),
+        "is_active": pa.array(np.where(active, "true", "false")),
+    }, bom=True)
+    contract_csv(erp, "salespeople", sales, bom=True)
+    cid = cust["customer_id"]
+    contract_csv(erp, "projects", {
+        "project_id": projects["project_id"], "project_name": projects["project_name"],
+        "customer_id": cid[projects["k_cust"]], "project_manager": projects["project_manager"],
+        "start_date": w.fmt_date(projects["start"]), "planned_end_date": w.fmt_date(projects["planned_end"]),
+        "contract_value": w.fmt_cents(projects["value_cents"]), "currency": projects["currency"],
+        "status": projects["status"],
+    }, bom=True)
+    contract_csv(erp, "contracts", {
+        "contract_id": contracts["contract_id"], "project_id": projects["project_id"][contracts["proj_idx"]],
+        "customer_id": cid[contracts["k_cust"]], "signed_date": w.fmt_date(contracts["signed"]),
+        "contract_amount": w.fmt_cents(contracts["amount_cents"]), "currency": contracts["currency"],
+        "payment_terms_days": pc.cast(pa.array(contracts["terms"]), pa.string()),
+        "retention_pct": pc.cast(pa.array(contracts["retention_pct"].astype(np.int64)), pa.string()),
+    }, bom=True)
+    contract_csv(erp, "payment_milestones", {
+        "milestone_id": ms["milestone_id"], "contract_id": contracts["contract_id"][ms["m_k"]],
+        "seq": pc.cast(pa.array(ms["seq"]), pa.string()),
+        "milestone_type": np.array(lg.MILESTONE_TYPES, dtype=object)[ms["type"]],
+        "pct": pc.cast(pa.array(ms["pct"].astype(np.int64)), pa.string()),
+        "amount": w.fmt_cents(ms["amount_cents"]), "planned_date": w.fmt_date(ms["planned"]),
+        "invoice_no": ms["invoice_no"],
+    }, bom=True)
+
+    # ---- invoices: ERP-applied cash (booked >= 15 days before as_of), status as the ERP sees it
+    n_inv = len(inv["kind"])
+    r_day = receipts["day"][links["r"]]
+    erp_seen = r_day <= today - ERP_CLEARING_LAG_DAYS
+    cleared = np.zeros(n_inv, np.int64)
+    np.add.at(cleared, links["inv_row"][erp_seen], (links["applied"] + links["short"])[erp_seen])
+    cleared_day = np.full(n_inv, -1, np.int64)
+    np.maximum.at(cleared_day, links["inv_row"][erp_seen], r_day[erp_seen])
+    # full reversals: the credit note clears the invoice without cash
+    bc = std[settle["by_credit"]]
+    cn_rows = settle["cn_of"][settle["by_credit"]]
+    bc_day = inv["issue"][cn_rows]
+    seen = bc_day <= today - ERP_CLEARING_LAG_DAYS
+    cleared[bc[seen]] = inv["gross"][bc[seen]]
+    cleared[cn_rows[seen]] = inv["gross"][cn_rows[seen]]
+    cleared_day[bc[seen]] = bc_day[seen]
+    cleared_day[cn_rows[seen]] = bc_day[seen]
+
+    defaulted = np.zeros(n_inv, bool)
+    defaulted[std] = beh["defaulted"]
+    disputed = np.zeros(n_inv, bool)
+    disputed[std] = beh["disputed"]
+    wo_day = np.where(defaulted, inv["due"] + rng.integers(300, 500, n_inv), -1)
+    written_off = defaulted & (wo_day <= today)
+    status = np.where(cleared == 0, "issued", np.where(cleared == inv["gross"], "paid", "partially_paid")).astype(object)
+    status[written_off] = "written_off"
+    status[inv["kind"] == 1] = "cancelled"
+    orig = np.where(inv["original"] >= 0, inv["invoice_no"][std[np.maximum(inv["original"], 0)]], None)
+    mrow = inv["ms_row"]
+    milestone_id = np.where(inv["kind"] == 2, None, ms["milestone_id"][mrow])
+    inv_type = np.where(inv["kind"] == 2, "credit_note", "standard").astype(object)
+    order = np.lexsort((inv["seq"], inv["year"]))  # file order: by invoice number
+    o = lambda a: np.asarray(a, dtype=object)[order] if not isinstance(a, pa.Array) else a.take(pa.array(order))  # noqa: E731
+    contract_csv(invd, "invoices", {
+        "invoice_no": o(inv["invoice_no"]), "invoice_type": o(inv_type), "customer_id": o(cid[inv["k_cust"]]),
+        "project_id": o(projects["project_id"][contracts["proj_idx"][inv["k_contract"]]]),
+        "contract_id": o(contracts["contract_id"][inv["k_contract"]]), "milestone_id": o(milestone_id),
+        "issue_date": o(w.fmt_date(inv["issue"])), "due_date": o(w.fmt_date(inv["due"])),
+        "currency": o(inv["currency"]), "net_amount": o(w.fmt_cents(inv["net"])),
+        "tax_amount": o(w.fmt_cents(inv["tax"])), "gross_amount": o(w.fmt_cents(inv["gross"])),
+        "tax_rate": o(pa.array(np.char.mod("%.2f", inv["rate"]).astype(object), pa.string())),
+        "original_invoice_no": o(orig), "status": o(status),
+        "cleared_date": o(w.fmt_date(cleared_day)),
+        "cleared_amount": o(w.fmt_cents(cleared, mask=cleared_day < 0)),
+    }, bom=False)
+
+    # ---- invoice events
+    ev_rows, ev_type, ev_day, ev_sec, ev_actor = [], [], [], [], []
+    sp_email = dict(zip(sales["salesperson_id"].tolist(), sales["email"].tolist(), strict=True))
+    owner = np.array([sp_email[s] for s in cust["salesperson_id"].tolist()], dtype=object)[inv["k_cust"]]
+    clerks = np.array(["finance.zhao@corp.example.cn", "finance.qian@corp.example.cn",
+                       "finance.sun@corp.example.cn"], dtype=object)
+    clerk = clerks[rng.integers(0, 3, n_inv)]
+    issue = inv["issue"]
+    all_rows = np.arange(n_inv)
+
+    def ev(rows, etype, days, lo, hi, actor):
+        ev_rows.append(rows)
+        ev_type.append(np.full(len(rows), etype, dtype=object))
+        ev_day.append(np.asarray(days, np.int64))
+        ev_sec.append(_time_of_day(rng, len(rows), lo, hi))
+        ev_actor.append(np.broadcast_to(np.asarray(actor, dtype=object), (len(rows),)).copy()
+                        if np.ndim(actor) == 0 else np.asarray(actor, dtype=object)[rows])
+
+    created = issue - rng.integers(0, 4, n_inv)
+    ev(all_rows, "created", created, 8.5, 10, owner)
+    ev(all_rows, "approved", np.maximum(issue - rng.integers(0, 2, n_inv), created), 10, 12, clerk)
+    ev(all_rows, "issued", issue, 13, 15, "tax-invoice-system")
+    live = np.flatnonzero(inv["kind"] == 0)
+    sent = issue[live] + rng.integers(0, 4, len(live))
+    ev(live, "sent", sent, 15, 17.5, owner)
+    ack = live[rng.random(len(live)) < 0.85]
+    ack_day = issue[ack] + rng.integers(2, 14, len(ack))
+    ev(ack, "acknowledged", ack_day, 9, 18, "customer")
+    dis = np.flatnonzero(disputed)
+    d_day = issue[dis] + rng.integers(15, 45, len(dis))
+    ev(dis, "disputed", d_day, 9, 18, "customer")
+    res = dis[~defaulted[dis]]
+    r_day2 = issue[res] + rng.integers(15, 45, len(res)) + rng.integers(30, 90, len(res))
+    r_day2 = np.maximum(r_day2, d_day[~defaulted[dis]] + 5)
+    ev(res, "dispute_resolved", r_day2, 9, 18, owner)
+    can = np.flatnonzero(inv["kind"] == 1)
+    ev(can, "cancelled", inv["cancel_at"][can], 9, 18, clerk)
+    wo = np.flatnonzero(written_off)
+    ev(wo, "written_off", wo_day[wo], 9, 18, "finance.manager@corp.example.cn")
+    er = np.concatenate(ev_rows)
+    ed = np.concatenate(ev_day)
+    es = np.concatenate(ev_sec)
+    keep = ed <= today
+    er, ed, es = er[keep], ed[keep], es[keep]
+    et = np.concatenate(ev_type)[keep]
+    ea = np.concatenate(ev_actor)[keep]
+    eo = np.lexsort((es, ed, inv["seq"][er], inv["year"][er]))
+    contract_csv(invd, "invoice_events", {
+        "invoice_no": inv["invoice_no"][er][eo], "event_type": et[eo],
+        "event_at": _timestamps(ed[eo], es[eo]), "actor": ea[eo],
+    }, bom=False)
+
+    # ---- bank statement files
+    months = np.arange(month_index(np.array([day_number(_months_back(as_of, 36)) + 1]))[0],
+                       month_index(np.array([today]))[0] + 1)
+    writers = {"icbc": st.write_icbc, "cmb": st.write_camt, "hsbc": st.write_mt940}
+    for ai, acc in enumerate(bk.ACCOUNTS):
+        m = L["account"] == ai
+        part = {k: v[m] for k, v in L.items() if isinstance(v, np.ndarray)}
+        for path in writers[acc.bank](bankd, acc, part, months, L["opening"][ai], today):
+            files[str(path.relative_to(out))] = path.stat().st_size
+
+    # ---- truth
+    rk = L["receipt"]
+    is_r = rk >= 0
+    line_of_receipt = np.full(len(receipts["day"]), -1)
+    line_of_receipt[rk[is_r]] = np.flatnonzero(is_r)
+    acct_ids = np.array([a.number for a in bk.ACCOUNTS], dtype=object)
+    acct_ccy = np.array([a.currency for a in bk.ACCOUNTS], dtype=object)
+    true_cust = np.full(len(rk), None, dtype=object)
+    payer = np.full(len(rk), None, dtype=object)
+    has_ref = np.zeros(len(rk), bool)
+    vkind = np.full(len(rk), None, dtype=object)
+    rkind = np.full(len(rk), None, dtype=object)
+    true_cust[is_r] = cid[receipts["k"][rk[is_r]]]
+    payer[is_r] = cid[receipts["payer"][rk[is_r]]]
+    has_ref[is_r] = receipts["has_ref"][rk[is_r]]
+    vkind[is_r] = receipts["variant_kind"][rk[is_r]]
+    rkind[is_r] = RECEIPT_KINDS[receipts["kind"][rk[is_r]]]
+    put(truth / "bank_lines.csv",
+        ["bank_txn_key", "account_id", "booking_date", "amount", "currency", "category", "true_customer_id",
+         "payer_customer_id", "has_invoice_ref", "payer_variant_kind", "receipt_kind"],
+        [L["key"], acct_ids[L["account"]], w.fmt_date(L["day"]), w.fmt_cents(L["amount"]), acct_ccy[L["account"]],
+         np.array(bk.CATEGORIES, dtype=object)[L["category"]], true_cust, payer,
+         np.where(is_r, np.where(has_ref, "true", "false"), None).astype(object), vkind, rkind])
+    lkey = L["key"][line_of_receipt[links["r"]]]
+    by_parent = receipts["by_parent"][links["r"]]
+    lkind = LINK_KINDS[links["kind"]]
+    lkind = np.where(by_parent & (links["kind"] == 0), "parent_pays", lkind)
+    lo = np.lexsort((inv["seq"][links["inv_row"]], line_of_receipt[links["r"]]))
+    put(truth / "payment_links.csv",
+        ["bank_txn_key", "invoice_no", "applied_amount", "link_kind", "short_amount", "paid_by_parent"],
+        [lkey[lo], inv["invoice_no"][links["inv_row"]][lo], w.fmt_cents(links["applied"][lo]), lkind[lo],
+         w.fmt_cents(links["short"][lo]), np.where(by_parent[lo], "true", "false").astype(object)])
+
+    paid_day = settle["paid_day"]
+    paid = paid_day >= 0
+    paid_by_as_of = paid & (paid_day <= today)
+    days_to_pay = np.where(paid, paid_day - inv["issue"][std], -1)
+    days_late = np.where(paid, paid_day - inv["due"][std], 0)
+    mask_np = ~paid
+    put(truth / "invoice_outcomes.csv",
+        ["invoice_no", "customer_id", "issue_date", "due_date", "expected_delay_days", "delay_scale", "p_default",
+         "defaulted", "disputed", "settled_by_credit_note", "paid_date", "paid_by_as_of", "days_to_pay",
+         "days_late", "written_off_date"],
+        [inv["invoice_no"][std], cid[inv["k_cust"][std]],
+         w.fmt_date(inv["issue"][std]), w.fmt_date(inv["due"][std]),
+         pa.array(np.char.mod("%.2f", beh["expected_delay"]).astype(object), pa.string()),
+         pa.array(np.char.mod("%.2f", beh["delay_scale"]).astype(object), pa.string()),
+         pa.array(np.char.mod("%.5f", beh["p_default"]).astype(object), pa.string()),
+         np.where(beh["defaulted"], "true", "false").astype(object),
+         np.where(beh["disputed"], "true", "false").astype(object),
+         np.where(settle["by_credit"], "true", "false").astype(object),
+         w.fmt_date(np.where(paid, paid_day, -1)),
+         np.where(paid_by_as_of, "true", "false").astype(object),
+         pc.if_else(pa.array(mask_np), pa.nulls(ns, pa.string()), pc.cast(pa.array(days_to_pay), pa.string())),
+         pc.if_else(pa.array(mask_np), pa.nulls(ns, pa.string()), pc.cast(pa.array(days_late), pa.string())),
+         w.fmt_date(np.where(written_off[std], wo_day[std], -1))])
+    put(truth / "customer_profiles.csv",
+        ["customer_id", "customer_type", "propensity", "deteriorating", "deterioration_start",
+         "deterioration_days_per_month"],
+        [cid, cust["customer_type"], pa.array(np.char.mod("%.4f", cust["propensity"]).astype(object), pa.string()),
+         np.where(cust["deteriorating"], "true", "false").astype(object),
+         w.fmt_date(np.where(cust["deteriorating"], cust["det_start"], -1)),
+         pa.array(np.where(cust["deteriorating"], np.char.mod("%.2f", cust["det_slope"]), "").astype(object))])
+
+    # ---- statistics and manifest
+    floor_m = paid_by_as_of
+    floor = noise_floor_mae(days_to_pay[floor_m], inv["terms"][std][floor_m], beh["expected_delay"][floor_m])
+    n_receipts = len(receipts["day"])
+    n_links_r = np.bincount(links["r"], minlength=n_receipts)
+    credit_lines = L["amount"] > 0
+    types = cust["customer_type"][inv["k_cust"][std]]
+    mean_delay = {t: round(float(beh["expected_delay"][types == t].mean()), 2)
+                  for t in lg.CUSTOMER_TYPE_P if (types == t).any()}
+    shares = {
+        "receipts_without_invoice_ref": _share(~receipts["has_ref"]),
+        "receipts_combined": _share(n_links_r[receipts["kind"] == 2] >= 2, n_receipts),
+        "invoices_paid_in_parts": _share(settle["part"][paid_by_as_of]),
+        "receipts_fee_short": _share(receipts["kind"] == 3),
+        "receipts_paid_by_parent": _share(receipts["by_parent"]),
+        "receipts_payer_name_variant": _share(receipts["variant_kind"] != "exact"),
+        "credit_lines_non_receivable": _share(L["category"][credit_lines] == bk.NON_RECEIVABLE),
+        "invoices_credit_notes": _share(inv["kind"] == 2),
+        "invoices_cancelled": _share(inv["kind"] == 1),
+        "invoices_disputed": _share(beh["disputed"]),
+        "invoices_defaulted": _share(beh["defaulted"]),
+        "invoices_open_at_as_of": _share(~paid_by_as_of & ~settle["by_credit"]),
+    }
+    counts = {
+        "customers": n_c, "salespeople": len(sales["salesperson_id"]), "projects": len(projects["project_id"]),
+        "contracts": len(contracts["contract_id"]), "payment_milestones": len(ms["m_k"]),
+        "unbilled_milestones": int((ms["invoice_no"] == None).sum()),  # noqa: E711
+        "invoices": n_inv, "invoice_events": int(len(er)), "bank_lines": int(len(L["day"])),
+        "receipts": n_receipts, "payment_links": int(len(links["r"])),
+    }
+    recv = L["category"] == bk.RECEIVABLE
+    hashes = {}
+    for rel in sorted(files):
+        hashes[rel] = hashlib.sha256((out / rel).read_bytes()).hexdigest()
+    bytes_written = int(sum(files.values()))
+    manifest = {
+        "generator": "huikuan.generate",
+        "seed": seed,
+        "as_of": as_of.isoformat(),
+        "window_start": str(dt.date(1970, 1, 1) + dt.timedelta(days=int(day_number(_months_back(as_of, 36)) + 1))),
+        "counts": counts,
+        "shares": shares,
+        "noise_floor_mae_days": round(floor, 3),
+        "noise_floor_invoices": int(floor_m.sum()),
+        "oracle_default_auc": round(auc(beh["defaulted"], beh["p_default"]), 4),
+        "mean_expected_delay_by_type": mean_delay,
+        "receivable_lines": int(recv.sum()),
+        "files": {rel: {"bytes": files[rel], "sha256": hashes[rel]} for rel in sorted(files)},
+        "bytes_written": bytes_written,
+    }
+    text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    (out / "manifest.json").write_text(text, encoding="utf-8")
+    manifest["bytes_written"] = bytes_written + len(text.encode("utf-8"))
+    return manifest
+
+
+def _share(mask, denom: int | None = None) -> float:
+    mask = np.asarray(mask, bool)
+    d = len(mask) if denom is None else denom
+    return round(float(mask.sum()) / d, 4) if d else 0.0
