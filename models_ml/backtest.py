@@ -37,6 +37,8 @@ class BacktestResult:
     folds: list[dict]  # per origin: the model's and baselines' metrics
     predictions: pd.DataFrame  # test rows of every fold: labels + model + baseline predictions
     model: PaymentModel | None = None  # trained at the last origin
+    models: dict = field(default_factory=dict)  # origin -> model trained at that origin
+    features: pd.DataFrame | None = None  # point-in-time features of every invoice (issue date)
     train_seconds: list[float] = field(default_factory=list)
 
     def metric(self, name: str, key: str):
@@ -104,7 +106,7 @@ def rolling_origin_backtest(
     final_labels = outcome_labels(h, obs, after_due_days)
     origins = origins or default_origins(h, obs, n_folds, horizon_days, after_due_days)
     pooled: dict[str, list[pd.DataFrame]] = {}
-    folds, secs, model = [], [], None
+    folds, secs, model, models = [], [], None, {}
     for origin in origins:
         train_labels = outcome_labels(h[dd < origin], origin, after_due_days)
         test_rows = h.index[(dd >= origin) & (dd < origin + pd.Timedelta(days=horizon_days))]
@@ -114,6 +116,7 @@ def rolling_origin_backtest(
         started = time.perf_counter()
         model = fit_payment_models(feats.loc[train_labels.index], train_labels, dd.loc[train_labels.index], fs, cfg)
         secs.append(round(time.perf_counter() - started, 2))
+        models[origin] = model
         test_feats = feats.loc[test_rows]
         predictors = {MODEL_NAME: predict(model, test_feats)}
         predictors.update(baseline_predictions(test_feats, train_labels))
@@ -140,6 +143,8 @@ def rolling_origin_backtest(
         folds=folds,
         predictions=preds_all,
         model=model,
+        models=models,
+        features=feats,
         train_seconds=secs,
     )
 

@@ -133,7 +133,7 @@ def baseline_predictions(features: pd.DataFrame, train_labels: pd.DataFrame) -> 
 def metrics_table(results: list[dict]) -> str:
     """A fixed-width table of the headline metrics, one row per predictor."""
     cols = [
-        ("model", "model", 26),
+        ("model", "model", 34),
         ("mae_days", "MAE d", 7),
         ("median_ae_days", "MedAE", 7),
         ("bucket_accuracy", "bucket", 7),

@@ -1,0 +1,302 @@
+"""Cash forecast: expected receipts per week (13) and per month (12), with intervals, and its backtest.
+
+Open invoices at the as-of date contribute their predicted pay-date distribution: the model's
+central days-late estimate plus the calibration residual quantiles, conditioned on the invoice
+still being unpaid at its current age, times the probability it pays at all. That probability is
+P(default) updated by Bayes for having survived so far:
+P(default | unpaid at age a) = PD / (PD + (1 − PD) · S(a)), S(a) = P(pay later than a | pays).
+Unbilled milestones contribute at their planned date shifted by the billing slip seen on milestones
+billed before the as-of date, plus terms, the customer's typical delay and the same residual spread.
+
+Intervals (80 %) treat each item's payment in a period as an independent Bernoulli draw (normal
+approximation); the backtest reports how often actual receipts fell inside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from models_ml.features import point_in_time_features, validate_history
+from models_ml.models import PaymentModel, predict
+
+Z80 = 1.2816  # two-sided 80 % normal quantile
+WEEKS, MONTHS = 13, 12
+N_SAMPLES = 100
+
+
+@dataclass
+class Forecast:
+    as_of: pd.Timestamp
+    weekly: pd.DataFrame  # period, start, end, expected, lo, hi, from_invoices, from_milestones
+    monthly: pd.DataFrame
+
+
+def period_edges(as_of: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
+    """Period boundaries after the as-of date: weeks of 7 days, or months to the same day of month."""
+    a = pd.Timestamp(as_of).normalize()
+    if freq == "W":
+        return pd.DatetimeIndex([a + pd.Timedelta(days=7 * k) for k in range(WEEKS + 1)])
+    if freq == "M":
+        return pd.DatetimeIndex([a + pd.DateOffset(months=k) for k in range(MONTHS + 1)])
+    raise ValueError(f"freq must be 'W' or 'M', not {freq!r}")
+
+
+def _bin_samples(pay_dates: np.ndarray, weights: np.ndarray, amounts: np.ndarray, edges: pd.DatetimeIndex):
+    """Expected amount and Bernoulli variance per period for items with sampled pay dates.
+
+    `pay_dates`: (items, samples) datetime64[D]; `weights`: (items, samples) probability mass.
+    A payment on day d falls in period k when edges[k] < d <= edges[k+1].
+    """
+    e = edges.to_numpy().astype("datetime64[D]")
+    k = np.searchsorted(e, pay_dates, side="left") - 1  # -1: on/before as-of, len(e)-1: after horizon
+    n_per = len(e) - 1
+    expected = np.zeros(n_per)
+    variance = np.zeros(n_per)
+    for p in range(n_per):
+        prob = np.where(k == p, weights, 0.0).sum(axis=1)
+        expected[p] = float((prob * amounts).sum())
+        variance[p] = float((amounts**2 * prob * (1 - prob)).sum())
+    return expected, variance
+
+
+def _residual_samples(model: PaymentModel) -> np.ndarray:
+    """Equally likely residuals (days) from the calibration quantiles, for pay-date distributions."""
+    grid = np.linspace(0, 1, len(model["residual_quantiles"]))
+    mid = (np.arange(N_SAMPLES) + 0.5) / N_SAMPLES
+    return np.interp(mid, grid, model["residual_quantiles"])
+
+
+def open_invoices(history: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Invoices issued on or before the as-of date and not settled by it."""
+    a = pd.Timestamp(as_of)
+    h = history
+    return h[(h["issue_date"] <= a) & (h["paid_date"].isna() | (h["paid_date"] > a))]
+
+
+def score_open_invoices(
+    model: PaymentModel, history: pd.DataFrame, as_of: pd.Timestamp, model_version: str = ""
+) -> pd.DataFrame:
+    """Predictions for the invoices open at `as_of`, features refreshed at that date, conditioned on
+    having stayed unpaid until then. Every row names the model version."""
+    h = validate_history(history)
+    a = pd.Timestamp(as_of).normalize()
+    op = open_invoices(h, a)
+    if not len(op):
+        return pd.DataFrame(
+            columns=["invoice_no", "p_default", "expected_pay_date", "model_version", "as_of"]
+        )
+    feats = point_in_time_features(h, pd.Series(a + pd.Timedelta(days=1), index=op.index))
+    pred = predict(model, feats)
+    r = _residual_samples(model)
+    age = (a - op["issue_date"]).dt.days.to_numpy(dtype=float)
+    days = pred["pred_days_to_pay"].to_numpy()[:, None] + r[None, :]  # days from issue, per sample
+    alive = days > age[:, None]
+    surv = alive.mean(axis=1)
+    pd_ = pred["p_default"].to_numpy()
+    surv_floor = np.maximum(surv, 1.0 / (2 * N_SAMPLES))
+    pd_cond = pd_ / (pd_ + (1 - pd_) * surv_floor)
+    # items already later than every sampled pay day: spread over the next four weeks
+    late_spread = age[:, None] + 1 + np.linspace(0, 27, N_SAMPLES)[None, :]
+    days = np.where(alive.any(axis=1)[:, None], days, late_spread)
+    alive = days > age[:, None]
+    w = alive / alive.sum(axis=1, keepdims=True)
+    issue = op["issue_date"].to_numpy().astype("datetime64[D]")
+    pay_dates = issue[:, None] + np.round(days).astype("timedelta64[D]")
+    median_days = np.nanmedian(np.where(alive, days, np.nan), axis=1)
+    out = pd.DataFrame(
+        {
+            "invoice_no": op["invoice_no"].to_numpy(),
+            "customer_id": op["customer_id"].to_numpy(),
+            "open_amount": op["amount"].to_numpy(),
+            "issue_date": op["issue_date"].to_numpy(),
+            "due_date": op["due_date"].to_numpy(),
+            "age_days": age,
+            "p_late": pred["p_late"].to_numpy(),
+            "p_default_at_issue": pd_,
+            "p_default": pd_cond,
+            "expected_pay_date": issue + np.round(median_days).astype("timedelta64[D]"),
+            "pay_date_lo": issue + np.round(np.maximum(pred["interval_lo"].to_numpy(), age + 1)).astype("timedelta64[D]"),
+            "pay_date_hi": issue + np.round(np.maximum(pred["interval_hi"].to_numpy(), age + 1)).astype("timedelta64[D]"),
+            "model_version": model_version,
+            "as_of": a,
+        },
+        index=op.index,
+    )
+    out.attrs["pay_dates"] = pay_dates
+    out.attrs["weights"] = w * (1 - pd_cond)[:, None]
+    return out
+
+
+def _milestone_samples(
+    model: PaymentModel, history: pd.DataFrame, plan: pd.DataFrame, as_of: pd.Timestamp
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pay-date samples, weights and amounts for milestones not yet billed at `as_of`."""
+    a = pd.Timestamp(as_of).normalize()
+    if plan is None or not len(plan):
+        return np.empty((0, N_SAMPLES), "datetime64[D]"), np.empty((0, N_SAMPLES)), np.empty(0)
+    unbilled = plan[plan["billed_date"].isna() | (plan["billed_date"] > a)]
+    unbilled = unbilled[unbilled["planned_date"] <= a + pd.DateOffset(months=MONTHS)]
+    billed = plan[plan["billed_date"].notna() & (plan["billed_date"] <= a)]
+    if not len(unbilled):
+        return np.empty((0, N_SAMPLES), "datetime64[D]"), np.empty((0, N_SAMPLES)), np.empty(0)
+    slip = (billed["billed_date"] - billed["planned_date"]).dt.days.to_numpy(dtype=float)
+    if not len(slip):
+        slip = np.array([0.0])
+    mid = (np.arange(N_SAMPLES) + 0.5) / N_SAMPLES
+    rng = np.random.default_rng(0)  # fixed: pairs slip and residual quantiles without correlation
+    slip_s = np.quantile(slip, mid)
+    resid_s = rng.permutation(_residual_samples(model))
+    h = history[history["issue_date"] <= a]
+    settled = h[h["paid_date"].notna() & (h["paid_date"] <= a)]
+    late = (settled["paid_date"] - settled["due_date"]).dt.days
+    cust_median = late.groupby(settled["customer_id"]).median()
+    global_late = float(late.median()) if len(late) else model["median_days_late"]
+    typical_terms = float((h["due_date"] - h["issue_date"]).dt.days.median()) if len(h) else 30.0
+    terms = unbilled["terms_days"].fillna(typical_terms).to_numpy(dtype=float)
+    cust_late = unbilled["customer_id"].map(cust_median).fillna(global_late).to_numpy(dtype=float)
+    planned = unbilled["planned_date"].to_numpy().astype("datetime64[D]")
+    overdue_days = (a - unbilled["planned_date"]).dt.days.to_numpy(dtype=float)
+    # billing slip conditional on not yet billed: only slips beyond how late it already is
+    bill_off = np.maximum(slip_s[None, :], overdue_days[:, None] + 1 + np.linspace(0, 27, N_SAMPLES)[None, :] * (slip_s[None, :] <= overdue_days[:, None]))
+    days = bill_off + terms[:, None] + cust_late[:, None] + resid_s[None, :]
+    pay_dates = planned[:, None] + np.round(days).astype("timedelta64[D]")
+    pay_dates = np.maximum(pay_dates, np.datetime64(a.date()) + np.timedelta64(1, "D"))
+    w = np.full(days.shape, (1 - model["default_rate"]) / N_SAMPLES)
+    return pay_dates, w, unbilled["amount"].to_numpy(dtype=float)
+
+
+def cash_forecast(
+    model: PaymentModel,
+    history: pd.DataFrame,
+    plan: pd.DataFrame | None,
+    as_of: pd.Timestamp,
+    model_version: str = "",
+    scored: pd.DataFrame | None = None,
+) -> Forecast:
+    """Expected receipts for the 13 weeks and 12 months after `as_of`, with 80 % intervals."""
+    a = pd.Timestamp(as_of).normalize()
+    scored = scored if scored is not None else score_open_invoices(model, history, a, model_version)
+    m_dates, m_w, m_amt = _milestone_samples(model, history, plan, a)
+    tables = {}
+    for freq in ("W", "M"):
+        edges = period_edges(a, freq)
+        if len(scored):
+            e_i, v_i = _bin_samples(scored.attrs["pay_dates"], scored.attrs["weights"], scored["open_amount"].to_numpy(), edges)
+        else:
+            e_i = v_i = np.zeros(len(edges) - 1)
+        e_m, v_m = _bin_samples(m_dates, m_w, m_amt, edges)
+        expected = e_i + e_m
+        sd = np.sqrt(v_i + v_m)
+        tables[freq] = pd.DataFrame(
+            {
+                "period": np.arange(1, len(edges)),
+                "start": edges[:-1] + pd.Timedelta(days=1),
+                "end": edges[1:],
+                "expected": expected,
+                "lo": np.maximum(expected - Z80 * sd, 0.0),
+                "hi": expected + Z80 * sd,
+                "from_invoices": e_i,
+                "from_milestones": e_m,
+                "model_version": model_version,
+            }
+        )
+    return Forecast(a, tables["W"], tables["M"])
+
+
+def actual_receipts(history: pd.DataFrame, edges: pd.DatetimeIndex) -> np.ndarray:
+    """Receipts per period: invoice amounts settled inside each (start, end] window."""
+    paid = history["paid_date"].dropna().to_numpy().astype("datetime64[D]")
+    amt = history.loc[history["paid_date"].notna(), "amount"].to_numpy(dtype=float)
+    e = edges.to_numpy().astype("datetime64[D]")
+    k = np.searchsorted(e, paid, side="left") - 1
+    return np.array([amt[k == p].sum() for p in range(len(e) - 1)])
+
+
+def naive_forecasts(history: pd.DataFrame, plan: pd.DataFrame | None, as_of: pd.Timestamp, freq: str) -> dict[str, np.ndarray]:
+    """The naive baselines: the average of the last 13 weeks' receipts, and the due-date schedule
+    (open invoices on their due date, overdue ones in the first period; unbilled milestones at the
+    planned date plus terms)."""
+    a = pd.Timestamp(as_of).normalize()
+    edges = period_edges(a, freq)
+    past = history[history["paid_date"].notna() & (history["paid_date"] <= a) & (history["paid_date"] > a - pd.Timedelta(days=91))]
+    per_day = float(past["amount"].sum()) / 91.0
+    lengths = np.diff(edges.to_numpy().astype("datetime64[D]")).astype(float)
+    run_rate = per_day * lengths
+    op = open_invoices(history, a)
+    due = op["due_date"].where(op["due_date"] > a, a + pd.Timedelta(days=1)).to_numpy().astype("datetime64[D]")
+    dates, amts = [due], [op["amount"].to_numpy(dtype=float)]
+    if plan is not None and len(plan):
+        ub = plan[plan["billed_date"].isna() | (plan["billed_date"] > a)]
+        terms = ub["terms_days"].fillna(30).to_numpy(dtype=float)
+        d = ub["planned_date"].to_numpy().astype("datetime64[D]") + terms.astype("timedelta64[D]")
+        d = np.maximum(d, np.datetime64(a.date()) + np.timedelta64(1, "D"))
+        dates.append(d)
+        amts.append(ub["amount"].to_numpy(dtype=float))
+    d_all, a_all = np.concatenate(dates), np.concatenate(amts)
+    e = edges.to_numpy().astype("datetime64[D]")
+    k = np.searchsorted(e, d_all, side="left") - 1
+    schedule = np.array([a_all[k == p].sum() for p in range(len(e) - 1)])
+    return {"naive_last_13_weeks": run_rate, "naive_due_date_schedule": schedule}
+
+
+def wape(actual: np.ndarray, forecast: np.ndarray) -> float:
+    """Weighted absolute percentage error: Σ|actual − forecast| / Σ actual."""
+    actual, forecast = np.asarray(actual, float), np.asarray(forecast, float)
+    total = actual.sum()
+    return float(np.abs(actual - forecast).sum() / total) if total > 0 else float("nan")
+
+
+def forecast_backtest(
+    history: pd.DataFrame,
+    plan: pd.DataFrame | None,
+    models_by_origin: dict[pd.Timestamp, PaymentModel],
+    observed_until: pd.Timestamp,
+    *,
+    step_days: int = 28,
+) -> dict:
+    """Weekly and monthly WAPE of the forecast and of the naive baselines over as-of dates.
+
+    For each model origin T (a model trained on what was known at T), forecasts are made at as-of
+    dates T, T + step, ... before the next origin, as long as the whole horizon is observed.
+    Returns WAPE per method and frequency, the 80 % interval coverage per period, and the counts.
+    """
+    h = validate_history(history)
+    obs = pd.Timestamp(observed_until)
+    origins = sorted(models_by_origin)
+    rows = {"W": [], "M": []}
+    for i, origin in enumerate(origins):
+        stop = origins[i + 1] if i + 1 < len(origins) else obs
+        a = origin
+        while a < stop:
+            for freq in ("W", "M"):
+                edges = period_edges(a, freq)
+                if edges[-1] > obs:
+                    continue
+                fc = cash_forecast(models_by_origin[origin], h, plan, a)
+                table = fc.weekly if freq == "W" else fc.monthly
+                actual = actual_receipts(h, edges)
+                naive = naive_forecasts(h, plan, a, freq)
+                rows[freq].append(
+                    {"as_of": a, "actual": actual, "model": table["expected"].to_numpy(),
+                     "lo": table["lo"].to_numpy(), "hi": table["hi"].to_numpy(), **naive}
+                )  # fmt: skip
+            a = a + pd.Timedelta(days=step_days)
+    out: dict = {}
+    for freq, label in (("W", "weekly"), ("M", "monthly")):
+        r = rows[freq]
+        if not r:
+            out[label] = None
+            continue
+        actual = np.concatenate([x["actual"] for x in r])
+        res = {"n_origins": len(r), "n_periods": int(len(actual))}
+        for method in ("model", "naive_last_13_weeks", "naive_due_date_schedule"):
+            res[f"wape_{method}"] = round(wape(actual, np.concatenate([x[method] for x in r])), 4)
+        lo = np.concatenate([x["lo"] for x in r])
+        hi = np.concatenate([x["hi"] for x in r])
+        res["interval_coverage"] = round(float(((actual >= lo) & (actual <= hi)).mean()), 4)
+        res["wape_best_naive"] = min(res["wape_naive_last_13_weeks"], res["wape_naive_due_date_schedule"])
+        out[label] = res
+    return out
