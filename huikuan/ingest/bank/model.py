@@ -51,6 +51,7 @@ class Entry:
     amount: Decimal | None
     currency: str | None
     bank_ref: str | None = None
+    alt_ref: str | None = None  # a weaker reference (e.g. MT940 customer reference): used when unique
     value_date: date | None = None
     counterparty_name: str | None = None
     counterparty_account: str | None = None
@@ -86,10 +87,22 @@ def assign_keys(entries: list[Entry]) -> None:
     """bank_txn_key: the bank's own reference when present, else a stable hash of the line's content
     and its position among identical lines (so two equal coffees on one day stay two rows)."""
     seen: Counter = Counter()
+    alt_counts = Counter(_clean_ref(e.alt_ref) for e in entries)
+    by_ref: dict[str, list[tuple]] = {}
     for e in entries:
         ref = _clean_ref(e.bank_ref)
+        alt = _clean_ref(e.alt_ref)
+        if not ref and alt and alt_counts[alt] == 1:
+            ref = alt
         if ref:
-            e.bank_txn_key = ref
+            # A reference repeated for a different line (e.g. a return quoting its original) gets
+            # its occurrence number; a repeat of the same line keeps the key and is a duplicate.
+            content = (e.booking_date, e.amount, e.counterparty_name, e.remittance_text)
+            variants = by_ref.setdefault(ref, [])
+            if content not in variants:
+                variants.append(content)
+            n = variants.index(content) + 1
+            e.bank_txn_key = ref if n == 1 else f"{ref}#{n}"
             continue
         content = "|".join(
             str(x or "")
