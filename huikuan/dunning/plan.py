@@ -71,7 +71,9 @@ def _decimal(value, *, invoice_no: str) -> Decimal:
     try:
         return Decimal(str(value)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
-        raise ValueError(f"open items: invoice {invoice_no}: open_amount is not a number: {value!r}") from None
+        raise ValueError(
+            f"open items: invoice {invoice_no}: open_amount is not a number: {value!r}"
+        ) from None
 
 
 def _latest(df: pd.DataFrame, id_column: str) -> pd.DataFrame:

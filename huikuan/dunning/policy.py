@@ -93,7 +93,7 @@ def _int(value: str, *, where: str, column: str, optional: bool = False) -> int 
 
 
 def load_policy(path: str | Path | None = None) -> DunningPolicy:
-    """The policy from `seeds/dunning_policy.csv` (or `path`); the DESIGN.md defaults if the file is absent."""
+    """The policy from `seeds/dunning_policy.csv` (or `path`); DESIGN.md defaults if the seed is absent."""
     file = Path(path) if path is not None else POLICY_FILE
     if not file.exists():
         if path is not None:

@@ -222,7 +222,8 @@ def send_messages(
                     if server is None:
                         server = open_smtp(smtp)
                 except (OSError, smtplib.SMTPException) as exc:
-                    connect_error = f"cannot connect to SMTP {smtp.host}:{smtp.port}: {exc}"
+                    where = f"{smtp.host}:{smtp.port}"
+                    connect_error = f"cannot connect to SMTP {where}: {type(exc).__name__}: {exc}"
                     fail(connect_error)
                     continue
                 email = message.to_email(smtp.sender, message_id, smtp.reply_to)
