@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -217,13 +218,19 @@ def plan_dunning(
     fallback_email: str | None = None,
     default_language: str = "zh",
     attachment_formats: tuple[str, ...] = ATTACHMENT_FORMATS,
+    only_stages: Collection[str] | None = None,
 ) -> list[Message]:
     """One rendered message per customer and stage, for the invoices due a reminder on `as_of`.
 
     Skips invoices already sent at their stage (dunning_log, channel email), paused by an open dispute
     or a promise to pay dated on or after `as_of`, with nothing open, or outside every stage.
+    Every stage gets an email (its `channel` names the main action, e.g. the owner's call, which the
+    email accompanies); `only_stages` restricts the emails to some stage keys.
     """
     policy = policy or load_policy()
+    stages = policy.stages
+    if only_stages is not None:
+        stages = tuple(policy.by_key(key) for key in only_stages)
     company = company or CompanyProfile.from_env()
     if default_language not in ("zh", "en"):
         raise ValueError(f"default_language must be zh or en, not {default_language!r}")
@@ -255,7 +262,8 @@ def plan_dunning(
             warnings.append(f"customer {customer_id} is not in the customer master")
             customer = {"customer_id": customer_id}
         name = customer.get("customer_name")
-        name = customer_id if _blank(name) else str(name).strip()
+        # Collapse whitespace: a line break from an ERP export would be illegal in the Subject header.
+        name = customer_id if _blank(name) else " ".join(str(name).split())
         language, warn = _language(customer, default_language)
         if warn:
             warnings.append(warn)
@@ -268,7 +276,7 @@ def plan_dunning(
             warnings.append("no recipient: customer, salesperson and fallback email are all missing")
         if not company.has_bank_details:
             warnings.append("company bank details are not configured")
-        for stage in policy.stages:
+        for stage in stages:
             at_stage = tuple(line for line in lines.send if line.stage_key == stage.key)
             if not at_stage:
                 continue

@@ -178,19 +178,23 @@ def send_messages(
     With `dry_run_dir`, nothing is sent: each message is written there as an .eml file and logged
     with channel and status `dry_run` (a dry run never blocks the real send later).
     """
+    senders = _addresses(smtp.sender)
+    if not senders:
+        raise ValueError(f"SMTP sender address is missing or invalid: {smtp.sender!r} (HUIKUAN_SMTP_FROM)")
+    envelope_from = senders[0]
+    domain = envelope_from.rpartition("@")[2] or None
     results: list[SendResult] = []
     server: smtplib.SMTP | None = None
     connect_error: str | None = None
-    domain = _domain(smtp.sender)
     with closing(opstore.connect(ops_path)) as con:
         try:
             for message in messages:
                 message_id = make_msgid(domain=domain)
                 if dry_run_dir is not None:
                     # Previews are rewritten every time; the log keeps the first dry run per invoice.
-                    _claim(con, message, DRY_RUN, DRY_RUN, message_id)
                     email = message.to_email(smtp.sender, message_id, smtp.reply_to)
                     path = _write_eml(Path(dry_run_dir), message, email)
+                    _claim(con, message, DRY_RUN, DRY_RUN, message_id)
                     results.append(SendResult(message.customer_id, message.stage.key, message.invoice_nos,
                                               message.recipient, DRY_RUN, message_id, None, path))
                     continue
@@ -201,8 +205,6 @@ def send_messages(
                                               message.recipient, "skipped", None,
                                               "already sent or pending for every invoice"))
                     continue
-                if claimed != message.invoice_nos:
-                    message = message.restricted_to(claimed)
 
                 def fail(error: str, message=message, claimed=claimed, message_id=message_id) -> None:
                     _finish(con, message, claimed, EMAIL, "failed")
@@ -211,12 +213,21 @@ def send_messages(
                     results.append(SendResult(message.customer_id, message.stage.key, claimed,
                                               message.recipient, "failed", message_id, error))
 
-                to = _addresses(message.recipient)
-                if not to:
+                # Everything that can go wrong before the hand-over to SMTP marks the claim failed, so
+                # no row is left pending by an ordinary error (only a crash can leave one).
+                try:
+                    if claimed != message.invoice_nos:
+                        message = message.restricted_to(claimed)
+                    to = _addresses(message.recipient)
+                    email = message.to_email(smtp.sender, message_id, smtp.reply_to) if to else None
+                except Exception as exc:  # noqa: BLE001 - recorded as failed, retried next run
+                    fail(f"cannot build the message: {type(exc).__name__}: {exc}")
+                    continue
+                if email is None:
                     fail("no recipient address")
                     continue
                 if connect_error is not None:
-                    fail(connect_error)
+                    fail(connect_error)  # don't wait for the same timeout once per message
                     continue
                 try:
                     if server is None:
@@ -226,9 +237,8 @@ def send_messages(
                     connect_error = f"cannot connect to SMTP {where}: {type(exc).__name__}: {exc}"
                     fail(connect_error)
                     continue
-                email = message.to_email(smtp.sender, message_id, smtp.reply_to)
                 try:
-                    server.send_message(email, from_addr=_addresses(smtp.sender)[0], to_addrs=to)
+                    refused = server.send_message(email, from_addr=envelope_from, to_addrs=to)
                 except (OSError, smtplib.SMTPException) as exc:
                     fail(f"{type(exc).__name__}: {exc}")
                     # The session may be broken: reconnect for the next message.
@@ -238,6 +248,9 @@ def send_messages(
                         server = None
                     continue
                 _finish(con, message, claimed, EMAIL, "sent")
+                if refused:
+                    log.warning("dunning %s/%s: some recipients refused: %s", message.customer_id,
+                                message.stage.key, refused)
                 log.info("dunning %s/%s sent to %s (%s)", message.customer_id, message.stage.key,
                          message.recipient, ", ".join(claimed))
                 results.append(SendResult(message.customer_id, message.stage.key, claimed,

@@ -46,6 +46,15 @@ def test_languages_and_recipients(open_items, customers, salespeople, ops_path):
     assert any("salesperson" in w for w in c3.metadata["warnings"])
 
 
+def test_only_some_stages(open_items, customers, ops_path):
+    messages = _plan(open_items, customers, ops_path, only_stages=["stage_2", "stage_3"])
+    assert {(m.customer_id, m.stage.key) for m in messages} == {
+        k for k in EXPECTED if k[1] in ("stage_2", "stage_3")
+    }
+    with pytest.raises(KeyError, match="no dunning stage 'stage_9'"):
+        _plan(open_items, customers, ops_path, only_stages=["stage_9"])
+
+
 def test_fallback_and_missing_recipient(open_items, customers, ops_path):
     with_fallback = _by_key(_plan(open_items, customers, ops_path, fallback_email="ar@huikuan.example"))
     assert with_fallback["C003", "stage_1"].recipient == "ar@huikuan.example"

@@ -7,6 +7,7 @@ import io
 from datetime import date
 from email import message_from_bytes, policy
 
+import pandas as pd
 import pytest
 from aiosmtpd.smtp import AuthResult
 
@@ -163,6 +164,21 @@ def test_smtp_down_records_failures_and_a_later_run_retries(open_items, customer
         server.stop()
     log = _log(ops_path)
     assert set(log["status"]) == {"sent"} and len(log) == 8  # the failed rows became sent, no duplicates
+
+
+def test_customer_name_with_a_line_break_is_sent(smtp_server, open_items, ops_path):
+    customers = pd.DataFrame([{"customer_id": "C001", "customer_name": "上海华建\n工程有限公司",
+                               "customer_type": "soe", "email": "ap@huajian.example"}])
+    items = open_items[open_items.customer_id == "C001"]
+    messages = plan_dunning(items, customers, ops_path, AS_OF, DEFAULT_POLICY, company=COMPANY)
+    results = send_messages(messages, smtp_server.config(), ops_path)
+    assert {r.status for r in results} == {"sent"}
+    assert "尊敬的上海华建 工程有限公司：" in _body(smtp_server.messages[0], "plain")
+
+
+def test_sender_address_is_required(ops_path):
+    with pytest.raises(ValueError, match="HUIKUAN_SMTP_FROM"):
+        send_messages([], SmtpConfig(sender=""), ops_path)
 
 
 def test_message_without_recipient_is_logged_failed(smtp_server, open_items, customers, ops_path):
