@@ -210,7 +210,8 @@ class _Decisions:
 
 
 def _payers(bank_names: list[str], bank_accounts: list[str], customers: _Customers,
-            aliases: pd.DataFrame | None, config: ReconcileConfig, bank_texts: list[str] | None = None) -> list[tuple]:
+            aliases: pd.DataFrame | None, config: ReconcileConfig, bank_texts: list[str] | None = None,
+            ref_customers: list[set[str]] | None = None) -> list[tuple]:
     """Identify the paying customer of every line: (customer_id or None, method, confidence, candidates).
 
     `candidates` lists the customers an ambiguous name fits (empty when identified or unknown).
@@ -277,11 +278,17 @@ def _payers(bank_names: list[str], bank_accounts: list[str], customers: _Custome
         out.append(hit)
     # A counterparty account seen with a payer identified by name (or alias) in this run identifies
     # the payer of the same account's other lines, whatever name the bank printed on them.
+    # Lines whose invoice references all belong to one customer teach their account the same way.
     seen: dict[str, set[str]] = defaultdict(set)
-    for (cid, method, _, _), acct in zip(out, bank_accounts):
+    refc = ref_customers if ref_customers is not None else [set()] * len(out)
+    for (cid, method, _, _), acct, rc in zip(out, bank_accounts, refc):
         a = _norm_account(acct)
-        if cid and a and method in ("name", "alias", "account"):
+        if not a:
+            continue
+        if cid and method in ("name", "alias", "account"):
             seen[a].add(cid)
+        elif len(rc) == 1:
+            seen[a] |= rc
     for j, ((cid, method, _, _), acct) in enumerate(zip(out, bank_accounts)):
         if method in ("name", "alias", "account"):
             continue
@@ -293,12 +300,8 @@ def _payers(bank_names: list[str], bank_accounts: list[str], customers: _Custome
 
 def _name_in_text(text: str, index: NameIndex) -> tuple | None:
     """Statements without a name field (unstructured MT940 :86:) start the text with the payer's name."""
-    norm = normalize_company_name(text.split("|")[0])
-    for n in range(len(norm), 3, -1):
-        cids = index.exact.get(norm[:n])
-        if cids:
-            return (next(iter(cids)), "name_in_text", 0.95, ()) if len(cids) == 1 else None
-    return None
+    hit = index.by_prefix(normalize_company_name(text.split("|")[0]))
+    return (next(iter(hit)), "name_in_text", 0.95, ()) if hit else None
 
 
 def _norm_account(acct) -> str:
@@ -569,7 +572,7 @@ class _Engine:
                     rest -= take
             conf = (0.93 if len(positives) == 1 else 0.8) * factor
             if not strong:
-                conf -= 0.1
+                conf -= 0.02
             ev["partial"] = True
             return self._decide(i, allocs, "reference_partial", conf, ev)
         ev["overpaid_by"] = _cents_out(A - S)
@@ -655,7 +658,7 @@ class _Engine:
                     take = min(rest, it.open[x])
                     allocs.append((x, take, 0))
                     rest -= take
-                conf = (0.93 if len(items) == 1 else 0.7) * pf
+                conf = (0.85 if len(items) == 1 else 0.7) * pf
                 return self._decide(i, allocs, "payer_partial", conf, {**ev, "open_items": len(items)})
             allocs = [(x, it.open[x], 0) for x in items]
             return self._decide(i, allocs, "payer_overpayment", 0.75 * pf, {**ev, "overpaid_by": _cents_out(A - total)},
@@ -680,7 +683,7 @@ class _Engine:
         ev = {"payer_candidates": list(cands)[:10], "method": method, "name": self.names[i] or None,
               "amount": _cents_out(A),
               "candidates_with_amount": len(same)}
-        conf = (0.9 if len(same) == 1 else 0.7) * (0.5 + 0.5 * pconf)
+        conf = (0.96 if len(same) == 1 else 0.7) * (0.5 + 0.5 * pconf)
         return self._decide(i, [(same[0], A, 0)], "payer_set_exact", conf, ev)
 
     def _no_match(self, i: int, cid, method, pconf, found) -> None:
@@ -743,9 +746,11 @@ def reconcile(
         if missing:
             raise ValueError(f"{name} is missing columns {missing}")
     eng = _Engine(bank, open_items, customers, decisions, aliases, config)
-    payers = _payers(eng.names, eng.accounts, eng.customers, aliases, config, eng.texts)
     index = RefIndex.build(eng.items.no)
     refs = parse_references(eng.texts, index)
+    it = eng.items
+    ref_customers = [{it.cust[it.by_no[no]] for no, kind in found if kind == STRONG and no in it.by_no} for found in refs]
+    payers = _payers(eng.names, eng.accounts, eng.customers, aliases, config, eng.texts, ref_customers)
     eng.run(payers, refs)
     matches = pd.DataFrame(eng.matches, columns=MATCH_COLUMNS)
     proposals = pd.DataFrame(eng.proposals, columns=PROPOSAL_COLUMNS)

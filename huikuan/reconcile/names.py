@@ -33,7 +33,7 @@ _CN_BRANCH_AFTER_LEGAL = re.compile(r"(公司|集团|\))[\u4e00-\u9fff0-9]{0,10}
 _CN_BRANCH = re.compile(r"^(.{2,}?)[\u4e00-\u9fff]{2,3}" + _BRANCH_WORDS + "$")
 _EN_LEGAL = re.compile(
     r"\b(?:company limited|co ltd|co limited|corporation|limited|ltd|inc|corp|co|llc|plc|gmbh|ag|sa|"
-    r"pte|pty|the|group|holdings?)\b"
+    r"s a|b v|bv|n v|nv|s r l|srl|s p a|spa|sarl|kg|oy|ab|pte|pty|the|group|holdings?)\b"
 )
 # Common abbreviations applied to both sides, so 中国XX and 中XX meet.
 _ABBREVIATIONS = (
@@ -110,6 +110,7 @@ class NameIndex:
                 norm = normalize_company_name(raw)
                 if norm:
                     self.exact[norm].add(cid)
+        self.sorted_names = sorted(self.exact)
         self.grams: dict[str, list[str]] = defaultdict(list)
         for norm in self.exact:
             for g in _bigrams(norm):
@@ -118,6 +119,27 @@ class NameIndex:
     def lookup(self, name: str | None) -> tuple[set[str], str]:
         norm = normalize_company_name(name)
         return set(self.exact.get(norm, ())), norm
+
+    def by_prefix(self, norm: str, min_len: int = 8) -> set[str] | None:
+        """Customers named by the start of a text: the longest prefix that is (or starts) one customer's name.
+
+        Statements without a name field put the payer's name first: COASTAL TECHNOLOGIES PAYMENT.
+        Returns None when nothing fits and an empty set when the prefix fits several customers.
+        """
+        import bisect
+
+        for n in range(len(norm), min_len - 1, -1):
+            head = norm[:n]
+            if head in self.exact:
+                return set(self.exact[head]) if len(self.exact[head]) == 1 else set()
+            k = bisect.bisect_left(self.sorted_names, head)
+            hits = []
+            while k < len(self.sorted_names) and self.sorted_names[k].startswith(head) and len(hits) < 2:
+                hits.append(self.sorted_names[k])
+                k += 1
+            if hits:
+                return set(self.exact[hits[0]]) if len(hits) == 1 and len(self.exact[hits[0]]) == 1 else set()
+        return None
 
     def fuzzy(self, norm: str, *, min_score: float, margin: float, max_blocks: int = 50) -> list[tuple[str, float]]:
         """Customers whose name scores within `margin` of the best (>= min_score), best first.
