@@ -76,7 +76,7 @@ def read_source(con, facts: FileFacts, kind: str, workdir: Path) -> tuple[list[s
         return headers, 0
     # Text: DuckDB reads UTF-8 with one kind of line end; anything else is transcoded first.
     path = facts.path
-    if facts.encoding == "gb18030" or facts.mixed_newlines:
+    if facts.encoding == "gb18030" or facts.mixed_newlines or facts.crlf:
         path = workdir / (facts.sha256[:16] + ".utf8.csv")
         transcode_to_utf8(facts, path)
         if facts.encoding == "gb18030":
@@ -88,7 +88,7 @@ def read_source(con, facts: FileFacts, kind: str, workdir: Path) -> tuple[list[s
     delim = detect_delimiter(header_line)
     headers = next(csv.reader([header_line], delimiter=delim), [])
     _check_headers(headers, facts)
-    newline = "\\r\\n" if (facts.crlf and not facts.mixed_newlines and path == facts.path) else "\\n"
+    newline = "\\n"
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers))) + "}"
     con.execute("DROP TABLE IF EXISTS hk_reject_errors; DROP TABLE IF EXISTS hk_reject_scans")
     con.execute(
