@@ -8,7 +8,6 @@ manifest.json. Same seed and as_of give byte-identical files.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from pathlib import Path
 
@@ -61,11 +60,6 @@ def noise_floor_mae(days_to_pay: np.ndarray, terms: np.ndarray, expected_delay: 
 
 def _time_of_day(rng, n: int, lo_h: float, hi_h: float) -> np.ndarray:
     return (rng.uniform(lo_h, hi_h, n) * 3600).astype(np.int64)
-
-
-def _timestamps(days: np.ndarray, secs: np.ndarray) -> pa.Array:
-    ts = pa.array(days.astype(np.int64) * 86400 + secs, type=pa.timestamp("s"))
-    return pc.strftime(ts, format="%Y-%m-%d %H:%M:%S")
 
 
 def generate(out: Path, invoices: int, seed: int, as_of: dt.date) -> dict:
@@ -173,7 +167,7 @@ def _assemble_lines(rng, r: dict, o: dict, cust: dict, today: int) -> dict:
 
 def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, projects, inv, beh, receipts,
                links, settle, L, cal) -> dict:
-    files: dict[str, int] = {}
+    files: dict[str, tuple[int, str]] = {}
     erp, invd, bankd, truth = (out / "landing" / "erp", out / "landing" / "invoicing", out / "landing" / "bank",
                                out / "truth")
     for d in (erp, invd, bankd, truth):
@@ -194,6 +188,8 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
 
     n_c = len(cust["customer_id"])
     std = np.flatnonzero(inv["kind"] == 0)
+    inv_no_pa = w.sarr(inv["invoice_no"])
+    cid_pa = w.sarr(cust["customer_id"])
     ns = len(std)
     # ---- customers: credit limit from last year's billing, created before the first contract
     year_ago = inv["issue"] >= today - 365
@@ -276,13 +272,13 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     order = np.lexsort((inv["seq"], inv["year"]))  # file order: by invoice number
     o = lambda a: np.asarray(a, dtype=object)[order] if not isinstance(a, pa.Array) else a.take(pa.array(order))  # noqa: E731
     contract_csv(invd, "invoices", {
-        "invoice_no": o(inv["invoice_no"]), "invoice_type": o(inv_type), "customer_id": o(cid[inv["k_cust"]]),
+        "invoice_no": w.take(inv_no_pa, order), "invoice_type": o(inv_type), "customer_id": w.take(cid_pa, inv["k_cust"][order]),
         "project_id": o(projects["project_id"][contracts["proj_idx"][inv["k_contract"]]]),
         "contract_id": o(contracts["contract_id"][inv["k_contract"]]), "milestone_id": o(milestone_id),
         "issue_date": o(w.fmt_date(inv["issue"])), "due_date": o(w.fmt_date(inv["due"])),
         "currency": o(inv["currency"]), "net_amount": o(w.fmt_cents(inv["net"])),
         "tax_amount": o(w.fmt_cents(inv["tax"])), "gross_amount": o(w.fmt_cents(inv["gross"])),
-        "tax_rate": o(pa.array(np.char.mod("%.2f", inv["rate"]).astype(object), pa.string())),
+        "tax_rate": o(w.fmt_fixed(inv["rate"], 2)),
         "original_invoice_no": o(orig), "status": o(status),
         "cleared_date": o(w.fmt_date(cleared_day)),
         "cleared_amount": o(w.fmt_cents(cleared, mask=cleared_day < 0)),
@@ -336,8 +332,8 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     ea = np.concatenate(ev_actor)[keep]
     eo = np.lexsort((es, ed, inv["seq"][er], inv["year"][er]))
     contract_csv(invd, "invoice_events", {
-        "invoice_no": inv["invoice_no"][er][eo], "event_type": et[eo],
-        "event_at": _timestamps(ed[eo], es[eo]), "actor": ea[eo],
+        "invoice_no": w.take(inv_no_pa, er[eo]), "event_type": et[eo],
+        "event_at": w.fmt_timestamp(ed[eo], es[eo]), "actor": ea[eo],
     }, bom=False)
 
     # ---- bank statement files
@@ -347,8 +343,8 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     for ai, acc in enumerate(bk.ACCOUNTS):
         m = L["account"] == ai
         part = {k: v[m] for k, v in L.items() if isinstance(v, np.ndarray)}
-        for path in writers[acc.bank](bankd, acc, part, months, L["opening"][ai], today):
-            files[str(path.relative_to(out))] = path.stat().st_size
+        for path, info in writers[acc.bank](bankd, acc, part, months, L["opening"][ai], today):
+            files[str(path.relative_to(out))] = info
 
     # ---- truth
     rk = L["receipt"]
@@ -380,7 +376,7 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     lo = np.lexsort((inv["seq"][links["inv_row"]], line_of_receipt[links["r"]]))
     put(truth / "payment_links.csv",
         ["bank_txn_key", "invoice_no", "applied_amount", "link_kind", "short_amount", "paid_by_parent"],
-        [lkey[lo], inv["invoice_no"][links["inv_row"]][lo], w.fmt_cents(links["applied"][lo]), lkind[lo],
+        [lkey[lo], w.take(inv_no_pa, links["inv_row"][lo]), w.fmt_cents(links["applied"][lo]), lkind[lo],
          w.fmt_cents(links["short"][lo]), np.where(by_parent[lo], "true", "false").astype(object)])
 
     paid_day = settle["paid_day"]
@@ -393,11 +389,10 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
         ["invoice_no", "customer_id", "issue_date", "due_date", "expected_delay_days", "delay_scale", "p_default",
          "defaulted", "disputed", "settled_by_credit_note", "paid_date", "paid_by_as_of", "days_to_pay",
          "days_late", "written_off_date"],
-        [inv["invoice_no"][std], cid[inv["k_cust"][std]],
+        [w.take(inv_no_pa, std), w.take(cid_pa, inv["k_cust"][std]),
          w.fmt_date(inv["issue"][std]), w.fmt_date(inv["due"][std]),
-         pa.array(np.char.mod("%.2f", beh["expected_delay"]).astype(object), pa.string()),
-         pa.array(np.char.mod("%.2f", beh["delay_scale"]).astype(object), pa.string()),
-         pa.array(np.char.mod("%.5f", beh["p_default"]).astype(object), pa.string()),
+         w.fmt_fixed(beh["expected_delay"], 2), w.fmt_fixed(beh["delay_scale"], 2),
+         w.fmt_fixed(beh["p_default"], 5),
          np.where(beh["defaulted"], "true", "false").astype(object),
          np.where(beh["disputed"], "true", "false").astype(object),
          np.where(settle["by_credit"], "true", "false").astype(object),
@@ -409,7 +404,7 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     put(truth / "customer_profiles.csv",
         ["customer_id", "customer_type", "propensity", "deteriorating", "deterioration_start",
          "deterioration_days_per_month"],
-        [cid, cust["customer_type"], pa.array(np.char.mod("%.4f", cust["propensity"]).astype(object), pa.string()),
+        [cid, cust["customer_type"], w.fmt_fixed(cust["propensity"], 4),
          np.where(cust["deteriorating"], "true", "false").astype(object),
          w.fmt_date(np.where(cust["deteriorating"], cust["det_start"], -1)),
          pa.array(np.where(cust["deteriorating"], np.char.mod("%.2f", cust["det_slope"]), "").astype(object))])
@@ -445,10 +440,7 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
         "receipts": n_receipts, "payment_links": int(len(links["r"])),
     }
     recv = L["category"] == bk.RECEIVABLE
-    hashes = {}
-    for rel in sorted(files):
-        hashes[rel] = hashlib.sha256((out / rel).read_bytes()).hexdigest()
-    bytes_written = int(sum(files.values()))
+    bytes_written = int(sum(b for b, _ in files.values()))
     manifest = {
         "generator": "huikuan.generate",
         "seed": seed,
@@ -461,7 +453,7 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
         "oracle_default_auc": round(auc(beh["defaulted"], beh["p_default"]), 4),
         "mean_expected_delay_by_type": mean_delay,
         "receivable_lines": int(recv.sum()),
-        "files": {rel: {"bytes": files[rel], "sha256": hashes[rel]} for rel in sorted(files)},
+        "files": {rel: {"bytes": files[rel][0], "sha256": files[rel][1]} for rel in sorted(files)},
         "bytes_written": bytes_written,
     }
     text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"

@@ -56,13 +56,16 @@ SEPARATORS = np.array([",", "、", "/", " ", ";", "，"], dtype=object)
 
 def spell_invoice_numbers(year: np.ndarray, seq: np.ndarray, spelling: np.ndarray) -> np.ndarray:
     """Invoice numbers the way payers type them: with or without prefix, dashes, spaces, case."""
-    y = year.astype(str).astype(object)
-    s = np.char.zfill(seq.astype(str), 7).astype(object)
-    forms = np.array([
-        "INV-" + y + "-" + s, "INV" + y + s, "inv-" + y + "-" + s, "INV " + y + " " + s,
-        y + "-" + s, y + s, "INV-" + y + s, "INV " + y + "-" + s,
-    ], dtype=object)
-    return forms[spelling, np.arange(len(y))]
+    out = np.empty(len(year), dtype=object)
+    forms = (("INV-", "-"), ("INV", ""), ("inv-", "-"), ("INV ", " "), ("", "-"), ("", ""), ("INV-", ""),
+             ("INV ", "-"))
+    for i, (pre, mid) in enumerate(forms):
+        m = spelling == i
+        if m.any():
+            y = year[m].astype(str).astype(object)
+            s = np.char.zfill(seq[m].astype(str), 7).astype(object)
+            out[m] = pre + y + mid + s
+    return out
 
 
 def _round_to(x: np.ndarray, unit: int) -> np.ndarray:

@@ -34,7 +34,7 @@ def _period(month: int, as_of: int) -> tuple[int, int]:
     return start, min(end, as_of)
 
 
-def write_icbc(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as_of: int) -> list[Path]:
+def write_icbc(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as_of: int) -> list[tuple[Path, tuple[int, str]]]:
     """ICBC online-banking detail export: title lines, then one row per transaction, GBK, CRLF."""
     amt = lines["amount"]
     tab = lambda a: w.cat(pc.fill_null(a, ""), "\t")  # noqa: E731 - ICBC pads cells with a tab
@@ -58,13 +58,12 @@ def write_icbc(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as
         text = head + body + ("\r\n" if b > a else "")
         ym = str(to_date(start))[:7].replace("-", "")
         path = out / f"icbc_{acc.number}_{ym}.csv"
-        path.write_bytes(text.encode("gbk"))
-        files.append(path)
+        files.append((path, w.write_bytes(path, text.encode("gbk"))))
         bal = int(lines["balance"][b - 1]) if b > a else bal
     return files
 
 
-def write_camt(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as_of: int) -> list[Path]:
+def write_camt(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as_of: int) -> list[tuple[Path, tuple[int, str]]]:
     """camt.053.001.08: one statement per month with OPBD/CLBD balances and a transaction summary."""
     n = len(lines["amount"])
     amt = lines["amount"]
@@ -144,8 +143,7 @@ def write_camt(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as
         body = w.join_lines(entries.slice(a, b - a), "\n")
         text = head + body + ("\n" if b > a else "") + "    </Stmt>\n  </BkToCstmrStmt>\n</Document>\n"
         path = out / f"cmb_{acc.number}_{ym}.xml"
-        path.write_bytes(text.encode("utf-8"))
-        files.append(path)
+        files.append((path, w.write_bytes(path, text.encode("utf-8"))))
         bal = close
     return files
 
@@ -167,7 +165,7 @@ def swift_clean(col) -> pa.Array:
     return pc.replace_substring_regex(col, r"[^A-Za-z0-9/\-?:().,'+ ]", "")
 
 
-def write_mt940(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as_of: int) -> list[Path]:
+def write_mt940(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as_of: int) -> list[tuple[Path, tuple[int, str]]]:
     """MT940 customer statements: :20: :25: :28C: :60F: (:61: :86:)* :62F:, one per month."""
     n = len(lines["amount"])
     amt = lines["amount"]
@@ -186,7 +184,7 @@ def write_mt940(out: Path, acc, lines: dict, months: np.ndarray, opening: int, a
         pc.binary_join_element_wise(name, text, " ")) if n else pa.array([], pa.string())
     entries = w.cat(":61:", w.fmt_yymmdd(lines["day"]), pc.utf8_slice_codeunits(w.fmt_yymmdd(lines["value_day"]), 2, 6),
                     cd, w.fmt_cents(amt, decimal=",", absolute=True), "N", code, custref, "//",
-                    w.sarr(lines["key"]), "\n:86:", _wrap(info)) if n else pa.array([], pa.string())
+                    w.sarr(lines["key"]), "\n", _wrap(w.cat(":86:", info))) if n else pa.array([], pa.string())
     files = []
     bal = opening
     ccy = acc.currency
@@ -203,7 +201,6 @@ def write_mt940(out: Path, acc, lines: dict, months: np.ndarray, opening: int, a
         body = w.join_lines(entries.slice(a, b - a), "\n")
         text = head + body + ("\n" if b > a else "") + balance("62F", close, end) + "-\n"
         path = out / f"hsbc_{acc.number}_{ccy}_{ym}.sta"
-        path.write_bytes(text.encode("ascii"))
-        files.append(path)
+        files.append((path, w.write_bytes(path, text.encode("ascii"))))
         bal = close
     return files

@@ -6,6 +6,7 @@ string per chunk of rows.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -70,29 +71,62 @@ def join_lines(lines: pa.Array, sep: str = "\n") -> str:
 def csv_quote(col: pa.Array) -> pa.Array:
     """RFC 4180 quoting only where needed; nulls become empty fields."""
     col = pc.fill_null(col, "")
-    need = pc.match_substring_regex(col, '[",\r\n]')
+    need = pc.or_(pc.or_(pc.match_substring(col, ","), pc.match_substring(col, '"')),
+                  pc.or_(pc.match_substring(col, "\n"), pc.match_substring(col, "\r")))
+    if not pc.any(need).as_py():
+        return col
     quoted = pc.binary_join_element_wise('"', pc.replace_substring(col, '"', '""'), '"', "")
     return pc.if_else(need, quoted, col)
 
 
 def write_csv(path: Path, header: list[str], columns: list, encoding: str = "utf-8",
-              bom: bool = False, newline: str = "\n") -> int:
-    """Write a CSV file from string-like columns in row chunks; returns bytes written."""
+              bom: bool = False, newline: str = "\n") -> tuple[int, str]:
+    """Write a CSV file from string-like columns in row chunks; returns (bytes written, sha256)."""
     n = len(columns[0]) if columns else 0
     path.parent.mkdir(parents=True, exist_ok=True)
     written = 0
+    digest = hashlib.sha256()
     with open(path, "wb") as fh:
-        head = ("\ufeff" if bom else "") + ",".join(header) + newline
-        fh.write(head.encode(encoding))
-        written += len(head.encode(encoding))
+        head = (("\ufeff" if bom else "") + ",".join(header) + newline).encode(encoding)
+        fh.write(head)
+        digest.update(head)
+        written += len(head)
         for start in range(0, n, CHUNK):
             cols = [csv_quote(sarr(c).slice(start, CHUNK) if isinstance(c, pa.Array)
                               else sarr(c[start:start + CHUNK])) for c in columns]
             rows = pc.binary_join_element_wise(*cols, ",") if len(cols) > 1 else cols[0]
             data = (join_lines(rows, newline) + newline).encode(encoding)
             fh.write(data)
+            digest.update(data)
             written += len(data)
-    return written
+    return written, digest.hexdigest()
+
+
+def write_bytes(path: Path, data: bytes) -> tuple[int, str]:
+    path.write_bytes(data)
+    return len(data), hashlib.sha256(data).hexdigest()
+
+
+def fmt_fixed(values, decimals: int) -> pa.Array:
+    """Fixed-point text for floats, e.g. 12.5 -> '12.50' (decimals <= 6)."""
+    scaled = np.round(np.asarray(values, float) * 10**decimals).astype(np.int64)
+    a = np.abs(scaled)
+    whole = pc.cast(pa.array(a // 10**decimals), pa.string())
+    frac = pc.utf8_lpad(pc.cast(pa.array(a % 10**decimals), pa.string()), decimals, "0")
+    sign = pa.array(np.where(scaled < 0, "-", ""))
+    return pc.binary_join_element_wise(pc.binary_join_element_wise(sign, whole, ""), frac, ".")
+
+
+def fmt_timestamp(days, secs) -> pa.Array:
+    """'YYYY-MM-DD HH:MM:SS' from day numbers and seconds of the day."""
+    secs = np.asarray(secs, np.int64)
+    parts = [pc.utf8_lpad(pc.cast(pa.array(v), pa.string()), 2, "0")
+             for v in (secs // 3600, secs // 60 % 60, secs % 60)]
+    return pc.binary_join_element_wise(fmt_date(days), pc.binary_join_element_wise(*parts, ":"), " ")
+
+
+def take(arr: pa.Array, idx) -> pa.Array:
+    return arr.take(pa.array(np.asarray(idx, np.int64)))
 
 
 def xml_escape(col) -> pa.Array:
