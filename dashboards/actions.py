@@ -21,9 +21,11 @@ def _ops():
     return load_settings().ops_path
 
 
-def _check(user: User, scope: Scope, invoice_no: str | None = None) -> None:
+def _check(user: User, scope: Scope, invoice_no: str | None = None, company_wide: bool = False) -> None:
     if not user.can_act:
         raise PermissionError(f"role {user.role} may read but not act")
+    if company_wide and scope.restricted:
+        raise PermissionError(f"{user.username} may not decide on company-wide bank lines")
     if invoice_no is not None and not data.invoice_in_scope(scope, invoice_no):
         raise PermissionError(f"invoice {invoice_no} is outside {user.username}'s customers")
 
@@ -63,7 +65,7 @@ def notes_for(scope: Scope, *, customer_id: str | None = None, invoice_nos: list
 def accept_match(user: User, scope: Scope, *, bank_txn_key: str, allocations: list[tuple[str, float]],
                  customer_id: str | None = None, payer_name: str | None = None, reason: str | None = None) -> list[int]:
     """Confirm a proposal (one row per invoice); teaches the payer's name as an alias of the customer."""
-    _check(user, scope)
+    _check(user, scope, company_wide=True)
     ids = [opstore.record_decision(_ops(), bank_txn_key=bank_txn_key, decision="confirm", invoice_no=inv,
                                    amount=float(amount), decided_by=user.username, reason=reason)
            for inv, amount in allocations]
@@ -75,7 +77,7 @@ def accept_match(user: User, scope: Scope, *, bank_txn_key: str, allocations: li
 
 def reject_match(user: User, scope: Scope, *, bank_txn_key: str, invoice_nos: list[str], reason: str | None = None
                  ) -> list[int]:
-    _check(user, scope)
+    _check(user, scope, company_wide=True)
     return [opstore.record_decision(_ops(), bank_txn_key=bank_txn_key, decision="reject", invoice_no=inv,
                                     decided_by=user.username, reason=reason) for inv in invoice_nos]
 
@@ -83,7 +85,7 @@ def reject_match(user: User, scope: Scope, *, bank_txn_key: str, invoice_nos: li
 def split_match(user: User, scope: Scope, *, bank_txn_key: str, line_amount: float,
                 allocations: list[tuple[str, float]], reason: str | None = None) -> list[int]:
     """Apply one receipt to several invoices by hand; the parts must not exceed the receipt."""
-    _check(user, scope)
+    _check(user, scope, company_wide=True)
     parts = [(inv, round(float(a), 2)) for inv, a in allocations if inv and a and float(a) > 0]
     if not parts:
         raise ValueError("a split needs at least one invoice with a positive amount")
@@ -94,6 +96,6 @@ def split_match(user: User, scope: Scope, *, bank_txn_key: str, line_amount: flo
 
 
 def not_receivable(user: User, scope: Scope, *, bank_txn_key: str, reason: str) -> int:
-    _check(user, scope)
+    _check(user, scope, company_wide=True)
     return opstore.record_decision(_ops(), bank_txn_key=bank_txn_key, decision="not_receivable",
                                    decided_by=user.username, reason=reason)

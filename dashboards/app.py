@@ -38,16 +38,16 @@ with st.sidebar:
 
 PAGES = [
     # (file, title key, icon, url path, roles that see it; None = every role)
-    ("pages/overview.py", "page_overview", "🏠", "overview", None),
-    ("pages/aging.py", "page_aging", "📊", "aging", None),
-    ("pages/worklist.py", "page_worklist", "📞", "worklist", None),
-    ("pages/forecast.py", "page_forecast", "💹", "forecast", None),
-    ("pages/customers.py", "page_customers", "🏢", "customers", None),
-    ("pages/projects.py", "page_projects", "🏗️", "projects", None),
+    ("views/overview.py", "page_overview", "🏠", "overview", None),
+    ("views/aging.py", "page_aging", "📊", "aging", None),
+    ("views/worklist.py", "page_worklist", "📞", "worklist", None),
+    ("views/forecast.py", "page_forecast", "💹", "forecast", None),
+    ("views/customers.py", "page_customers", "🏢", "customers", None),
+    ("views/projects.py", "page_projects", "🏗️", "projects", None),
     # Unmatched bank lines belong to no salesperson yet, so sales users do not review them.
-    ("pages/reconciliation.py", "page_reconciliation", "🔗", "reconciliation",
+    ("views/reconciliation.py", "page_reconciliation", "🔗", "reconciliation",
      {"cfo", "finance", "collector", "analyst"}),
-    ("pages/models.py", "page_models", "🤖", "models", None),
+    ("views/models.py", "page_models", "🤖", "models", None),
 ]
 pages = [
     st.Page(path, title=t(key, lang), icon=icon, url_path=url, default=(url == "overview"))

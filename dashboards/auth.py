@@ -26,8 +26,10 @@ import yaml
 from huikuan.settings import load_settings
 
 ROLES = ("cfo", "finance", "collector", "sales", "analyst")
-# Roles that may write actions (promises, disputes, notes, reconciliation decisions).
-ACTING_ROLES = frozenset({"cfo", "finance", "collector"})
+# Roles that may record actions. Sales users own stage-1 calls, so they record promises, disputes,
+# notes and contacts on their own customers' invoices (the scope is checked per action); the analyst
+# only reads.
+ACTING_ROLES = frozenset({"cfo", "finance", "collector", "sales"})
 ALGORITHM = "pbkdf2_sha256"
 ITERATIONS = 310_000  # OWASP 2023 guidance for PBKDF2-HMAC-SHA256
 USERS_FILE = "users.yml"

@@ -26,7 +26,8 @@ def sign_in(user: User) -> None:
 
 
 def sign_out() -> None:
-    st.session_state.pop(USER_KEY, None)
+    if USER_KEY in st.session_state:
+        del st.session_state[USER_KEY]
 
 
 def current_user() -> User | None:

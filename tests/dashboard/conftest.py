@@ -40,7 +40,7 @@ def app_as(username: str | None, page: str | None = None, lang: str = "en") -> A
     if username:
         at.session_state[USER_KEY] = USERS[username].to_session()
     if page:
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"views/{page}.py")
     return at
 
 
@@ -60,3 +60,18 @@ def fixture_home(tmp_path, monkeypatch):
     data._cached_query.clear()
     data._catalog.clear()
     return home
+
+
+RENDERED_TYPES = ("dataframe", "arrow_vega_lite_chart", "selectbox", "multiselect", "markdown", "caption",
+                  "metric", "text", "table", "header", "subheader", "title", "radio")
+
+
+def rendered_bytes(at: AppTest) -> bytes:
+    """Everything the page sent to the browser (tables, charts, options, text) as bytes to search."""
+    out = []
+    for kind in RENDERED_TYPES:
+        for el in at.get(kind):
+            proto = getattr(el, "proto", None)
+            if proto is not None:
+                out.append(proto.SerializeToString())
+    return b"\n".join(out)
