@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import formatdate
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from string import Template
 
@@ -250,30 +250,47 @@ def statement_csv(lines, language: str) -> bytes:
 def statement_xlsx(lines, language: str, title: str) -> bytes:
     """All open items as an Excel workbook: real dates and numbers, amounts with thousands separators."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     labels = wording(language)["labels"]
-    wb = Workbook()
-    ws = wb.active
-    ws.title = labels["statement_title"]
-    ws.append([title])
-    ws["A1"].font = Font(bold=True)
-    header = [labels[k] for k in ("invoice_no", "project_id", "issue_date", "due_date",
-                                  "days_overdue", "currency", "amount", "stage")]
-    ws.append(header)
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-    for line in lines:
-        ws.append([line.invoice_no, line.project_id or "", line.issue_date, line.due_date,
-                   line.days_overdue, line.currency, float(line.open_amount), line.stage_key or ""])
-        ws.cell(ws.max_row, 3).number_format = "yyyy-mm-dd"
-        ws.cell(ws.max_row, 4).number_format = "yyyy-mm-dd"
-        ws.cell(ws.max_row, 7).number_format = "#,##0.00"
+    wb = Workbook(write_only=True)  # streaming mode: several times faster to build and save
+    ws = wb.create_sheet(labels["statement_title"])
     for col, w in zip("ABCDEFGH", (18, 14, 12, 12, 10, 8, 16, 14)):
         ws.column_dimensions[col].width = w
+    bold = Font(bold=True)
+
+    def cell(value, number_format=None, font=None):
+        c = WriteOnlyCell(ws, value=value)
+        if number_format:
+            c.number_format = number_format
+        if font:
+            c.font = font
+        return c
+
+    ws.append([cell(title, font=bold)])
+    ws.append([cell(labels[k], font=bold) for k in ("invoice_no", "project_id", "issue_date", "due_date",
+                                                     "days_overdue", "currency", "amount", "stage")])
+    for line in lines:
+        ws.append([line.invoice_no, line.project_id or "", cell(line.issue_date, "yyyy-mm-dd"),
+                   cell(line.due_date, "yyyy-mm-dd"), line.days_overdue, line.currency,
+                   cell(float(line.open_amount), "#,##0.00"), line.stage_key or ""])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+@lru_cache(maxsize=64)
+def statement_attachments(
+    statement: tuple[InvoiceLine, ...], language: str, stem: str, title: str, formats: tuple[str, ...]
+) -> tuple[Attachment, ...]:
+    """The statement files; cached because a customer at several stages gets the same statement."""
+    out = []
+    if "csv" in formats:
+        out.append(Attachment(f"{stem}.csv", statement_csv(statement, language), *CSV_MIME))
+    if "xlsx" in formats:
+        out.append(Attachment(f"{stem}.xlsx", statement_xlsx(statement, language, title), *XLSX_MIME))
+    return tuple(out)
 
 
 def render(message: Message, formats: tuple[str, ...] = ATTACHMENT_FORMATS) -> Message:
@@ -317,14 +334,8 @@ def render(message: Message, formats: tuple[str, ...] = ATTACHMENT_FORMATS) -> M
         statement_note=esc(note), closing=esc(closing), signature=esc(signature),
     )
     stem = f"{labels['statement_title']}_{_safe_name(message.customer_id)}_{message.as_of:%Y%m%d}"
-    attachments = []
-    if "csv" in formats:
-        attachments.append(Attachment(f"{stem}.csv", statement_csv(message.statement, lang), *CSV_MIME))
-    if "xlsx" in formats:
-        title = f"{message.company.name} — {message.customer_name} — {message.as_of.isoformat()}"
-        attachments.append(
-            Attachment(f"{stem}.xlsx", statement_xlsx(message.statement, lang, title), *XLSX_MIME)
-        )
+    title = f"{message.company.name} — {message.customer_name} — {message.as_of.isoformat()}"
+    attachments = statement_attachments(tuple(message.statement), lang, stem, title, tuple(formats))
     metadata = {**message.metadata, "attachment_formats": list(formats)}
     return replace(message, subject=subject, text=re.sub(r"\n{3,}", "\n\n", plain), html=body,
-                   attachments=tuple(attachments), metadata=metadata)
+                   attachments=attachments, metadata=metadata)
