@@ -113,14 +113,22 @@ class _Items:
         self.cust = _str_col(df, "customer_id")
         self.cur = [c.upper() for c in _str_col(df, "currency")]
         self.open = to_cents(df["open_amount"] if "open_amount" in df.columns else [0] * len(df)).tolist()
+        # Gross (invoice) amount: partial payments are usually a round share of it.
+        self.gross = to_cents(df["gross_amount"]).tolist() if "gross_amount" in df.columns else list(self.open)
         self.issue = to_days(_col(df, "issue_date")).tolist()
         self.due = to_days(_col(df, "due_date")).tolist()
         self.by_no = {no: i for i, no in enumerate(self.no) if no}
         # Credit notes by the invoice they correct: a payer nets them against that invoice.
         self.credits_of: dict[str, list[int]] = defaultdict(list)
-        for i, orig in enumerate(_str_col(df, "original_invoice_no")):
+        self.original = _str_col(df, "original_invoice_no")
+        for i, orig in enumerate(self.original):
             if orig and self.open[i] < 0:
                 self.credits_of[orig].append(i)
+        # A credit note that fully reverses its invoice settles it without cash: neither is open.
+        for orig, notes in self.credits_of.items():
+            o = self.by_no.get(orig)
+            if o is not None and len(notes) == 1 and self.open[o] + self.open[notes[0]] == 0:
+                self.open[o] = self.open[notes[0]] = 0
         by_cust: dict[tuple[str, str], list[int]] = defaultdict(list)
         for i in range(len(self.no)):
             if self.open[i] != 0:
@@ -361,6 +369,9 @@ class _Engine:
         self.unmatched: list[tuple] = []
         self.unapplied: list[tuple] = []
         self.stats: dict[str, int] = defaultdict(int)
+        # Days from due date to payment seen on this run's confident matches, per customer: how
+        # late a payer usually pays tells which of several same-amount invoices a receipt settles.
+        self.delays: dict[str, list[int]] = defaultdict(list)
 
     # ---- output helpers -------------------------------------------------------------------------
     def _unmatched(self, i: int, reason: str, detail: str = "", suggestions: list | None = None) -> None:
@@ -378,6 +389,8 @@ class _Engine:
         for idx, applied, wo in allocations:
             it = self.items
             it.open[idx] -= applied + wo
+            if status == "auto" and it.due[idx] > -(10**5):
+                self.delays[it.cust[idx]].append(self.days[i] - it.due[idx])
             self.matches.append((
                 self.keys[i], it.no[idx], it.cust[idx], self.dates[i], _cents_out(applied), self.cur[i], rule,
                 round(conf, 3), ev, status, _cents_out(wo), write_off_reason if wo else None,
@@ -599,9 +612,14 @@ class _Engine:
             # Rule 3: one open item with exactly this amount.
             same = [x for x in items if it.open[x] == A]
             if same:
-                conf = (0.98 if len(same) == 1 else 0.9) * pf * scope_f
+                conf = 0.98
                 ev2 = {**ev, "candidates_with_amount": len(same)}
-                return self._decide(i, [(same[0], A, 0)], prefix + "payer_exact", conf, ev2)
+                if len(same) > 1:
+                    same, gap, delay = self._by_expected_date(i, same)
+                    # Clearly nearer its expected payment date than any other: the habit decides.
+                    conf = 0.94 if gap >= cfg.habit_gap_days else 0.85
+                    ev2.update(expected_delay_days=delay, next_candidate_days_further=gap)
+                return self._decide(i, [(same[0], A, 0)], prefix + "payer_exact", conf * pf * scope_f, ev2)
             credits = [x for x in self._open_for(i, [cid] + (group if prefix else []), credits=True) if it.open[x] < 0][:3]
             for credit in credits:  # an invoice paid net of its credit note
                 net = [x for x in items if it.open[x] + it.open[credit] == A]
@@ -611,20 +629,23 @@ class _Engine:
                     ev2 = {**ev, "credit_note": it.no[credit]}
                     return self._decide(i, [(net[0], it.open[net[0]], 0), (credit, it.open[credit], 0)],
                                         prefix + "payer_exact_net_of_credit", conf, ev2)
-            # Rule 4: a combination of open items (bounded, oldest first on ties).
-            pool = items[: cfg.subset_max_items]
-            for credit in [None, *credits]:
-                target = A - (it.open[credit] if credit is not None else 0)
-                sub = find_subsets([it.open[x] for x in pool], target, max_size=cfg.subset_max_size,
-                                   node_budget=cfg.subset_node_budget)
-                if sub.solutions:
-                    chosen = [pool[k] for k in sub.solutions[0]]
-                    allocs = [(x, it.open[x], 0) for x in chosen]
-                    if credit is not None:
-                        allocs.append((credit, it.open[credit], 0))
-                    conf = (0.95 if sub.unique else 0.8) * pf * scope_f
-                    ev2 = {**ev, "combination": [it.no[x] for x, _, _ in allocs], "unique": sub.unique}
-                    return self._decide(i, allocs, prefix + "payer_combination", conf, ev2)
+            # Rule 4: a combination of open items (bounded; ties to the best date fit, then the
+            # oldest). In a group, a combination stays within one customer: a parent pays one
+            # subsidiary's invoices together, and pooling a whole group invites coincidences.
+            pools = [items] if not prefix else [[x for x in items if it.cust[x] == m] for m in group]
+            hits = []
+            for member_items in pools:
+                hit = self._combination(i, member_items, credits) if member_items else None
+                if hit:
+                    hits.append(hit)
+            if hits:
+                allocs, conf, ev_c = min(hits, key=lambda h: (h[2]["date_fit_days"], -h[1]))
+                if len(hits) > 1:
+                    conf = min(conf, 0.75)
+                    ev_c = {**ev_c, "customers_with_a_combination": len(hits)}
+                return self._decide(i, allocs, prefix + "payer_combination", conf * pf * scope_f, {**ev, **ev_c})
+            pool = self._pool(i, items)
+            size_f = 1.0 if len(pool) <= 8 else (0.97 if len(pool) <= 16 else 0.93)
             # Rule 5a: short payment within the fee tolerance (single item, then a combination).
             short = [x for x in items if 0 < it.open[x] - A <= cfg.fee_cents(self.cur[i], it.open[x])]
             if short:
@@ -633,37 +654,115 @@ class _Engine:
                 ev2 = {**ev, "short_by": _cents_out(it.open[x] - A), "candidates_within_tolerance": len(short)}
                 return self._decide(i, [(x, A, it.open[x] - A)], prefix + "payer_short_payment", conf, ev2,
                                     write_off_reason="short payment within fee tolerance (bank charges)")
+            if prefix:
+                continue
             fee = cfg.fee_cents(self.cur[i], A)
             sub = find_subsets([it.open[x] for x in pool], A, over=fee, max_size=cfg.subset_max_size,
-                               node_budget=cfg.subset_node_budget)
+                               node_budget=cfg.subset_node_budget, limit=8)
             if sub.solutions:
-                chosen = [pool[k] for k in sub.solutions[0]]
+                chosen, conf, fit_ev = self._pick_combination(i, pool, sub, 0.92, size_f)
                 S = sum(it.open[x] for x in chosen)
                 allocs = [(x, it.open[x], 0) for x in chosen]
                 x, a, _ = allocs[-1]
                 allocs[-1] = (x, a - (S - A), S - A)
-                conf = (0.92 if sub.unique else 0.75) * pf * scope_f
-                ev2 = {**ev, "combination": [it.no[c] for c in chosen], "short_by": _cents_out(S - A)}
-                return self._decide(i, allocs, prefix + "payer_combination_short", conf, ev2,
+                ev2 = {**ev, "combination": [it.no[c] for c in chosen], "short_by": _cents_out(S - A),
+                       "pool": len(pool), **fit_ev}
+                return self._decide(i, allocs, prefix + "payer_combination_short", conf * pf * scope_f, ev2,
                                     write_off_reason="short payment within fee tolerance (bank charges)")
-            if prefix:
-                continue  # partial and overpayment are only inferred against the payer's own items
-            # Rule 5b: partial payment oldest first, or an overpayment kept as credit.
-            total = sum(it.open[x] for x in items)
-            if A < total:
-                allocs, rest = [], A
-                for x in items:
-                    if rest <= 0:
-                        break
-                    take = min(rest, it.open[x])
-                    allocs.append((x, take, 0))
-                    rest -= take
-                conf = (0.85 if len(items) == 1 else 0.7) * pf
-                return self._decide(i, allocs, "payer_partial", conf, {**ev, "open_items": len(items)})
-            allocs = [(x, it.open[x], 0) for x in items]
-            return self._decide(i, allocs, "payer_overpayment", 0.75 * pf, {**ev, "overpaid_by": _cents_out(A - total)},
-                                unapplied=A - total, customer=cid)
-        return False
+        # Rule 5b, against the payer's own items only: a round share of one invoice, a partial
+        # payment oldest first, or an overpayment kept as credit.
+        items = own
+        if not items:
+            return False
+        ev = {"payer": payer_ev, "amount": _cents_out(A), "scope": "customer"}
+        total = sum(it.open[x] for x in items)
+        shares = [x for x in items if it.open[x] > A and _round_share(A, it.gross[x])]
+        if shares:
+            conf = (0.93 if len(shares) == 1 else 0.7) * pf
+            ev2 = {**ev, "share_of_invoice": round(A / it.gross[shares[0]], 3),
+                   "candidates_with_round_share": len(shares)}
+            return self._decide(i, [(shares[0], A, 0)], "payer_partial_share", conf, ev2)
+        if A < total:
+            allocs, rest = [], A
+            for x in items:
+                if rest <= 0:
+                    break
+                take = min(rest, it.open[x])
+                allocs.append((x, take, 0))
+                rest -= take
+            conf = (0.85 if len(items) == 1 else 0.7) * pf
+            return self._decide(i, allocs, "payer_partial", conf, {**ev, "open_items": len(items)})
+        allocs = [(x, it.open[x], 0) for x in items]
+        return self._decide(i, allocs, "payer_overpayment", 0.75 * pf, {**ev, "overpaid_by": _cents_out(A - total)},
+                            unapplied=A - total, customer=cid)
+
+    def _pool(self, i: int, items: list[int]) -> list[int]:
+        """The items a combination search looks at: a payer with a long tail of stale items would drown
+        it, so beyond `subset_max_items` the items due nearest the payment are kept (oldest first)."""
+        it, cfg = self.items, self.cfg
+        if len(items) <= cfg.subset_max_items:
+            return items
+        day = self.days[i]
+        near = sorted(items, key=lambda x: (abs(it.due[x] - day), it.order_key(x)))[: cfg.subset_max_items]
+        return sorted(near, key=it.order_key)
+
+    def _combination(self, i: int, items: list[int], credits: list[int]):
+        """Best combination of `items` paying line i: (allocations, confidence, evidence) or None.
+
+        A unique solution in a big pool is less telling unless its items are all due around when
+        this payer usually pays; a credit note only enters together with the invoice it corrects.
+        """
+        it, cfg, A = self.items, self.cfg, self.cents[i]
+        pool = self._pool(i, items)
+        size_f = 1.0 if len(pool) <= 8 else (0.97 if len(pool) <= 16 else 0.93)
+        for credit in [None, *credits]:
+            forced: list[int] = []
+            target = A
+            if credit is not None:
+                orig = it.by_no.get(it.original[credit])
+                if orig is None or orig not in pool:
+                    continue
+                forced = [orig, credit]
+                target = A - it.open[credit] - it.open[orig]
+                if target <= 0:
+                    continue
+            cand = [x for x in pool if x not in forced]
+            sub = find_subsets([it.open[x] for x in cand], target, max_size=cfg.subset_max_size - len(forced),
+                               min_size=1 if forced else 2, node_budget=cfg.subset_node_budget, limit=8)
+            if sub.solutions:
+                chosen, conf, fit_ev = self._pick_combination(i, cand, sub, 0.95, size_f)
+                allocs = [(x, it.open[x], 0) for x in sorted(chosen + forced[:1], key=it.order_key) + forced[1:]]
+                ev = {"combination": [it.no[x] for x, _, _ in allocs], "unique": sub.unique, "pool": len(pool), **fit_ev}
+                return allocs, conf, ev
+        return None
+
+    def _date_fit(self, i: int, xs: list[int]) -> int:
+        """Largest distance (days) of any item from its expected payment date: due + the payer's usual delay."""
+        it = self.items
+        worst = 0
+        for x in xs:
+            past = self.delays.get(it.cust[x], [])[-12:]
+            delay = int(np.median(past)) if past else 0
+            worst = max(worst, abs(self.days[i] - (it.due[x] + delay)))
+        return worst
+
+    def _pick_combination(self, i: int, pool: list[int], sub, base: float, size_f: float):
+        """Choose among subset-sum solutions: the one whose items are all due when this payer pays.
+
+        Unique solutions keep `base` (less in a big pool unless they fit the payment date); among
+        several, the best date fit wins clearly or the match is only proposed.
+        """
+        cfg = self.cfg
+        sols = [[pool[k] for k in sol] for sol in sub.solutions]
+        fits = [self._date_fit(i, sol) for sol in sols]
+        order = sorted(range(len(sols)), key=lambda k: (fits[k], sorted(self.items.order_key(x) for x in sols[k])))
+        best = order[0]
+        ev = {"date_fit_days": fits[best], "solutions": len(sols) if sub.complete else f"{len(sols)}+"}
+        fits_well = fits[best] <= cfg.habit_window_days
+        if sub.unique:
+            return sols[best], base * (1.0 if fits_well else size_f), ev
+        clear = fits_well and sub.complete and fits[order[1]] - fits[best] >= cfg.habit_gap_days
+        return sols[best], (base - 0.01 if clear else 0.8) * size_f ** 0.5, ev
 
     def _looks_not_receivable(self, i: int) -> bool:
         """Interest, refunds, loans, deposits: a credit whose text says it is no customer payment."""
@@ -672,6 +771,18 @@ class _Engine:
         if word:
             self._unmatched(i, "not_receivable", f"text mentions {word!r} and no invoice reference")
         return word is not None
+
+    def _by_expected_date(self, i: int, cands: list[int]) -> tuple[list[int], int, int]:
+        """Order same-amount candidates by distance to their expected payment date (due + usual delay).
+
+        Returns the ordered candidates, how many days further the runner-up is, and the delay used.
+        """
+        it = self.items
+        past = self.delays.get(it.cust[cands[0]], [])[-12:]
+        delay = int(np.median(past)) if past else 0
+        dist = sorted((abs(self.days[i] - (it.due[x] + delay)),) + it.order_key(x) + (x,) for x in cands)
+        ordered = [d[-1] for d in dist]
+        return ordered, dist[1][0] - dist[0][0], delay
 
     def _by_payer_set(self, i: int, cands: tuple[str, ...], method: str, pconf: float) -> bool:
         """A name that fits a few customers: only an amount that fits exactly one of their items counts."""
@@ -703,6 +814,20 @@ class _Engine:
         elif method == "ambiguous_name":
             detail = f"payer name {self.names[i]!r} fits several customers"
         self._unmatched(i, "no_candidate", detail, sugg)
+
+
+def _round_share(amount: int, gross: int) -> bool:
+    """Is `amount` a round share (10 %, 20 % … 90 %) of `gross`, rounded as people round payments?
+
+    Instalments on a project invoice are typically 30 % / 50 % of it rounded to a hundred yuan.
+    """
+    if gross <= 0 or amount <= 0 or amount >= gross:
+        return False
+    unit = 10_000 if amount % 10_000 == 0 else (100 if amount % 100 == 0 else 1)
+    for tenth in range(1, 10):
+        if abs(amount - gross * tenth / 10) <= unit / 2:
+            return True
+    return False
 
 
 def _decision_evidence(row: dict) -> dict:

@@ -1,9 +1,10 @@
 """Bounded, deterministic subset-sum: which of a payer's open items add up to a payment.
 
-Amounts are integer cents. Items come oldest first and the search includes an item before it tries
-without it, so the first solution found is the one that uses the oldest items: ties go to the
-oldest invoices. The search stops after `node_budget` steps, so one payer with hundreds of open
-items cannot stall a run; a truncated search says so and is never treated as unique.
+Amounts are integer cents. The search tries the largest amounts first (it prunes soonest) and
+includes an item before it tries without it; solutions are index tuples in input order, and the
+caller breaks ties between them (the engine: best fit to the payment date, then the oldest
+items). The search stops after `node_budget` steps, so one payer with hundreds of open items
+cannot stall a run; a truncated search says so and is never treated as unique.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ def find_subsets(
 
     `over` > 0 allows the items to exceed the payment by a tolerated short payment (bank fee).
     """
-    items = [(i, a) for i, a in enumerate(amounts) if a > 0]
+    # Largest first: with large, varied amounts the search prunes far sooner than oldest first.
+    # Ties between solutions are the caller's to break (the engine prefers the oldest items).
+    items = sorted(((i, a) for i, a in enumerate(amounts) if a > 0), key=lambda p: (-p[1], p[0]))
     n = len(items)
     suffix = [0] * (n + 1)
     for k in range(n - 1, -1, -1):
@@ -57,7 +60,7 @@ def find_subsets(
             chosen.append(idx)
             # A solution is recorded when its last item is taken, so each is found exactly once.
             if total + a >= target and len(chosen) >= min_size:
-                solutions.append(tuple(chosen))
+                solutions.append(tuple(sorted(chosen)))
                 if len(solutions) >= limit:
                     chosen.pop()
                     return False

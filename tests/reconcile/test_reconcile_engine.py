@@ -109,15 +109,29 @@ def test_payer_short_payment_within_tolerance():
     assert (m.invoice_no, m.rule, m.written_off_amount) == ("INV-2026-0000103", "payer_short_payment", 10.0)
 
 
-def test_equal_amounts_go_oldest_first_but_only_as_proposal():
+def test_equal_amounts_go_to_the_item_due_nearest_the_payment():
+    # Due 2026-01-10 and 2026-02-10, paid 2026-03-01: 19 against 50 days is too close to call.
     r = run(bank({"amount": 5000.00, "counterparty_name": "上海申通物流有限公司"}), OPEN)
     assert applied(r) == []
-    assert r.proposals.invoice_no.tolist() == ["INV-2026-0000201"]
+    assert r.proposals.invoice_no.tolist() == ["INV-2026-0000202"]
     assert r.unmatched.reason.tolist() == ["proposed"]
+    # Paid two days after one due date and 92 after the other: the nearer one is applied.
+    r = run(bank({"amount": 5000.00, "counterparty_name": "上海申通物流有限公司", "booking_date": "2026-04-12"}),
+            items(("INV-2026-0000201", "C2", "CNY", 5000.00, "2026-01-10"),
+                  ("INV-2026-0000202", "C2", "CNY", 5000.00, "2026-04-10")))
+    assert applied(r) == [("B1", "INV-2026-0000202", 5000.0)]
+    assert json.loads(r.matches.evidence.iloc[0])["next_candidate_days_further"] >= 45
+
+
+def test_partial_round_share_of_one_invoice():
+    # 30 % of the 10 000.00 invoice, and a round share of no other open item.
+    r = run(bank({"amount": 3000.00, "counterparty_name": "北京华建工程有限公司"}), OPEN)
+    assert applied(r) == [("B1", "INV-2026-0000101", 3000.0)]
+    assert r.matches.iloc[0].rule == "payer_partial_share"
 
 
 def test_partial_payment_with_several_open_items_is_proposed_oldest_first():
-    r = run(bank({"amount": 3000.00, "counterparty_name": "北京华建工程有限公司"}), OPEN)
+    r = run(bank({"amount": 3123.45, "counterparty_name": "北京华建工程有限公司"}), OPEN)
     assert applied(r) == []
     assert r.proposals.iloc[0].invoice_no == "INV-2026-0000101"
     assert r.proposals.iloc[0].rule == "payer_partial"
@@ -186,7 +200,8 @@ def test_open_amounts_are_consumed_in_booking_order():
         OPEN,
     )
     # The referenced payment came first and took the invoice; the second one no longer fits it.
-    assert applied(r) == [("B2", "INV-2026-0000101", 10000.0)]
+    assert ("B2", "INV-2026-0000101", 10000.0) in applied(r)
+    assert "INV-2026-0000101" not in set(r.matches[r.matches.bank_txn_key == "B1"].invoice_no)
 
 
 def decisions(*rows):
@@ -345,3 +360,22 @@ def test_payer_name_at_the_start_of_the_text_when_the_statement_has_no_name_fiel
     r = run(bank({"amount": 12000.00, "currency": "USD", "remittance_text": "ACME ENGINEERING CO LTD TRADE SETTLEMENT"}), OPEN)
     assert applied(r) == [("B1", "INV-2026-0000401", 12000.0)]
     assert json.loads(r.matches.evidence.iloc[0])["payer"]["method"] == "name_in_text"
+
+
+def test_combination_prefers_items_due_when_the_payer_pays():
+    o = items(
+        ("INV-2025-0000001", "C2", "CNY", 1000.00, "2025-01-10"),
+        ("INV-2025-0000002", "C2", "CNY", 2000.00, "2025-01-10"),
+        ("INV-2026-0000003", "C2", "CNY", 1000.00, "2026-02-20"),
+        ("INV-2026-0000004", "C2", "CNY", 2000.00, "2026-02-25"),
+    )
+    r = run(bank({"amount": 3000.00, "counterparty_name": "上海申通物流有限公司"}), o)
+    # Two combinations add up; the recent pair is due around the payment, the old pair a year ago.
+    assert applied(r) == [("B1", "INV-2026-0000003", 1000.0), ("B1", "INV-2026-0000004", 2000.0)]
+
+
+def test_fully_reversed_invoice_is_not_open():
+    o = pd.concat([OPEN, items(("CN-2026-0000010", "C1", "CNY", -7300.50, "2026-02-05"))], ignore_index=True)
+    o["original_invoice_no"] = [None] * len(OPEN) + ["INV-2026-0000103"]
+    r = run(bank({"amount": 7300.50, "counterparty_name": "北京华建工程有限公司"}), o)
+    assert "INV-2026-0000103" not in set(r.matches.invoice_no)
