@@ -75,7 +75,8 @@ DEFAULT_POLICY = DunningPolicy(
         Stage("stage_2", 2, 16, 30, "finance_manager", "email",
               "Manager or finance sends a formal email", "经理或财务发送正式催收函"),
         Stage("stage_3", 3, 31, None, "legal", "letter",
-              "Demand letter and legal review; hold new orders", "发送律师函并进行法务审查；暂停新订单"),
+              "Demand letter and legal review; hold new orders",
+              "发送律师函并进行法务审查；暂停新订单"),
     )
 )
 

@@ -6,7 +6,9 @@ import csv
 import html
 import io
 import json
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -35,10 +37,8 @@ class CompanyProfile:
     swift: str = ""
 
     @classmethod
-    def from_env(cls, environ=None) -> "CompanyProfile":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "CompanyProfile":
         """From HUIKUAN_COMPANY_NAME, _ACCOUNT_NAME, _BANK_NAME, _BANK_ACCOUNT, _SWIFT."""
-        import os
-
         env = os.environ if environ is None else environ
         get = lambda k, d="": (env.get(f"HUIKUAN_COMPANY_{k}") or d).strip()  # noqa: E731
         return cls(
@@ -168,7 +168,7 @@ def _stage_text(language: str, stage: Stage) -> dict:
     return stages.get(stage.key) or stages[stage.tone]
 
 
-def _safe_name(text: str) -> str:
+def safe_filename(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z._-]+", "_", text).strip("_") or "customer"
 
 
@@ -333,7 +333,7 @@ def render(message: Message, formats: tuple[str, ...] = ATTACHMENT_FORMATS) -> M
         bank_title=esc(labels["bank_title"]), bank_html="<br>\n".join(esc(b) for b in bank),
         statement_note=esc(note), closing=esc(closing), signature=esc(signature),
     )
-    stem = f"{labels['statement_title']}_{_safe_name(message.customer_id)}_{message.as_of:%Y%m%d}"
+    stem = f"{labels['statement_title']}_{safe_filename(message.customer_id)}_{message.as_of:%Y%m%d}"
     title = f"{message.company.name} — {message.customer_name} — {message.as_of.isoformat()}"
     attachments = statement_attachments(tuple(message.statement), lang, stem, title, tuple(formats))
     metadata = {**message.metadata, "attachment_formats": list(formats)}

@@ -15,6 +15,7 @@ import os
 import smtplib
 import ssl
 import sqlite3
+from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
@@ -22,7 +23,7 @@ from email.utils import formatdate, getaddresses, make_msgid
 from pathlib import Path
 
 from huikuan import opstore
-from huikuan.dunning.render import Message, _safe_name
+from huikuan.dunning.render import Message, safe_filename
 
 log = logging.getLogger("huikuan.dunning")
 
@@ -47,7 +48,7 @@ class SmtpConfig:
     reply_to: str | None = None
 
     @classmethod
-    def from_env(cls, environ=None, **overrides) -> "SmtpConfig":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "SmtpConfig":
         """From HUIKUAN_SMTP_HOST, _PORT, _FROM, _USER, _PASSWORD, _STARTTLS, _SSL, _TIMEOUT, _REPLY_TO.
 
         Explicit keyword arguments win over the environment; the port defaults to 465 with SSL,
@@ -163,7 +164,7 @@ def _finish(con: sqlite3.Connection, message: Message, invoices, channel: str, s
 
 def _write_eml(folder: Path, message: Message, email: EmailMessage) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{message.as_of:%Y%m%d}_{_safe_name(message.customer_id)}_{message.stage.key}.eml"
+    path = folder / f"{message.as_of:%Y%m%d}_{safe_filename(message.customer_id)}_{message.stage.key}.eml"
     tmp = path.with_suffix(".eml.tmp")
     tmp.write_bytes(email.as_bytes())
     tmp.replace(path)  # a reader never sees half a file

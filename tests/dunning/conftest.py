@@ -87,10 +87,11 @@ def customers():
              "email": "ap@huajian.example", "salesperson_id": "S1", "language": None},
             {"customer_id": "C002", "customer_name": "Northwind Trading Ltd", "customer_type": "foreign",
              "email": "payables@northwind.example", "salesperson_id": "S2", "language": None},
-            {"customer_id": "C003", "customer_name": "深圳云启信息技术有限公司", "customer_type": "private",
-             "email": None, "salesperson_id": "S1", "language": None},
-            {"customer_id": "C004", "customer_name": "广州市政建设集团", "customer_type": "government",
-             "email": "finance@gzsz.example", "salesperson_id": "S2", "language": "English"},
+            {"customer_id": "C003", "customer_name": "深圳云启信息技术有限公司",
+             "customer_type": "private", "email": None, "salesperson_id": "S1", "language": None},
+            {"customer_id": "C004", "customer_name": "广州市政建设集团",
+             "customer_type": "government", "email": "finance@gzsz.example", "salesperson_id": "S2",
+             "language": "English"},
         ]
     )
 

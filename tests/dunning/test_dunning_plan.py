@@ -99,7 +99,8 @@ def test_statement_attachments_list_all_open_items(open_items, customers, ops_pa
     raw = m.attachments[0].content
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads it as UTF-8
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0] == ["发票号", "项目", "开票日期", "到期日", "逾期天数", "币种", "未付金额", "催收阶段"]
+    assert rows[0] == ["发票号", "项目", "开票日期", "到期日",
+                       "逾期天数", "币种", "未付金额", "催收阶段"]
     # Every item with something open, credit notes included; the paid one (F1) left out.
     assert [r[0] for r in rows[1:]] == ["A5", "A2", "A3", "A1", "A4"]
     assert rows[2] == ["A2", "P-01", "2026-05-11", "2026-06-10", "20", "CNY", "80500.50", "stage_2"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from email import message_from_bytes, policy
 
@@ -14,6 +15,7 @@ from aiosmtpd.smtp import AuthResult
 from huikuan import opstore
 from huikuan.dunning import (
     DEFAULT_POLICY,
+    CompanyProfile,
     SmtpConfig,
     notify_failure,
     plan_dunning,
@@ -256,3 +258,25 @@ def test_config_from_env(monkeypatch):
 def test_config_rejects_bad_port():
     with pytest.raises(ValueError):
         SmtpConfig.from_env({"HUIKUAN_SMTP_PORT": "twenty-five"})
+
+
+def test_two_concurrent_senders_send_each_reminder_once(smtp_server, open_items, customers, salespeople,
+                                                       ops_path):
+    # Two runs overlapping (a manual run during the scheduled one) with the same plan.
+    messages = _plan(open_items, customers, salespeople, ops_path)
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda _: send_messages(messages, smtp_server.config(), ops_path), range(2)))
+    sent = [(r.customer_id, r.stage) for run in runs for r in run if r.status == "sent"]
+    assert sorted(sent) == sorted(EXPECTED)
+    received = sorted((m["X-Huikuan-Customer"], m["X-Huikuan-Stage"]) for m in smtp_server.messages)
+    assert received == sorted(EXPECTED)
+    assert len(_log(ops_path)) == 8
+
+
+def test_company_profile_from_env():
+    profile = CompanyProfile.from_env({"HUIKUAN_COMPANY_NAME": "汇款工程",
+                                       "HUIKUAN_COMPANY_BANK_NAME": "工行",
+                                       "HUIKUAN_COMPANY_BANK_ACCOUNT": "1001"})
+    assert (profile.name, profile.bank_name, profile.bank_account, profile.has_bank_details) == (
+        "汇款工程", "工行", "1001", True)
+    assert CompanyProfile.from_env({}).has_bank_details is False
