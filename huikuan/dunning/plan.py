@@ -123,6 +123,9 @@ def assess_open_items(
         inv = str(rec["invoice_no"]).strip()
         if not inv:
             raise ValueError("open items: a row has an empty invoice_no")
+        for column in ("customer_id", "currency"):
+            if _blank(rec[column]):
+                raise ValueError(f"open items: invoice {inv}: {column} is empty")
         amount = _decimal(rec["open_amount"], invoice_no=inv)
         issue = _date(rec["issue_date"], invoice_no=inv, column="issue_date")
         # Without agreed terms an invoice is payable on receipt.
@@ -172,7 +175,7 @@ def _language(customer: dict, default: str) -> tuple[str, str | None]:
     return ("en" if customer.get("customer_type") == "foreign" else default), None
 
 
-def _first_email(value) -> str | None:
+def _email_list(value) -> str | None:
     if _blank(value):
         return None
     addresses = [a.strip() for a in re.split(r"[;,，；\s]+", str(value)) if a.strip()]
@@ -181,13 +184,13 @@ def _first_email(value) -> str | None:
 
 def _recipient(customer: dict, salesperson_emails: dict, fallback: str | None) -> tuple[str | None, str]:
     """(address, source): the customer's email, else their salesperson's, else the configured fallback."""
-    if email := _first_email(customer.get("email")):
+    if email := _email_list(customer.get("email")):
         return email, "customer"
-    if email := _first_email(customer.get("salesperson_email")):
+    if email := _email_list(customer.get("salesperson_email")):
         return email, "salesperson"
-    if email := _first_email(salesperson_emails.get(str(customer.get("salesperson_id")))):
+    if email := _email_list(salesperson_emails.get(str(customer.get("salesperson_id")))):
         return email, "salesperson"
-    if email := _first_email(fallback):
+    if email := _email_list(fallback):
         return email, "fallback"
     return None, "none"
 

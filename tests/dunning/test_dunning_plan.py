@@ -200,6 +200,8 @@ def test_missing_bank_details_are_flagged(open_items, customers, ops_path):
         (lambda df: df.assign(due_date=["soon"] + ["2026-06-01"] * (len(df) - 1)),
          "invoice A1: due_date is not a date"),
         (lambda df: pd.concat([df, df.head(1)]), "duplicate invoice_no \\['A1'\\]"),
+        (lambda df: df.assign(customer_id=[None] + ["C001"] * (len(df) - 1)),
+         "invoice A1: customer_id is empty"),
     ],
 )
 def test_bad_open_items_name_the_invoice_and_cause(open_items, customers, ops_path, change, message):
