@@ -75,7 +75,7 @@ def scan(path: Path) -> FileFacts:
             lf += n_lf - n_crlf
             cr += n_cr - n_crlf
             prev_cr = chunk.endswith(b"\r")
-            if utf8_ok and size <= 64 * CHUNK:
+            if utf8_ok and size <= 4 * CHUNK:  # the encoding is decided on the first 64 MB
                 try:
                     utf8.decode(chunk)
                 except UnicodeDecodeError:

@@ -168,68 +168,73 @@ def _value_expr(mapping: EntityMapping, column: str, src: dict[str, str]) -> str
     return raw
 
 
-def build_select(mapping: EntityMapping, headers: list[str]) -> tuple[str, list[str]]:
-    """SELECT list over `src` producing parsed contract columns plus `errs` (''-joined reasons)."""
+def build_select(mapping: EntityMapping, headers: list[str]) -> tuple[str, str, list[str]]:
+    """Two SELECT lists over `src`: the inner one parses every contract column once (value `p_<n>`,
+    trimmed text `t_<n>`); the outer one keeps the values and adds `errs` ('; '-joined reasons, ''
+    when the row is good). Returns (inner, outer, unknown headers)."""
     contract = CONTRACTS[mapping.entity]
     resolved = mapping.resolve(headers)
     src = {col: f"c{headers.index(h)}" for col, h in resolved.items()}
-    parsed: dict[str, str] = {}
+    inner: list[str] = ["i"]
     errors: list[str] = []
-    for col in contract.columns:
+    for n, col in enumerate(contract.columns):
         raw = _value_expr(mapping, col.name, src)
-        text = f"nullif(trim({raw}, {lit(BLANKS)}), '')"
+        inner.append(f"hk_text({raw}) AS t_{n}")
+        p, t = f"p_{n}", f"t_{n}"
         if col.type == STRING:
-            expr = text
+            expr = f"hk_text({raw})"
             if col.values:
-                expr = f"lower({text})"
+                expr = f"lower({expr})"
             if col.name == "currency":
-                expr = f"upper({text})"
+                expr = f"upper({expr})"
         elif col.type == DATE:
             expr = f"hk_date({raw})"
-            errors.append(f"CASE WHEN {text} IS NOT NULL AND {expr} IS NULL THEN '{col.name}: ' || hk_date_reason({raw}) END")
+            errors.append(f"CASE WHEN {t} IS NOT NULL AND {p} IS NULL THEN '{col.name}: ' || hk_date_reason({t}) END")
         elif col.type == TIMESTAMP:
             expr = f"hk_timestamp({raw})"
-            errors.append(f"CASE WHEN {text} IS NOT NULL AND {expr} IS NULL THEN '{col.name}: not a timestamp' END")
+            errors.append(f"CASE WHEN {t} IS NOT NULL AND {p} IS NULL THEN '{col.name}: not a timestamp' END")
         elif col.type == DECIMAL:
             expr = f"hk_amount({raw})"
-            errors.append(f"CASE WHEN {text} IS NOT NULL AND {expr} IS NULL THEN '{col.name}: not an amount' END")
+            errors.append(f"CASE WHEN {t} IS NOT NULL AND {p} IS NULL THEN '{col.name}: not an amount' END")
             if col.name in mapping.scale:
                 expr = f"CAST({expr} * {mapping.scale[col.name]!r} AS DECIMAL(18,4))"
             for rule in mapping.signs:
                 ind = next((f"c{headers.index(h)}" for h in headers if h.strip() in rule.columns), None)
                 if ind and col.name in rule.apply_to:
                     neg = ", ".join(lit(v) for v in rule.negative_values)
-                    expr = f"(CASE WHEN trim({ind}, {lit(BLANKS)}) IN ({neg}) THEN -abs({expr}) ELSE {expr} END)"
+                    expr = f"(CASE WHEN hk_text({ind}) IN ({neg}) THEN -abs({expr}) ELSE {expr} END)"
         elif col.type == INTEGER:
             expr = f"hk_integer({raw})"
-            errors.append(f"CASE WHEN {text} IS NOT NULL AND {expr} IS NULL THEN '{col.name}: not an integer' END")
+            errors.append(f"CASE WHEN {t} IS NOT NULL AND {p} IS NULL THEN '{col.name}: not an integer' END")
         elif col.type == BOOLEAN:
             expr = f"hk_boolean({raw})"
-            errors.append(f"CASE WHEN {text} IS NOT NULL AND {expr} IS NULL THEN '{col.name}: not a yes/no value' END")
+            errors.append(f"CASE WHEN {t} IS NOT NULL AND {p} IS NULL THEN '{col.name}: not a yes/no value' END")
         else:  # pragma: no cover - contracts only use the types above
             raise AssertionError(col.type)
+        inner.append(f"{expr} AS {p}")
         if col.required:
-            errors.append(f"CASE WHEN {text} IS NULL THEN '{col.name}: required value missing' END")
+            errors.append(f"CASE WHEN {t} IS NULL THEN '{col.name}: required value missing' END")
         if col.values:
             allowed = ", ".join(lit(v) for v in col.values)
-            errors.append(f"CASE WHEN {expr} IS NOT NULL AND {expr} NOT IN ({allowed}) "
+            errors.append(f"CASE WHEN {p} IS NOT NULL AND {p} NOT IN ({allowed}) "
                           f"THEN '{col.name}: not one of {'/'.join(col.values)}' END")
         if col.name == "currency":
-            errors.append(f"CASE WHEN {expr} IS NOT NULL AND NOT regexp_full_match({expr}, '[A-Z]{{3}}') "
+            errors.append(f"CASE WHEN {p} IS NOT NULL AND NOT regexp_full_match({p}, '[A-Z]{{3}}') "
                           f"THEN 'currency: not an ISO 4217 code' END")
-        parsed[col.name] = expr
     if mapping.entity == "customers":
+        names = contract.column_names
+        tax, ctype = f"p_{names.index('tax_id')}", f"p_{names.index('customer_type')}"
         exempt = ", ".join(lit(t) for t in USCC_EXEMPT_TYPES)
         errors.append(
-            f"CASE WHEN {parsed['tax_id']} IS NOT NULL AND coalesce({parsed['customer_type']}, '') NOT IN ({exempt})"
-            f" AND NOT coalesce(hk_uscc_ok({parsed['tax_id']}), false)"
+            f"CASE WHEN {tax} IS NOT NULL AND coalesce({ctype}, '') NOT IN ({exempt})"
+            f" AND NOT coalesce(hk_uscc_ok({tax}), false)"
             f" THEN 'tax_id: not a valid unified social credit code (GB 32100-2015 check character)' END"
         )
-    select = [f"{expr} AS {q(name)}" for name, expr in parsed.items()]
+    outer = ["i"] + [f"p_{n} AS {q(c.name)}" for n, c in enumerate(contract.columns)]
     errs = "concat_ws('; ', " + ", ".join(errors) + ")" if errors else "''"
-    select.append(f"{errs} AS errs")
+    outer.append(f"{errs} AS errs")
     unknown = [h for h in headers if h.strip() and not mapping.known(h)]
-    return ", ".join(select), unknown
+    return ", ".join(inner), ", ".join(outer), unknown
 
 
 def load_tabular(con, facts: FileFacts, kind: str, *, source_file: str, loaded_at: datetime,
@@ -244,7 +249,7 @@ def load_tabular(con, facts: FileFacts, kind: str, *, source_file: str, loaded_a
         before_insert(entity)
     out = TabularOutcome(entity=entity, profile=mapping.profile)
     out.reasons.extend(facts.notes)
-    select, unknown = build_select(mapping, headers)
+    inner, outer, unknown = build_select(mapping, headers)
     if unknown:
         out.reasons.append(f"columns not in the {entity} contract, not loaded: {', '.join(unknown)}")
 
@@ -257,7 +262,7 @@ def load_tabular(con, facts: FileFacts, kind: str, *, source_file: str, loaded_a
     # Temporary tables number rows from an offset: count from the first one.
     base = con.execute("SELECT coalesce(min(rowid), 0) FROM src").fetchone()[0]
     con.execute(f"CREATE OR REPLACE TEMP TABLE v AS SELECT {row_expr} AS source_row, * FROM "
-                f"(SELECT rowid - {base} + 1 AS i, {select} FROM src)")
+                f"(SELECT {outer} FROM (SELECT {inner} FROM (SELECT rowid - {base} + 1 AS i, * FROM src)))")
 
     # Row-level issues beyond single values: duplicate keys and unknown references.
     key = [q(k) for k in contract.key]

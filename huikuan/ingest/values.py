@@ -197,6 +197,9 @@ MACROS_SQL = f"""
 CREATE OR REPLACE TEMP MACRO hk_clean(s) AS
   nullif(trim(translate(s, {_sql_str(FULLWIDTH_FROM)}, {_sql_str(FULLWIDTH_TO)}), {_sql_str(BLANKS)}), '');
 
+CREATE OR REPLACE TEMP MACRO hk_text(s) AS
+  nullif(CASE WHEN regexp_matches(s, '^[\\s\u3000]|[\\s\u3000]$') THEN trim(s, {_sql_str(BLANKS)}) ELSE s END, '');
+
 CREATE OR REPLACE TEMP MACRO hk_amount_text(s) AS (
   CASE WHEN regexp_full_match(replace(hk_clean(s), ' ', ''), '\\(.*\\)')
        THEN '-' || regexp_replace(replace(hk_clean(s), ' ', ''), '^\\((.*)\\)$', '\\1')

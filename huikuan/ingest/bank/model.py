@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -92,7 +93,7 @@ def assign_keys(entries: list[Entry]) -> None:
     for e in entries:
         ref = _clean_ref(e.bank_ref)
         alt = _clean_ref(e.alt_ref)
-        if not ref and alt and alt_counts[alt] == 1:
+        if not ref and alt and alt_counts[alt] == 1 and not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", alt):
             ref = alt
         if ref:
             # A reference repeated for a different line (e.g. a return quoting its original) gets

@@ -43,7 +43,8 @@ def parse_86(text: str | None) -> dict[str, str]:
             out["counterparty_name"] = name
         if fields.get("31", "").strip():
             out["counterparty_account"] = fields["31"].strip()
-        sepa = dict(re.findall(r"(EREF|MREF|CRED|SVWZ|ABWA|KREF)\+(.*?)(?=(?:EREF|MREF|CRED|SVWZ|ABWA|KREF)\+|$)", purpose))
+        kw = "EREF|MREF|CRED|SVWZ|ABWA|ABWE|KREF|BREF|RREF|COAM|OAMT|DEBT|IBAN|BIC"
+        sepa = dict(re.findall(rf"({kw})\+(.*?)(?=(?:{kw})\+|MTLG:|$)", purpose))
         if sepa.get("EREF"):
             out["end_to_end_id"] = sepa["EREF"].strip()
         text_part = sepa.get("SVWZ") or purpose
@@ -87,8 +88,10 @@ def parse_86(text: str | None) -> dict[str, str]:
 
 def _parse_chunk(chunk: str) -> mt940.models.Transactions:
     last: Exception | None = None
+    # The package's own :86: post-processor is switched off: parse_86 reads the subfields.
+    processors = {"post_transaction_details": []}
     for tags in (None, {mt940.tags.StatementASNB.id: mt940.tags.StatementASNB()}):
-        t = mt940.models.Transactions(tags=tags) if tags else mt940.models.Transactions()
+        t = mt940.models.Transactions(tags=tags or {}, processors=processors)
         try:
             t.parse(chunk)
             return t
@@ -142,6 +145,10 @@ def parse_mt940(facts: FileFacts) -> BankFile:
             if amt is not None and status in ("D", "RC"):
                 amt = -amt
             sub = parse_86(td.get("transaction_details"))
+            extra = (td.get("extra_details") or "").strip()
+            if extra and looks_like_iban(extra) and "counterparty_account" not in sub:
+                sub["counterparty_account"] = extra  # Rabobank: the counterparty IBAN follows :61:
+                extra = ""
             bank_ref = (td.get("bank_reference") or "").strip() or None
             cust_ref = (td.get("customer_reference") or "").strip() or None
             e = Entry(
@@ -152,7 +159,7 @@ def parse_mt940(facts: FileFacts) -> BankFile:
                 bank_ref=bank_ref, alt_ref=cust_ref,
                 counterparty_name=sub.get("counterparty_name"),
                 counterparty_account=sub.get("counterparty_account"),
-                remittance_text=sub.get("remittance_text") or (td.get("extra_details") or None),
+                remittance_text=sub.get("remittance_text") or extra or None,
                 end_to_end_id=sub.get("end_to_end_id"),
                 structured_reference=sub.get("structured_reference"),
                 bank_tx_code=td.get("id"),
