@@ -70,7 +70,7 @@ def generate(out: Path, invoices: int, seed: int, as_of: dt.date) -> dict:
     rng = np.random.Generator(np.random.PCG64(seed))
     today = day_number(as_of)
     window_start = day_number(_months_back(as_of, 36)) + 1
-    cal = Calendar(window_start - 400, today + 4000)
+    cal = Calendar(window_start - lg.CARRY_DAYS - 30, today + 4000)
 
     n_cust = max(20, invoices // 40)
     n_sales = max(5, n_cust // 15)
@@ -233,7 +233,7 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
         "milestone_id": ms["milestone_id"], "contract_id": contracts["contract_id"][ms["m_k"]],
         "seq": pc.cast(pa.array(ms["seq"]), pa.string()),
         "milestone_type": np.array(lg.MILESTONE_TYPES, dtype=object)[ms["type"]],
-        "pct": pc.cast(pa.array(ms["pct"].astype(np.int64)), pa.string()),
+        "pct": w.fmt_fixed(ms["pct"], 2),
         "amount": w.fmt_cents(ms["amount_cents"]), "planned_date": w.fmt_date(ms["planned"]),
         "invoice_no": ms["invoice_no"],
     }, bom=True)
@@ -309,8 +309,9 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     live = np.flatnonzero(inv["kind"] == 0)
     sent = issue[live] + rng.integers(0, 4, len(live))
     ev(live, "sent", sent, 15, 17.5, owner)
-    ack = live[rng.random(len(live)) < 0.85]
-    ack_day = issue[ack] + rng.integers(2, 14, len(ack))
+    acked = rng.random(len(live)) < 0.85
+    ack = live[acked]
+    ack_day = sent[acked] + rng.integers(1, 11, len(ack))
     ev(ack, "acknowledged", ack_day, 9, 18, "customer")
     dis = np.flatnonzero(disputed)
     d_day = issue[dis] + rng.integers(15, 45, len(dis))

@@ -67,6 +67,7 @@ LINE_SHAPE_P = np.array([
     [0.0, 0.0, 0.3, 0.7, 0.0],  # services
 ])
 LINE_DURATION = np.array([[180, 720], [90, 270], [90, 365], [300, 400]])  # days, uniform range
+CARRY_DAYS = 540
 MILESTONE_TYPES = ("advance", "progress", "acceptance", "final", "retention")
 
 
@@ -247,7 +248,9 @@ def build_contracts(rng, n_std: int, cust: dict, as_of: int, window_start: int, 
         for li in range(4):
             m = line == li
             shape[m] = _choice(rng, int(m.sum()), LINE_SHAPE_P[li])
-        signed = _signing_days(rng, n_try, window_start, as_of - 3, cal)
+        # contracts signed up to 18 months before the window are still running at its start, so the
+        # invoice stream starts near its steady state instead of ramping up from nothing
+        signed = _signing_days(rng, n_try, window_start - CARRY_DAYS, as_of - 3, cal)
         lo, hi = LINE_DURATION[line, 0], LINE_DURATION[line, 1]
         duration = rng.integers(lo, hi + 1)
         # milestones: flatten the shapes
@@ -272,7 +275,8 @@ def build_contracts(rng, n_std: int, cust: dict, as_of: int, window_start: int, 
         issue[jan] = _dec_base(issue[jan]) - rng.integers(0, 12, int(jan.sum()))
         issue = cal.next_business_day(issue)
         issue = np.maximum(issue, signed[m_k])
-        billed = issue <= as_of
+        alive = issue >= window_start  # billed before the window: outside the extract
+        billed = (issue <= as_of) & alive
         nb = np.bincount(m_k, weights=billed, minlength=n_try).astype(np.int64)
         cum = np.cumsum(nb)
         if cum[-1] >= n_std:
@@ -287,8 +291,8 @@ def build_contracts(rng, n_std: int, cust: dict, as_of: int, window_start: int, 
         billed[idx[np.argsort(issue[idx], kind="stable")][-excess:]] = False
     sl = slice(0, n_k)
     k_cust, line, shape, signed, duration = k_cust[sl], line[sl], shape[sl], signed[sl], duration[sl]
-    m_k, m_seq, m_pct, m_planned, m_type, issue, billed = (
-        a[keep_m] for a in (m_k, m_seq, m_pct, m_planned, m_type, issue, billed))
+    m_k, m_seq, m_pct, m_planned, m_type, issue, billed, alive = (
+        a[keep_m] for a in (m_k, m_seq, m_pct, m_planned, m_type, issue, billed, alive))
 
     ctype = cust["customer_type"][k_cust]
     ccy = cust["currency"][k_cust]
@@ -302,6 +306,27 @@ def build_contracts(rng, n_std: int, cust: dict, as_of: int, window_start: int, 
     sums = np.bincount(m_k, weights=m_amount, minlength=n_k).astype(np.int64)
     last = np.r_[np.flatnonzero(np.diff(m_k)), len(m_k) - 1]
     m_amount[last] += amount_cents - sums
+    # Contracts running at the window start: the extract holds their remaining plan only, so the
+    # contract amount is what remains and the percentages are restated over it.
+    has_alive = np.bincount(m_k, weights=alive, minlength=n_k) > 0
+    carried = np.bincount(m_k, weights=~alive, minlength=n_k) > 0
+    new_k = np.cumsum(has_alive) - 1
+    m_k, m_seq, m_pct, m_planned, m_type, issue, billed, m_amount = (
+        a[alive] for a in (m_k, m_seq, m_pct, m_planned, m_type, issue, billed, m_amount))
+    keep_k = has_alive
+    carried = carried[keep_k]
+    m_k = new_k[m_k]
+    k_cust, line, shape, signed, duration, amount_cents = (
+        a[keep_k] for a in (k_cust, line, shape, signed, duration, amount_cents))
+    n_k = len(k_cust)
+    ccy = ccy[keep_k]
+    remaining = np.bincount(m_k, weights=m_amount, minlength=n_k).astype(np.int64)
+    amount_cents = np.where(carried, remaining, amount_cents)
+    restated = carried[m_k]
+    m_pct = np.where(restated, np.round(m_amount / amount_cents[m_k] * 10000) / 100, m_pct)
+    pct_sum = np.bincount(m_k, weights=m_pct, minlength=n_k)
+    last = np.r_[np.flatnonzero(np.diff(m_k)), len(m_k) - 1]
+    m_pct[last] = np.round(m_pct[last] + 100.0 - pct_sum, 2)
     retention = np.where(np.isin(shape, [0, 1]), 5.0, np.where(shape == 4, 10.0, 0.0))
 
     # Projects: most contracts open a project; some are supplements to the customer's last project.
