@@ -30,7 +30,7 @@ payments as (
         invoices.ar_item_no,
         allocations.invoice_no as document_no,
         allocations.applied_date as movement_date,
-        'payment' as movement_type,
+        case when allocations.application_type = 'payment' then 'payment' else 'adjustment' end as movement_type,
         -allocations.applied_amount as amount,
         allocations.bank_txn_key,
         allocations.application_method

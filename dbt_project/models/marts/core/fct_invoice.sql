@@ -21,6 +21,8 @@ item_movements as (
             as credit_note_amount,
         sum(case when movements.movement_type = 'payment' then -movements.amount else 0 end)
             as paid_amount,
+        sum(case when movements.movement_type = 'adjustment' then -movements.amount else 0 end)
+            as adjustment_amount,
         sum(movements.amount) as balance_amount,
         min(case when movements.movement_type = 'payment' then movements.movement_date end)
             as first_payment_date,
@@ -76,6 +78,8 @@ positioned as (
             as credit_note_amount,
         case when invoices.is_applied_credit_note then 0 else coalesce(item_movements.paid_amount, 0) end
             as paid_amount,
+        case when invoices.is_applied_credit_note then 0 else coalesce(item_movements.adjustment_amount, 0) end
+            as adjustment_amount,
         case when invoices.is_applied_credit_note then null else item_movements.first_payment_date end
             as first_payment_date,
         case when invoices.is_applied_credit_note then null else item_movements.last_payment_date end
@@ -139,6 +143,7 @@ select
     cast(measured.credit_note_amount as decimal(18, 4)) as credit_note_amount,
     cast(measured.gross_amount + measured.credit_note_amount as decimal(18, 4)) as adjusted_amount,
     cast(measured.paid_amount as decimal(18, 4)) as paid_amount,
+    cast(measured.adjustment_amount as decimal(18, 4)) as short_payment_written_off_amount,
     cast(measured.open_amount as decimal(18, 4)) as open_amount,
     cast(fx_as_of.rate as decimal(18, 6)) as fx_rate_as_of,
     cast(round(measured.open_amount * fx_as_of.rate, 2) as decimal(18, 2)) as open_amount_rpt,
