@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from huikuan.publish import current_snapshot
+from huikuan.reconcile.engine import EXPLAINED
 from huikuan.settings import load_settings
 
 CACHE_TTL = 600
@@ -545,7 +546,8 @@ RECON_TABLES = {"reconciliation.unmatched": ("bank_txn_key", "booking_date", "am
                 "reconciliation.proposals": ("bank_txn_key", "invoice_no", "customer_id", "amount", "rule",
                                              "score", "rank"),
                 "reconciliation.matches": ("bank_txn_key", "status", "applied_amount")}
-REVIEW_REASONS = ("proposed", "no_candidate", "rejected")
+# Reasons that need nobody's attention (debits, reversals, decided lines); every other reason is reviewed.
+EXPLAINED_REASONS = tuple(sorted(EXPLAINED))
 
 
 def _no_rows_for_restricted(scope: Scope) -> str:
@@ -562,9 +564,9 @@ def reconciliation_stats(scope: Scope = EVERYTHING) -> dict:
              u as (select * from reconciliation.unmatched where true{deny})
         select (select count(*) filter (where not manual) from m) as auto_lines,
                (select count(*) filter (where manual) from m) as manual_lines,
-               (select count(*) from u where reason in {REVIEW_REASONS}) as review_lines,
-               (select count(*) from u where reason not in {REVIEW_REASONS}) as explained_lines,
-               (select coalesce(sum(amount), 0) from u where reason in {REVIEW_REASONS}) as review_amount
+               (select count(*) from u where reason not in {EXPLAINED_REASONS}) as review_lines,
+               (select count(*) from u where reason in {EXPLAINED_REASONS}) as explained_lines,
+               (select coalesce(sum(amount), 0) from u where reason not in {EXPLAINED_REASONS}) as review_amount
         """
     ).iloc[0].to_dict()
     receipts = row["auto_lines"] + row["manual_lines"] + row["review_lines"]
@@ -577,7 +579,7 @@ def unmatched_receipts(scope: Scope = EVERYTHING, limit: int = 500) -> pd.DataFr
         f"""
         select bank_txn_key, booking_date, amount, currency, counterparty_name, reason, detail
         from reconciliation.unmatched
-        where reason in {REVIEW_REASONS}{_no_rows_for_restricted(scope)}
+        where reason not in {EXPLAINED_REASONS}{_no_rows_for_restricted(scope)}
         order by amount desc, booking_date, bank_txn_key limit ?
         """,
         [limit],

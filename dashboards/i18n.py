@@ -238,6 +238,7 @@ TEXT: dict[str, dict[str, str]] = {
     "decisions_next_run": {"zh": "您的决定保存在操作库中，下次运行管道时生效。", "en": "Your decisions are stored in the operational store and take effect on the next pipeline run."},
     "reason_proposed": {"zh": "有建议待确认", "en": "Proposal to confirm"},
     "reason_no_candidate": {"zh": "无匹配候选", "en": "No candidate"},
+    "reason_no_open_items_in_currency": {"zh": "该币种无未清发票", "en": "No open items in this currency"},
     "reason_rejected": {"zh": "建议均被拒绝", "en": "All proposals rejected"},
     "payer": {"zh": "付款方", "en": "Payer"},
     "reason": {"zh": "原因", "en": "Reason"},

@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboards import actions, data
 from dashboards.common import footer, require, start_page
-from dashboards.i18n import format_amount, format_date, format_pct, t
+from dashboards.i18n import TEXT, format_amount, format_date, format_pct, t
 from dashboards.tables import show_table
 
 ctx = start_page("page_reconciliation")
@@ -25,7 +25,7 @@ c4.metric(t("review_lines", lang), f"{int(stats['review_lines']):,}",
 st.caption(t("decisions_next_run", lang))
 
 lines = data.unmatched_receipts(scope)
-reason_text = lines["reason"].map(lambda r: t(f"reason_{r}", lang))
+reason_text = lines["reason"].map(lambda r: t(f"reason_{r}", lang) if f"reason_{r}" in TEXT else r)
 show_table(lines.assign(reason=reason_text).drop(columns=["detail"]), lang,
            {"bank_txn_key": "bank_ref", "booking_date": "booking_date", "amount": "amount", "currency": "currency",
             "counterparty_name": "payer", "reason": "reason"}, amounts=["amount"], key="recon_lines", export=True,

@@ -1,0 +1,206 @@
+"""Pages whose marts the pipeline does not build yet, on a hand-made snapshot in the marts' shapes,
+plus the actions each role may (or may not) record in the operational store."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from dashboards import actions, data
+from dashboards.i18n import format_amount, format_days, format_pct, t
+from huikuan import opstore
+from tests.dashboard.conftest import USERS, app_as, rendered_bytes, snapshot_con
+from tests.dashboard.snapshot import CUSTOMERS
+
+PAGES = ["overview", "aging", "worklist", "forecast", "customers", "projects", "reconciliation", "models"]
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.mark.parametrize("role", ["cfo", "finance", "collector", "sales1", "analyst"])
+def test_every_page_renders_for_every_role(fixture_home, role):
+    for page in PAGES:
+        at = app_as(role, page, "zh" if role == "finance" else "en")
+        at.run()
+        assert not at.exception, (page, at.exception)
+        assert not at.error, (page, [e.value for e in at.error])
+
+
+def test_overview_kpis_are_the_latest_kpi_month(fixture_home):
+    with snapshot_con(fixture_home) as con:
+        dso, bpdso, add, cei, collected = con.execute(
+            "select dso_countback, bpdso, add_days, cei, collected_amount_rpt from marts.kpi_monthly "
+            "where grain = 'company' order by month_end_date desc limit 1"
+        ).fetchone()
+        own = con.execute(
+            "select collected_amount_rpt from marts.kpi_monthly where grain = 'salesperson' and grain_key = 'S01' "
+            "order by month_end_date desc limit 1"
+        ).fetchone()[0]
+    at = app_as("cfo", "overview")
+    at.run()
+    m = metrics(at)
+    assert m[t("dso_countback", "en")] == format_days(dso, "en")
+    assert m[t("bpdso", "en")] == format_days(bpdso, "en")
+    assert m[t("add", "en")] == format_days(add, "en")
+    assert m[t("cei", "en")] == format_pct(cei / 100, "en")
+    assert format_amount(collected, "en") in m.values()
+    at = app_as("sales1", "overview")
+    at.run()
+    assert format_amount(own, "en") in metrics(at).values()
+
+
+def test_worklist_ranks_filters_and_scopes(fixture_home):
+    with snapshot_con(fixture_home) as con:
+        ranked = [r[0] for r in con.execute(
+            "select invoice_no from marts.collections_worklist order by priority_rank").fetchall()]
+        stage3 = con.execute(
+            "select count(*), sum(open_amount_rpt) from marts.collections_worklist where dunning_stage = 'stage_3'"
+        ).fetchone()
+    at = app_as("collector", "worklist")
+    at.run()
+    table = at.dataframe[0].value
+    assert table[t("invoice_no", "en")].tolist() == ranked
+    at.multiselect(key="wl_stages").set_value(["stage_3"]).run()
+    assert not at.exception
+    assert metrics(at)[t("worklist_items", "en")] == f"{stage3[0]:,}"
+    assert metrics(at)[t("worklist_open", "en")] == format_amount(stage3[1], "en")
+    # The sales scope is in the SQL: a customer filter naming someone else's customer returns nothing.
+    s01 = data.Scope.for_role("sales", "S01")
+    assert set(data.worklist(s01)["customer_id"]) == {"C001", "C002"}
+    assert data.worklist(s01, customer_id="C003").empty
+
+
+def test_collector_records_promise_dispute_note_and_contact(fixture_home):
+    ops = fixture_home / "ops" / "ops.sqlite"
+    at = app_as("collector", "worklist")
+    at.run()
+    invoice = at.selectbox(key="wl_invoice").value
+    at.date_input(key="wl_p_date").set_value(date(2026, 7, 15))
+    at.number_input(key="wl_p_amount").set_value(1234.5)
+    at.text_input(key="wl_p_note").input("CFO promised on the phone")
+    at.button(key="FormSubmitter:wl_promise_form-" + t("save_promise", "en")).click().run()
+    assert not at.exception
+    promises = opstore.read_table(ops, "promises_to_pay")
+    assert promises[["invoice_no", "promised_date", "promised_amount", "recorded_by"]].values.tolist() == [
+        [invoice, "2026-07-15", 1234.5, "collector"]]
+    assert promises["recorded_at"].iloc[0]
+
+    at.text_area(key="wl_d_reason").input("quantity disputed")
+    at.button(key="FormSubmitter:wl_dispute_form-" + t("save_dispute", "en")).click().run()
+    at.text_area(key="wl_n_text").input("sent statement")
+    at.button(key="FormSubmitter:wl_note_form-" + t("save_note", "en")).click().run()
+    at.selectbox(key="wl_c_channel").set_value("wechat")
+    at.text_area(key="wl_c_text").input("will pay Friday")
+    at.button(key="FormSubmitter:wl_contact_form-" + t("save_contact", "en")).click().run()
+    assert not at.exception
+    disputes = opstore.read_table(ops, "disputes")
+    assert disputes[["invoice_no", "status", "reason", "recorded_by"]].values.tolist() == [
+        [invoice, "open", "quantity disputed", "collector"]]
+    notes = opstore.read_table(ops, "collection_notes")
+    assert notes[["invoice_no", "kind", "channel", "text", "recorded_by"]].fillna("").values.tolist() == [
+        [invoice, "note", "", "sent statement", "collector"],
+        [invoice, "contact", "wechat", "will pay Friday", "collector"]]
+
+
+def test_analyst_cannot_act_and_sales_only_on_own_invoices(fixture_home):
+    ops = fixture_home / "ops" / "ops.sqlite"
+    at = app_as("analyst", "worklist")
+    at.run()
+    assert any(t("read_only_role", "en") in i.value for i in at.info)
+    assert not [f for f in at.get("form")]
+    with pytest.raises(PermissionError):
+        actions.promise_to_pay(USERS["analyst"], data.EVERYTHING, invoice_no="INV0001", customer_id="C001",
+                               promised_date=date(2026, 7, 1), promised_amount=1.0)
+    s01 = data.Scope.for_role("sales", "S01")
+    # INV0013 belongs to C003 (salesperson S02).
+    with pytest.raises(PermissionError):
+        actions.dispute(USERS["sales1"], s01, invoice_no="INV0013", reason="x")
+    with pytest.raises(PermissionError):
+        actions.note(USERS["sales1"], s01, customer_id="C003", text="x")
+    with pytest.raises(PermissionError):
+        actions.accept_match(USERS["sales1"], s01, bank_txn_key="B010", allocations=[("INV0002", 1.0)])
+    assert actions.dispute(USERS["sales1"], s01, invoice_no="INV0001", reason="own") > 0
+    assert opstore.read_table(ops, "disputes")["invoice_no"].tolist() == ["INV0001"]
+    assert opstore.read_table(ops, "reconciliation_decisions").empty
+
+
+def test_reconciliation_accept_reject_split_write_decisions(fixture_home):
+    ops = fixture_home / "ops" / "ops.sqlite"
+    at = app_as("finance", "reconciliation")
+    at.run()
+    assert not at.exception
+    m = metrics(at)
+    assert m[t("review_lines", "en")] == "3"  # B010, B011 proposed and B012 without candidate; the debit is explained
+    assert m[t("auto_lines", "en")] == "2" and m[t("manual_lines", "en")] == "1"
+    at.selectbox(key="recon_line").set_value("B011").run()
+    at.button(key="recon_accept").click().run()
+    assert not at.exception
+    dec = opstore.read_table(ops, "reconciliation_decisions")
+    assert dec[["bank_txn_key", "invoice_no", "amount", "decision", "decided_by"]].values.tolist() == [
+        ["B011", "INV0015", 20000, "confirm", "finance"], ["B011", "INV0016", 15000, "confirm", "finance"]]
+    alias = opstore.read_table(ops, "payer_aliases")
+    assert alias[["payer_name", "customer_id", "created_by"]].values.tolist() == [["南方信息", "C003", "finance"]]
+
+    at.selectbox(key="recon_line").set_value("B010").run()
+    at.text_input(key="recon_reject_reason").input("wrong payer")
+    at.button(key="recon_reject").click().run()
+    dec = opstore.read_table(ops, "reconciliation_decisions")
+    assert dec[dec.decision == "reject"][["bank_txn_key", "invoice_no", "reason"]].values.tolist() == [
+        ["B010", "INV0002", "wrong payer"], ["B010", "INV0008", "wrong payer"]]
+
+    with pytest.raises(ValueError, match="more than the receipt"):
+        actions.split_match(USERS["finance"], data.EVERYTHING, bank_txn_key="B012", line_amount=999,
+                            allocations=[("INV0001", 500), ("INV0002", 500)])
+    ids = actions.split_match(USERS["finance"], data.EVERYTHING, bank_txn_key="B012", line_amount=999,
+                              allocations=[("INV0001", 500), ("INV0002", 499)])
+    assert len(ids) == 2
+    dec = opstore.read_table(ops, "reconciliation_decisions")
+    assert dec[dec.decision == "manual_match"][["invoice_no", "amount"]].values.tolist() == [
+        ["INV0001", 500], ["INV0002", 499]]
+
+
+def test_sales_pages_never_show_other_salespeople(fixture_home):
+    others = [(cid, name) for cid, name, _, sp in CUSTOMERS if sp != "S01"]
+    for page in PAGES:
+        at = app_as("sales1", page)
+        at.run()
+        assert not at.exception
+        blob = rendered_bytes(at)
+        assert not [n for c, n in others if n.encode() in blob or c.encode() in blob], page
+    # The router does not even offer the company-wide reconciliation page to sales users.
+    at = app_as("sales1", "reconciliation")
+    at.run()
+    assert not at.metric or t("auto_rate", "en") not in metrics(at)
+    s01 = data.Scope.for_role("sales", "S01")
+    for fn in (data.credit_overview, data.projects, data.customers, data.alerts):
+        assert set(fn(s01)["customer_id"]) <= {"C001", "C002"}, fn.__name__
+    assert data.unmatched_receipts(s01).empty and data.forecast_periods(s01).empty
+    assert set(data.aging_by_group(s01, group="salesperson")["group_key"]) == {"S01"}
+
+
+def test_partial_warehouse_shows_not_available(fixture_home):
+    """Only ar_aging published: every page still renders, the others say what is missing."""
+    import duckdb
+
+    from huikuan.publish import publish
+
+    wh = fixture_home / "warehouse" / "warehouse.duckdb"
+    with duckdb.connect(str(wh)) as con:
+        for table in ("marts.kpi_monthly", "marts.collections_worklist", "marts.customer_credit",
+                      "marts.project_receivables", "ml.cash_forecast", "ml.backtests"):
+            con.execute(f"drop table {table}")
+        con.execute("drop schema reconciliation cascade")
+    publish(wh, fixture_home / "published")
+    from tests.dashboard.conftest import clear_caches
+
+    clear_caches()
+    for page in PAGES:
+        for lang in ("en", "zh"):
+            at = app_as("cfo", page, lang)
+            at.run()
+            assert not at.exception, (page, at.exception)
+            if page not in ("aging", "customers"):
+                assert at.info, page
