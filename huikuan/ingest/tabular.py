@@ -239,7 +239,10 @@ def build_select(mapping: EntityMapping, headers: list[str]) -> tuple[str, str, 
 
 def load_tabular(con, facts: FileFacts, kind: str, *, source_file: str, loaded_at: datetime,
                  workdir: Path | None = None, mappings=None, before_insert=None) -> TabularOutcome:
-    """Parse, validate and insert one tabular file. The caller holds the transaction."""
+    """Parse, validate and insert one tabular file. The caller holds the transaction.
+
+    One full pass parses, checks and inserts the good rows; quarantine needs a second full pass
+    only when some row failed a value check (a clean file is read once after `src`)."""
     with tempfile.TemporaryDirectory(prefix="huikuan-ingest-", dir=workdir) as tmp:
         headers, n_rej = read_source(con, facts, kind, Path(tmp))
     mapping = choose_mapping(headers, facts.path.name, mappings)
@@ -252,70 +255,81 @@ def load_tabular(con, facts: FileFacts, kind: str, *, source_file: str, loaded_a
     inner, outer, unknown = build_select(mapping, headers)
     if unknown:
         out.reasons.append(f"columns not in the {entity} contract, not loaded: {', '.join(unknown)}")
+    n_src = con.execute("SELECT count(*) FROM src").fetchone()[0]
 
-    # Row index in file order; rejected reader lines shift the data-row numbers after them.
-    if n_rej:
-        row_expr = ("i + (SELECT count(*) FROM (SELECT data_row - row_number() OVER (ORDER BY data_row) AS before "
-                    "FROM rejects) r WHERE r.before < i)")
-    else:
-        row_expr = "i"
-    # Temporary tables number rows from an offset: count from the first one.
+    # Row index i in file order (temporary tables number rows from an offset); rejected reader
+    # lines shift the data-row numbers after them.
     base = con.execute("SELECT coalesce(min(rowid), 0) FROM src").fetchone()[0]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE v AS SELECT {row_expr} AS source_row, * FROM "
-                f"(SELECT {outer} FROM (SELECT {inner} FROM (SELECT rowid - {base} + 1 AS i, * FROM src)))")
+    if n_rej:
+        con.execute("CREATE OR REPLACE TEMP TABLE rej_before AS "
+                    "SELECT data_row - row_number() OVER (ORDER BY data_row) AS before FROM rejects")
+        con.execute("CREATE OR REPLACE TEMP MACRO hk_row(x) AS x + (SELECT count(*) FROM rej_before WHERE before < x)")
+    else:
+        con.execute("CREATE OR REPLACE TEMP MACRO hk_row(x) AS x")
+    raw_cols = ", ".join(f"c{n}" for n in range(len(headers)))
+    srcv = f"(SELECT rowid - {base} + 1 AS i, * FROM src)"
+    parsed = (f"(SELECT {outer}, {raw_cols} FROM (SELECT {inner}, {raw_cols} FROM {srcv}))")
 
     # Row-level issues beyond single values: duplicate keys and unknown references.
-    key = [q(k) for k in contract.key]
-    key_text = " || ', ' || ".join(f"'{k}=' || coalesce(CAST({q(k)} AS VARCHAR), '')" for k in contract.key)
-    con.execute("CREATE OR REPLACE TEMP TABLE issues (i BIGINT, reason VARCHAR)")
+    names = contract.column_names
+    col_expr = {c.name: f"hk_text(c{headers.index(h)})" for c in contract.columns
+                for h in [mapping.resolve(headers).get(c.name)] if h is not None and c.type == STRING}
     key_cols = "/".join(contract.key)
-    con.execute(f"""INSERT INTO issues SELECT i, '{key_cols}: duplicate key ' || kt || ' (first at row ' || first_row || ')'
-        FROM (SELECT i, source_row, {key_text} AS kt,
-                     first_value(source_row) OVER (PARTITION BY {', '.join(key)} ORDER BY i) AS first_row
-              FROM v WHERE errs = '' AND {' AND '.join(f'{k} IS NOT NULL' for k in key)})
-        WHERE source_row <> first_row""")
-    con.execute(f"""INSERT INTO issues SELECT v.i, '{key_cols}: duplicate key ' || {' || '.join(
-                    "'" + k + "=' || coalesce(CAST(v." + q(k) + " AS VARCHAR), '')" for k in contract.key)}
+    if all(k in col_expr for k in contract.key):  # string keys: no need to parse the other columns
+        key_sql = [col_expr[k] for k in contract.key]
+        key_from = srcv
+    else:
+        key_sql = [f"CAST(p_{names.index(k)} AS VARCHAR)" for k in contract.key]
+        key_from = f"(SELECT {inner} FROM {srcv})"
+    keyed = f"(SELECT i, {', '.join(f'{e} AS k{n}' for n, e in enumerate(key_sql))} FROM {key_from})"
+    key_text = " || ', ' || ".join(f"'{k}=' || k{n}" for n, k in enumerate(contract.key))
+    not_null = " AND ".join(f"k{n} IS NOT NULL" for n in range(len(key_sql)))
+    con.execute("CREATE OR REPLACE TEMP TABLE issues (i BIGINT, reason VARCHAR)")
+    con.execute(f"""INSERT INTO issues SELECT i, '{key_cols}: duplicate key ' || kt || ' (first at row ' || hk_row(first_i) || ')'
+        FROM (SELECT i, {key_text} AS kt, min(i) OVER (PARTITION BY {', '.join(f'k{n}' for n in range(len(key_sql)))}) AS first_i
+              FROM {keyed} WHERE {not_null})
+        WHERE i <> first_i""")
+    v_key_text = " || ', ' || ".join(f"'{k}=' || v.k{n}" for n, k in enumerate(contract.key))
+    v_keys = ", ".join(f"v.k{n}" for n in range(len(key_sql)))
+    con.execute(f"""INSERT INTO issues SELECT v.i, '{key_cols}: duplicate key ' || {v_key_text}
                     || ' already loaded from ' || any_value(r.source_file) || ' row ' || any_value(r.source_row)
-        FROM v JOIN raw.{entity} r ON {' AND '.join(f'v.{k} = r.{k}' for k in key)}
-        WHERE v.errs = '' GROUP BY v.i, {', '.join('v.' + k for k in key)}""")
+        FROM {keyed} v JOIN raw.{entity} r ON {' AND '.join(f'v.k{n} = CAST(r.{q(k)} AS VARCHAR)' for n, k in enumerate(contract.key))}
+        GROUP BY v.i, {v_keys}""")
     for (ent, col), (ref_ent, ref_col) in REFERENCES.items():
-        if ent != entity:
+        if ent != entity or col not in col_expr:
             continue
         if con.execute(f"SELECT count(*) FROM raw.{ref_ent}").fetchone()[0] == 0:
             out.reasons.append(f"{col} not checked: raw.{ref_ent} is empty (load {ref_ent} first)")
             continue
-        con.execute(f"""INSERT INTO issues SELECT i, '{col}: unknown {ref_ent[:-1]} ' || {q(col)}
-            FROM v WHERE errs = '' AND {q(col)} IS NOT NULL
-              AND {q(col)} NOT IN (SELECT {q(ref_col)} FROM raw.{ref_ent} WHERE {q(ref_col)} IS NOT NULL)""")
+        con.execute(f"""INSERT INTO issues SELECT i, '{col}: unknown {ref_ent[:-1]} ' || ref
+            FROM (SELECT i, {col_expr[col]} AS ref FROM {srcv})
+            WHERE ref IS NOT NULL AND ref NOT IN (SELECT {q(ref_col)} FROM raw.{ref_ent} WHERE {q(ref_col)} IS NOT NULL)""")
+    n_issue_rows = con.execute("SELECT count(DISTINCT i) FROM issues").fetchone()[0]
 
-    cols = ", ".join(q(c) for c in contract.column_names)
-    con.execute(
+    cols = ", ".join(q(c) for c in names)
+    out.rows_loaded = con.execute(
         f"""INSERT INTO raw.{entity} ({cols}, source_file, source_row, file_hash, loaded_at)
-            SELECT {cols}, ?, source_row, ?, ? FROM v
+            SELECT {cols}, ?, hk_row(i), ?, ? FROM {parsed}
             WHERE errs = '' AND i NOT IN (SELECT i FROM issues)""",
         [source_file, facts.sha256, loaded_at],
-    )
-    out.rows_loaded = con.execute("SELECT count(*) FROM v WHERE errs = '' AND i NOT IN (SELECT i FROM issues)").fetchone()[0]
+    ).fetchone()[0]
 
-    record = "json_object(" + ", ".join(f"{lit(h)}, s.c{n}" for n, h in enumerate(headers)) + ")"
+    # Quarantine: only the issue rows when every other row loaded; else a second pass for value errors.
+    value_errors = out.rows_loaded + n_issue_rows < n_src
+    where = "errs <> '' OR i IN (SELECT i FROM issues)" if value_errors else "i IN (SELECT i FROM issues)"
+    record = "json_object(" + ", ".join(f"{lit(h)}, c{n}" for n, h in enumerate(headers)) + ")"
     resolved = mapping.resolve(headers)
-    first_col = "split_part(b.reason, ':', 1)"
-    value_case = "CASE " + " ".join(
-        f"WHEN {first_col} = {lit(c)} THEN s.c{headers.index(h)}" for c, h in resolved.items()
-    ) + " END" if resolved else "NULL"
-    con.execute(
-        f"""INSERT INTO raw.quarantine
-            SELECT ?, v.source_row, ?, ?, {first_col}, {value_case}, b.reason, {record}, ?
-            FROM (SELECT i, string_agg(reason, '; ') AS reason FROM
-                    (SELECT i, errs AS reason FROM v WHERE errs <> '' UNION ALL SELECT i, reason FROM issues)
-                  GROUP BY i) b
-            JOIN v ON v.i = b.i JOIN (SELECT rowid - {base} + 1 AS i, * FROM src) s ON s.i = b.i
-            ORDER BY v.source_row""",
-        [source_file, facts.sha256, entity, loaded_at],
-    )
+    first_col = "split_part(reason, ':', 1)"
+    value_case = ("CASE " + " ".join(f"WHEN {first_col} = {lit(c)} THEN c{headers.index(h)}"
+                                      for c, h in resolved.items()) + " END") if resolved else "NULL"
     n_bad = con.execute(
-        "SELECT count(DISTINCT i) FROM (SELECT i FROM v WHERE errs <> '' UNION ALL SELECT i FROM issues)"
+        f"""INSERT INTO raw.quarantine
+            SELECT ?, hk_row(i), ?, ?, {first_col}, {value_case}, reason, {record}, ?
+            FROM (SELECT p.*, concat_ws('; ', nullif(p.errs, ''), iss.reason) AS reason
+                  FROM (SELECT * FROM {parsed} WHERE {where}) p
+                  LEFT JOIN (SELECT i, string_agg(reason, '; ') AS reason FROM issues GROUP BY i) iss USING (i))
+            ORDER BY i""",
+        [source_file, facts.sha256, entity, loaded_at],
     ).fetchone()[0]
     if n_rej:
         con.execute(
@@ -325,7 +339,7 @@ def load_tabular(con, facts: FileFacts, kind: str, *, source_file: str, loaded_a
             [source_file, facts.sha256, entity, loaded_at],
         )
     out.rows_quarantined = n_bad + n_rej
-    out.rows_in = con.execute("SELECT count(*) FROM src").fetchone()[0] + n_rej
+    out.rows_in = n_src + n_rej
     if out.rows_in == 0:
         out.reasons.append("no data rows (header only)")
     if out.rows_quarantined:
@@ -334,7 +348,7 @@ def load_tabular(con, facts: FileFacts, kind: str, *, source_file: str, loaded_a
                WHERE file_hash = ? GROUP BY r ORDER BY count(*) DESC, r LIMIT 3""", [facts.sha256]
         ).fetchall()
         out.reasons.append("quarantined: " + "; ".join(f"{n} × {r}" for r, n in top))
-    con.execute("DROP TABLE IF EXISTS v; DROP TABLE IF EXISTS src; DROP TABLE IF EXISTS issues")
+    con.execute("DROP TABLE IF EXISTS src; DROP TABLE IF EXISTS issues; DROP TABLE IF EXISTS rej_before")
     return out
 
 
