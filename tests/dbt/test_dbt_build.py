@@ -12,6 +12,8 @@ from huikuan.dbt import DBT_PROFILES_DIR, DBT_PROJECT_DIR, DbtRunError, dbt_env,
 
 from dbt_fixtures import AS_OF, INVOICES, write_fixture_warehouse
 
+pytestmark = pytest.mark.slow
+
 
 def _build(tmp: Path, as_of: str, select: list[str] | None = None) -> Path:
     wh = write_fixture_warehouse(tmp / "warehouse.duckdb")
