@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from huikuan.contracts import CONTRACTS
+from huikuan.contracts import CONTRACTS, INVOICE_EVENT_TYPES
 from huikuan.generate import bank as bk
 from huikuan.generate import ledger as lg
 from huikuan.generate import names as nm
@@ -179,6 +179,9 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     def put(path: Path, header, cols, **kw):
         files[str(path.relative_to(out))] = w.write_csv(path, header, cols, **kw)
 
+    def put_table(path: Path, header, index, make_columns, **kw):
+        files[str(path.relative_to(out))] = w.write_table(path, header, index, make_columns, **kw)
+
     def contract_csv(folder, entity, data: dict, bom):
         names = CONTRACTS[entity].column_names
         missing = set(names) - set(data)
@@ -188,7 +191,7 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
 
     n_c = len(cust["customer_id"])
     std = np.flatnonzero(inv["kind"] == 0)
-    inv_no_pa = w.sarr(inv["invoice_no"])
+    inv_no_pa = inv["invoice_no"]
     cid_pa = w.sarr(cust["customer_id"])
     ns = len(std)
     # ---- customers: credit limit from last year's billing, created before the first contract
@@ -235,7 +238,8 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
         "milestone_type": np.array(lg.MILESTONE_TYPES, dtype=object)[ms["type"]],
         "pct": w.fmt_fixed(ms["pct"], 2),
         "amount": w.fmt_cents(ms["amount_cents"]), "planned_date": w.fmt_date(ms["planned"]),
-        "invoice_no": ms["invoice_no"],
+        "invoice_no": pc.if_else(pa.array(ms["invoice_row"] < 0), pa.nulls(len(ms["m_k"]), pa.string()),
+                                 w.take(inv_no_pa, np.maximum(ms["invoice_row"], 0))),
     }, bom=True)
 
     # ---- invoices: ERP-applied cash (booked >= 15 days before as_of), status as the ERP sees it
@@ -265,77 +269,85 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     status = np.where(cleared == 0, "issued", np.where(cleared == inv["gross"], "paid", "partially_paid")).astype(object)
     status[written_off] = "written_off"
     status[inv["kind"] == 1] = "cancelled"
-    orig = np.where(inv["original"] >= 0, inv["invoice_no"][std[np.maximum(inv["original"], 0)]], None)
-    mrow = inv["ms_row"]
-    milestone_id = np.where(inv["kind"] == 2, None, ms["milestone_id"][mrow])
-    inv_type = np.where(inv["kind"] == 2, "credit_note", "standard").astype(object)
+    orig_row = np.where(inv["original"] >= 0, std[np.maximum(inv["original"], 0)], -1)
+    ms_id_pa = ms["milestone_id"]
+    proj_pa = w.sarr(projects["project_id"])
+    contract_pa = w.sarr(contracts["contract_id"])
+    kinds_pa = pa.array(["standard", "standard", "credit_note"], pa.string())
     order = np.lexsort((inv["seq"], inv["year"]))  # file order: by invoice number
-    o = lambda a: np.asarray(a, dtype=object)[order] if not isinstance(a, pa.Array) else a.take(pa.array(order))  # noqa: E731
-    contract_csv(invd, "invoices", {
-        "invoice_no": w.take(inv_no_pa, order), "invoice_type": o(inv_type), "customer_id": w.take(cid_pa, inv["k_cust"][order]),
-        "project_id": o(projects["project_id"][contracts["proj_idx"][inv["k_contract"]]]),
-        "contract_id": o(contracts["contract_id"][inv["k_contract"]]), "milestone_id": o(milestone_id),
-        "issue_date": o(w.fmt_date(inv["issue"])), "due_date": o(w.fmt_date(inv["due"])),
-        "currency": o(inv["currency"]), "net_amount": o(w.fmt_cents(inv["net"])),
-        "tax_amount": o(w.fmt_cents(inv["tax"])), "gross_amount": o(w.fmt_cents(inv["gross"])),
-        "tax_rate": o(w.fmt_fixed(inv["rate"], 2)),
-        "original_invoice_no": o(orig), "status": o(status),
-        "cleared_date": o(w.fmt_date(cleared_day)),
-        "cleared_amount": o(w.fmt_cents(cleared, mask=cleared_day < 0)),
-    }, bom=False)
 
-    # ---- invoice events
+    def invoice_columns(ix):
+        k = inv["k_contract"][ix]
+        is_cn = inv["kind"][ix] == 2
+        orow = orig_row[ix]
+        return [
+            w.take(inv_no_pa, ix), w.take(kinds_pa, inv["kind"][ix]), w.take(cid_pa, inv["k_cust"][ix]),
+            w.take(proj_pa, contracts["proj_idx"][k]), w.take(contract_pa, k),
+            pc.if_else(pa.array(is_cn), pa.nulls(len(ix), pa.string()), w.take(ms_id_pa, inv["ms_row"][ix])),
+            w.fmt_date(inv["issue"][ix]), w.fmt_date(inv["due"][ix]), inv["currency"][ix],
+            w.fmt_cents(inv["net"][ix]), w.fmt_cents(inv["tax"][ix]), w.fmt_cents(inv["gross"][ix]),
+            w.fmt_fixed(inv["rate"][ix], 2),
+            pc.if_else(pa.array(orow < 0), pa.nulls(len(ix), pa.string()), w.take(inv_no_pa, np.maximum(orow, 0))),
+            status[ix], w.fmt_date(cleared_day[ix]), w.fmt_cents(cleared[ix], mask=cleared_day[ix] < 0),
+        ]
+
+    put_table(invd / "invoices.csv", CONTRACTS["invoices"].column_names, order, invoice_columns)
+
+    # ---- invoice events (types and actors as codes; text only per written chunk)
     ev_rows, ev_type, ev_day, ev_sec, ev_actor = [], [], [], [], []
-    sp_email = dict(zip(sales["salesperson_id"].tolist(), sales["email"].tolist(), strict=True))
-    owner = np.array([sp_email[s] for s in cust["salesperson_id"].tolist()], dtype=object)[inv["k_cust"]]
-    clerks = np.array(["finance.zhao@corp.example.cn", "finance.qian@corp.example.cn",
-                       "finance.sun@corp.example.cn"], dtype=object)
-    clerk = clerks[rng.integers(0, 3, n_inv)]
+    sp_pos = {s: i for i, s in enumerate(sales["salesperson_id"].tolist())}
+    n_sp = len(sp_pos)
+    owner = np.array([sp_pos[s] for s in cust["salesperson_id"].tolist()], np.int64)[inv["k_cust"]]
+    actors = pa.array(list(sales["email"]) + [
+        "finance.zhao@corp.example.cn", "finance.qian@corp.example.cn", "finance.sun@corp.example.cn",
+        "tax-invoice-system", "customer", "finance.manager@corp.example.cn"], pa.string())
+    system, customer, manager = n_sp + 3, n_sp + 4, n_sp + 5
+    clerk = n_sp + rng.integers(0, 3, n_inv)
+    type_code = {t: i for i, t in enumerate(INVOICE_EVENT_TYPES)}
     issue = inv["issue"]
     all_rows = np.arange(n_inv)
 
     def ev(rows, etype, days, lo, hi, actor):
         ev_rows.append(rows)
-        ev_type.append(np.full(len(rows), etype, dtype=object))
+        ev_type.append(np.full(len(rows), type_code[etype], np.int8))
         ev_day.append(np.asarray(days, np.int64))
         ev_sec.append(_time_of_day(rng, len(rows), lo, hi))
-        ev_actor.append(np.broadcast_to(np.asarray(actor, dtype=object), (len(rows),)).copy()
-                        if np.ndim(actor) == 0 else np.asarray(actor, dtype=object)[rows])
+        ev_actor.append(np.full(len(rows), actor, np.int64) if np.ndim(actor) == 0 else actor[rows])
 
     created = issue - rng.integers(0, 4, n_inv)
     ev(all_rows, "created", created, 8.5, 10, owner)
     ev(all_rows, "approved", np.maximum(issue - rng.integers(0, 2, n_inv), created), 10, 12, clerk)
-    ev(all_rows, "issued", issue, 13, 15, "tax-invoice-system")
+    ev(all_rows, "issued", issue, 13, 15, system)
     live = np.flatnonzero(inv["kind"] == 0)
     sent = issue[live] + rng.integers(0, 4, len(live))
     ev(live, "sent", sent, 15, 17.5, owner)
     acked = rng.random(len(live)) < 0.85
     ack = live[acked]
     ack_day = sent[acked] + rng.integers(1, 11, len(ack))
-    ev(ack, "acknowledged", ack_day, 9, 18, "customer")
+    ev(ack, "acknowledged", ack_day, 9, 18, customer)
     dis = np.flatnonzero(disputed)
     d_day = issue[dis] + rng.integers(15, 45, len(dis))
-    ev(dis, "disputed", d_day, 9, 18, "customer")
-    res = dis[~defaulted[dis]]
-    r_day2 = issue[res] + rng.integers(15, 45, len(res)) + rng.integers(30, 90, len(res))
-    r_day2 = np.maximum(r_day2, d_day[~defaulted[dis]] + 5)
-    ev(res, "dispute_resolved", r_day2, 9, 18, owner)
+    ev(dis, "disputed", d_day, 9, 18, customer)
+    res = ~defaulted[dis]
+    r_day2 = d_day[res] + rng.integers(30, 90, int(res.sum()))
+    ev(dis[res], "dispute_resolved", r_day2, 9, 18, owner)
     can = np.flatnonzero(inv["kind"] == 1)
     ev(can, "cancelled", inv["cancel_at"][can], 9, 18, clerk)
     wo = np.flatnonzero(written_off)
-    ev(wo, "written_off", wo_day[wo], 9, 18, "finance.manager@corp.example.cn")
-    er = np.concatenate(ev_rows)
+    ev(wo, "written_off", wo_day[wo], 9, 18, manager)
     ed = np.concatenate(ev_day)
-    es = np.concatenate(ev_sec)
     keep = ed <= today
-    er, ed, es = er[keep], ed[keep], es[keep]
+    ed = ed[keep]
+    er = np.concatenate(ev_rows)[keep]
+    es = np.concatenate(ev_sec)[keep]
     et = np.concatenate(ev_type)[keep]
     ea = np.concatenate(ev_actor)[keep]
+    del ev_rows, ev_type, ev_day, ev_sec, ev_actor
     eo = np.lexsort((es, ed, inv["seq"][er], inv["year"][er]))
-    contract_csv(invd, "invoice_events", {
-        "invoice_no": w.take(inv_no_pa, er[eo]), "event_type": et[eo],
-        "event_at": w.fmt_timestamp(ed[eo], es[eo]), "actor": ea[eo],
-    }, bom=False)
+    types_pa = pa.array(INVOICE_EVENT_TYPES, pa.string())
+    put_table(invd / "invoice_events.csv", CONTRACTS["invoice_events"].column_names, eo,
+              lambda ix: [w.take(inv_no_pa, er[ix]), w.take(types_pa, et[ix]),
+                          w.fmt_timestamp(ed[ix], es[ix]), w.take(actors, ea[ix])])
 
     # ---- bank statement files
     months = np.arange(month_index(np.array([day_number(_months_back(as_of, 36)) + 1]))[0],
@@ -436,7 +448,7 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     counts = {
         "customers": n_c, "salespeople": len(sales["salesperson_id"]), "projects": len(projects["project_id"]),
         "contracts": len(contracts["contract_id"]), "payment_milestones": len(ms["m_k"]),
-        "unbilled_milestones": int((ms["invoice_no"] == None).sum()),  # noqa: E711
+        "unbilled_milestones": int((ms["invoice_row"] < 0).sum()),
         "invoices": n_inv, "invoice_events": int(len(er)), "bank_lines": int(len(L["day"])),
         "receipts": n_receipts, "payment_links": int(len(links["r"])),
     }

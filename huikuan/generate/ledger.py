@@ -9,8 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from huikuan.generate import names as nm
+from huikuan.generate import writers as w
 from huikuan.generate.calendar import Calendar, calendar_month, spring_festival_days, year_of
 from huikuan.generate.codes import make_usccs
 
@@ -351,7 +354,8 @@ def build_contracts(rng, n_std: int, cust: dict, as_of: int, window_start: int, 
     milestones = {
         "m_k": m_k, "seq": m_seq + 1, "type": m_type, "pct": m_pct, "amount_cents": m_amount,
         "planned": m_planned, "issue": issue, "billed": billed,
-        "milestone_id": contract_id[m_k] + "-M" + np.char.zfill((m_seq + 1).astype(str), 2).astype(object),
+        "milestone_id": w.cat(w.take(w.sarr(contract_id), m_k), "-M",
+                              pc.utf8_lpad(pc.cast(pa.array(m_seq + 1), pa.string()), 2, "0")),
     }
     return contracts, milestones, uniq
 
@@ -484,8 +488,8 @@ def build_invoices(rng, cust: dict, contracts: dict, ms: dict, n_cancel: int, n_
     first_of_year = np.r_[0, np.flatnonzero(np.diff(oy)) + 1]
     pos = np.arange(len(order)) - np.repeat(first_of_year, np.diff(np.r_[first_of_year, len(order)]))
     seq[order] = pos + 1
-    invoice_no = ("INV-" + year.astype(str).astype(object) + "-"
-                  + np.char.zfill(seq.astype(str), 7).astype(object))
+    invoice_no = w.cat("INV-", pc.cast(pa.array(year), pa.string()), "-",
+                       pc.utf8_lpad(pc.cast(pa.array(seq), pa.string()), 7, "0"))
 
     inv = {
         "invoice_no": invoice_no, "kind": kind, "src": src, "k_cust": k[src], "k_contract": kc[src],
@@ -497,7 +501,7 @@ def build_invoices(rng, cust: dict, contracts: dict, ms: dict, n_cancel: int, n_
     }
     inv["cancel_at"][ns:ns + len(ci)] = c_issue + rng.integers(1, 5, len(ci))
     inv["original"][ns + len(ci):] = cn  # row of the corrected standard invoice
-    ms_invoice = np.full(len(ms["m_k"]), None, dtype=object)
-    ms_invoice[b] = invoice_no[:ns]
-    ms["invoice_no"] = ms_invoice
+    ms_invoice = np.full(len(ms["m_k"]), -1, np.int64)
+    ms_invoice[b] = np.arange(ns)  # invoice row once billed, -1 while unbilled
+    ms["invoice_row"] = ms_invoice
     return inv

@@ -1,6 +1,6 @@
 """Bank statement files per account and month: ICBC GBK CSV, CMB camt.053.001.08, HSBC MT940.
 
-Each function formats all of one account's lines at once (vectorized) and writes one file per month;
+Each function formats one account's lines month by month (vectorized) and writes one file per month;
 opening + credits - debits = closing holds for every file, and the CSV carries the running balance.
 """
 
@@ -34,8 +34,16 @@ def _period(month: int, as_of: int) -> tuple[int, int]:
     return start, min(end, as_of)
 
 
-def write_icbc(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as_of: int) -> list[tuple[Path, tuple[int, str]]]:
-    """ICBC online-banking detail export: title lines, then one row per transaction, GBK, CRLF."""
+def _dec(cents: int) -> str:
+    """Exact two-decimal text for non-negative integer cents."""
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def _slice(lines: dict, a: int, b: int) -> dict:
+    return {k: v[a:b] for k, v in lines.items()}
+
+
+def _icbc_rows(lines: dict) -> pa.Array:
     amt = lines["amount"]
     tab = lambda a: w.cat(pc.fill_null(a, ""), "\t")  # noqa: E731 - ICBC pads cells with a tab
     cols = [
@@ -46,7 +54,11 @@ def write_icbc(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as
         tab(w.fmt_cents(lines["balance"], thousands=True)),
         tab(w.sarr(lines["cp_name"])), tab(w.sarr(lines["cp_account"])), tab(w.sarr(lines["text"])),
     ]
-    rows = pc.binary_join_element_wise(*[w.csv_quote(c) for c in cols], ",") if len(amt) else pa.array([], pa.string())
+    return pc.binary_join_element_wise(*[w.csv_quote(c) for c in cols], ",") if len(amt) else pa.array([], pa.string())
+
+
+def write_icbc(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as_of: int) -> list[tuple[Path, tuple[int, str]]]:
+    """ICBC online-banking detail export: title lines, then one row per transaction, GBK, CRLF."""
     files = []
     bal = opening
     for m, (a, b) in zip(months.tolist(), _months(lines, months), strict=True):
@@ -54,7 +66,7 @@ def write_icbc(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as
         head = (f"明细查询文件下载\r\n\r\n账号: {acc.number},\"户名: {COMPANY_CN}\"\r\n\r\n"
                 f"币种: 人民币,起始日期: {to_date(start)},截止日期: {to_date(end)}\r\n\r\n"
                 + ",".join(ICBC_HEADER) + "\r\n")
-        body = w.join_lines(rows.slice(a, b - a), "\r\n")
+        body = w.join_lines(_icbc_rows(_slice(lines, a, b)), "\r\n")
         text = head + body + ("\r\n" if b > a else "")
         ym = str(to_date(start))[:7].replace("-", "")
         path = out / f"icbc_{acc.number}_{ym}.csv"
@@ -63,11 +75,9 @@ def write_icbc(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as
     return files
 
 
-def write_camt(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as_of: int) -> list[tuple[Path, tuple[int, str]]]:
-    """camt.053.001.08: one statement per month with OPBD/CLBD balances and a transaction summary."""
+def _camt_entries(lines: dict, ccy: str) -> pa.Array:
     n = len(lines["amount"])
     amt = lines["amount"]
-    ccy = acc.currency
     credit = amt > 0
     ind = pa.array(np.where(credit, "CRDT", "DBIT"))
     a_txt = w.fmt_cents(amt, absolute=True)
@@ -91,7 +101,7 @@ def write_camt(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as
     strd = w.opt(sref != None, w.cat(  # noqa: E711
         "<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry><Issr>ISO</Issr></Tp><Ref>",
         w.xml_escape(sref), "</Ref></CdtrRefInf></Strd>")) if n else pa.array([], pa.string())
-    entries = w.cat(
+    return w.cat(
         "      <Ntry>\n        <Amt Ccy=\"", ccy, "\">", a_txt, "</Amt>\n        <CdtDbtInd>", ind,
         "</CdtDbtInd>\n        <Sts><Cd>BOOK</Cd></Sts>\n        <BookgDt><Dt>", day,
         "</Dt></BookgDt>\n        <ValDt><Dt>", vday, "</Dt></ValDt>\n        <AcctSvcrRef>", key,
@@ -101,6 +111,12 @@ def write_camt(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as
         "</EndToEndId></Refs>\n          <Amt Ccy=\"", ccy, "\">", a_txt, "</Amt>\n          <CdtDbtInd>",
         ind, "</CdtDbtInd>\n          ", rltd, "\n          <RmtInf><Ustrd>", text, "</Ustrd>", strd,
         "</RmtInf>\n        </TxDtls></NtryDtls>\n      </Ntry>") if n else pa.array([], pa.string())
+
+
+def write_camt(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as_of: int) -> list[tuple[Path, tuple[int, str]]]:
+    """camt.053.001.08: one statement per month with OPBD/CLBD balances and a transaction summary."""
+    amt = lines["amount"]
+    ccy = acc.currency
     files = []
     bal = opening
     for seq, (m, (a, b)) in enumerate(zip(months.tolist(), _months(lines, months), strict=True), start=1):
@@ -113,7 +129,7 @@ def write_camt(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as
 
         def bal_xml(code, value, d):
             return (f"      <Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp>"
-                    f"<Amt Ccy=\"{ccy}\">{abs(value) / 100:.2f}</Amt>"
+                    f"<Amt Ccy=\"{ccy}\">{_dec(abs(value))}</Amt>"
                     f"<CdtDbtInd>{'CRDT' if value >= 0 else 'DBIT'}</CdtDbtInd>"
                     f"<Dt><Dt>{to_date(d)}</Dt></Dt></Bal>\n")
 
@@ -133,14 +149,14 @@ def write_camt(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as
             f"<Nm>{acc.bank_name}</Nm></FinInstnId></Svcr></Acct>\n"
             + bal_xml("OPBD", bal, start - 1) + bal_xml("CLBD", close, end)
             + "      <TxsSummry>"
-            f"<TtlNtries><NbOfNtries>{b - a}</NbOfNtries><Sum>{(cr.sum() - dr.sum()) / 100:.2f}</Sum>"
-            f"<TtlNetNtry><Amt>{abs(net) / 100:.2f}</Amt><CdtDbtInd>{'CRDT' if net >= 0 else 'DBIT'}"
+            f"<TtlNtries><NbOfNtries>{b - a}</NbOfNtries><Sum>{_dec(int(cr.sum() - dr.sum()))}</Sum>"
+            f"<TtlNetNtry><Amt>{_dec(abs(net))}</Amt><CdtDbtInd>{'CRDT' if net >= 0 else 'DBIT'}"
             "</CdtDbtInd></TtlNetNtry></TtlNtries>"
-            f"<TtlCdtNtries><NbOfNtries>{len(cr)}</NbOfNtries><Sum>{cr.sum() / 100:.2f}</Sum></TtlCdtNtries>"
-            f"<TtlDbtNtries><NbOfNtries>{len(dr)}</NbOfNtries><Sum>{-dr.sum() / 100:.2f}</Sum></TtlDbtNtries>"
+            f"<TtlCdtNtries><NbOfNtries>{len(cr)}</NbOfNtries><Sum>{_dec(int(cr.sum()))}</Sum></TtlCdtNtries>"
+            f"<TtlDbtNtries><NbOfNtries>{len(dr)}</NbOfNtries><Sum>{_dec(int(-dr.sum()))}</Sum></TtlDbtNtries>"
             "</TxsSummry>\n"
         )
-        body = w.join_lines(entries.slice(a, b - a), "\n")
+        body = w.join_lines(_camt_entries(_slice(lines, a, b), ccy), "\n")
         text = head + body + ("\n" if b > a else "") + "    </Stmt>\n  </BkToCstmrStmt>\n</Document>\n"
         path = out / f"cmb_{acc.number}_{ym}.xml"
         files.append((path, w.write_bytes(path, text.encode("utf-8"))))
@@ -165,8 +181,7 @@ def swift_clean(col) -> pa.Array:
     return pc.replace_substring_regex(col, r"[^A-Za-z0-9/\-?:().,'+ ]", "")
 
 
-def write_mt940(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as_of: int) -> list[tuple[Path, tuple[int, str]]]:
-    """MT940 customer statements: :20: :25: :28C: :60F: (:61: :86:)* :62F:, one per month."""
+def _mt940_entries(lines: dict) -> pa.Array:
     n = len(lines["amount"])
     amt = lines["amount"]
     cd = pa.array(np.where(amt > 0, "C", "D"))
@@ -182,9 +197,14 @@ def write_mt940(out: Path, acc, lines: dict, months: np.ndarray, opening: int, a
         w.cat("/EREF/", custref, "/CNTP/", acct, "/", pc.replace_substring(name, "/", " "), "/REMI/",
               pc.replace_substring(text, "/", " ")),
         pc.binary_join_element_wise(name, text, " ")) if n else pa.array([], pa.string())
-    entries = w.cat(":61:", w.fmt_yymmdd(lines["day"]), pc.utf8_slice_codeunits(w.fmt_yymmdd(lines["value_day"]), 2, 6),
+    return w.cat(":61:", w.fmt_yymmdd(lines["day"]), pc.utf8_slice_codeunits(w.fmt_yymmdd(lines["value_day"]), 2, 6),
                     cd, w.fmt_cents(amt, decimal=",", absolute=True), "N", code, custref, "//",
                     w.sarr(lines["key"]), "\n", _wrap(w.cat(":86:", info))) if n else pa.array([], pa.string())
+
+
+def write_mt940(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as_of: int) -> list[tuple[Path, tuple[int, str]]]:
+    """MT940 customer statements: :20: :25: :28C: :60F: (:61: :86:)* :62F:, one per month."""
+    amt = lines["amount"]
     files = []
     bal = opening
     ccy = acc.currency
@@ -198,7 +218,7 @@ def write_mt940(out: Path, acc, lines: dict, months: np.ndarray, opening: int, a
             return f":{tag}:{'C' if value >= 0 else 'D'}{yymmdd}{ccy}{abs(value) // 100},{abs(value) % 100:02d}\n"
 
         head = (f":20:STMT{ym}{ccy}\n:25:{acc.number}\n:28C:{seq:05d}/1\n" + balance("60F", bal, start - 1))
-        body = w.join_lines(entries.slice(a, b - a), "\n")
+        body = w.join_lines(_mt940_entries(_slice(lines, a, b)), "\n")
         text = head + body + ("\n" if b > a else "") + balance("62F", close, end) + "-\n"
         path = out / f"hsbc_{acc.number}_{ccy}_{ym}.sta"
         files.append((path, w.write_bytes(path, text.encode("ascii"))))

@@ -79,10 +79,12 @@ def csv_quote(col: pa.Array) -> pa.Array:
     return pc.if_else(need, quoted, col)
 
 
-def write_csv(path: Path, header: list[str], columns: list, encoding: str = "utf-8",
-              bom: bool = False, newline: str = "\n") -> tuple[int, str]:
-    """Write a CSV file from string-like columns in row chunks; returns (bytes written, sha256)."""
-    n = len(columns[0]) if columns else 0
+def write_table(path: Path, header: list[str], index: np.ndarray, make_columns,
+                encoding: str = "utf-8", bom: bool = False, newline: str = "\n") -> tuple[int, str]:
+    """Write a CSV file in row chunks: `make_columns(index_chunk)` formats just those rows.
+
+    Formatting per chunk keeps memory flat however many rows there are. Returns (bytes, sha256).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     digest = hashlib.sha256()
@@ -91,15 +93,25 @@ def write_csv(path: Path, header: list[str], columns: list, encoding: str = "utf
         fh.write(head)
         digest.update(head)
         written += len(head)
-        for start in range(0, n, CHUNK):
-            cols = [csv_quote(sarr(c).slice(start, CHUNK) if isinstance(c, pa.Array)
-                              else sarr(c[start:start + CHUNK])) for c in columns]
+        for start in range(0, len(index), CHUNK):
+            cols = [csv_quote(sarr(c)) for c in make_columns(index[start:start + CHUNK])]
             rows = pc.binary_join_element_wise(*cols, ",") if len(cols) > 1 else cols[0]
             data = (join_lines(rows, newline) + newline).encode(encoding)
             fh.write(data)
             digest.update(data)
             written += len(data)
     return written, digest.hexdigest()
+
+
+def write_csv(path: Path, header: list[str], columns: list, **kw) -> tuple[int, str]:
+    """Write already formatted columns (numpy object arrays or pyarrow arrays) as CSV."""
+    n = len(columns[0]) if columns else 0
+
+    def make(ix):
+        a, b = int(ix[0]), int(ix[-1]) + 1
+        return [c.slice(a, b - a) if isinstance(c, pa.Array) else c[a:b] for c in columns]
+
+    return write_table(path, header, np.arange(n), make, **kw)
 
 
 def write_bytes(path: Path, data: bytes) -> tuple[int, str]:
@@ -138,8 +150,7 @@ def xml_escape(col) -> pa.Array:
 
 def cat(*parts) -> pa.Array:
     """Element-wise concatenation of string arrays and literal strings."""
-    n = next(len(p) for p in parts if not isinstance(p, str))
-    arrs = [pa.array([p] * n, pa.string()) if isinstance(p, str) else p for p in parts]
+    arrs = [pa.scalar(p, pa.string()) if isinstance(p, str) else p for p in parts]
     return pc.binary_join_element_wise(*arrs, "")
 
 
