@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from huikuan.reconcile import ReconcileConfig, load_inputs, reconcile
+from huikuan.reconcile import engine as _engine
+from huikuan.reconcile import names as _names
 from huikuan.reconcile.engine import to_cents
 from huikuan.reconcile.remittance import rf_make, skeleton
 from huikuan.reconcile.scoring import errors_by_rule, score
@@ -52,23 +54,64 @@ def _credits(bank: pd.DataFrame) -> int:
     return int((to_cents(bank["amount"]) > 0).sum())
 
 
+# Characters and words the engine reads for meaning (legal forms, branches, treasuries, non-receivable
+# words, invoice prefixes) stay as they are when names are disguised for a copy.
+_PROTECTED_CJK = set(
+    "".join(_names._CN_LEGAL) + "分公司分行支行办事处项目部营业部分部中华人民共和国有限责任股份集团"
+    + "市省区县局院财政国库集中支付中心第一二三四五六七八九十" + "".join(_engine.NON_RECEIVABLE_WORDS)
+)
+_PROTECTED_WORDS = {w.upper() for w in (
+    "INV", "co", "ltd", "limited", "company", "inc", "corp", "corporation", "llc", "plc", "gmbh", "ag", "sa",
+    "bv", "nv", "srl", "spa", "sarl", "kg", "oy", "ab", "pte", "pty", "the", "group", "holdings", "holding",
+    "branch", "payment", "for", "invoice", "settlement",
+)} | {w for phrase in _engine.NON_RECEIVABLE_WORDS if phrase.isascii() for w in phrase.split()}
+_CJK = [chr(u) for u in range(0x4E00, 0xA000) if chr(u) not in _PROTECTED_CJK]
+_CJK_POS = {ch: k for k, ch in enumerate(_CJK)}
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def disguise(values: pd.Series, copy: int) -> pd.Series:
+    """Names and texts of copy `copy`: a per-copy substitution of CJK characters and of letters in
+    ordinary words, so every copy's payers are as distinct from each other's as real companies are,
+    while legal forms, branches, treasury names and invoice prefixes read the same."""
+    if copy == 0:
+        return values
+    shift = (copy * 7919) % len(_CJK)
+    table = {ord(ch): _CJK[(k + shift) % len(_CJK)] for ch, k in _CJK_POS.items()}
+    rng = np.random.default_rng(copy)
+    perm = rng.permutation(26)
+    lower = {ord("a") + i: chr(ord("a") + int(p)) for i, p in enumerate(perm)}
+    upper = {ord("A") + i: chr(ord("A") + int(p)) for i, p in enumerate(perm)}
+
+    def word(m):
+        w = m.group(0)
+        return w if w.upper() in _PROTECTED_WORDS else w.translate(lower).translate(upper)
+
+    def one(v):
+        if not isinstance(v, str):
+            return v
+        return _WORD.sub(word, v.translate(table))
+
+    return values.map(one)
+
+
 def replicate(inputs: dict, truth: pd.DataFrame, copies: int) -> tuple[dict, pd.DataFrame]:
     """`copies` disjoint copies of the data: fresh bank keys, invoice numbers, customers, names, accounts.
 
     Invoice numbers INV-YYYY-NNNNNNN become INV-YYYY-CCNNNNNNN and every written reference in the
-    remittance text is rewritten the same way, so references stay exactly as hard to read.
+    remittance text is rewritten the same way, so references stay exactly as hard to read; names
+    and texts are disguised per copy (see `disguise`).
     """
     banks, items, custs, truths = [], [], [], []
     bank, oi, cu = inputs["bank"], inputs["open_items"], inputs["customers"]
     for c in range(copies):
         tag = f"{c:02d}"
-        p = f"{chr(0x4E00 + c)}{c}" if c else ""  # a distinct leading mark keeps names unique per copy
 
         def inv(s):
             return s if c == 0 else s.str.replace(r"^(.*-\d{4}-)", r"\g<1>" + tag, regex=True)
 
         def name(s):
-            return s if c == 0 else (p + s.fillna("")).where(s.notna(), None)
+            return disguise(s, c)
 
         def text(s):
             return s if c == 0 else s.fillna("").str.replace(_YEAR_SEQ, lambda m: m.group(1) + m.group(2) + tag + m.group(3), regex=True)
@@ -80,6 +123,7 @@ def replicate(inputs: dict, truth: pd.DataFrame, copies: int) -> tuple[dict, pd.
                                                                     b["counterparty_account"].astype(str) + (tag if c else ""))
         for col in ("remittance_text", "end_to_end_id"):
             b[col] = text(b[col]) if c else b[col]
+        b["remittance_text"] = disguise(b["remittance_text"], c)
         if c:
             sr = b["structured_reference"]
             has = sr.notna() & sr.astype(str).str.startswith("RF")

@@ -26,7 +26,7 @@ class ReconcileConfig:
     habit_window_days: int = 60  # an item within this many days of its expected payment date "fits"
     subset_max_items: int = 24  # the payer's oldest open items the combination search looks at
     subset_max_size: int = 6
-    subset_node_budget: int = 20_000
+    subset_node_budget: int = 6_000
     window_days: int | None = 1095  # open items older than this are not candidates
     max_suggestions: int = 3
 

@@ -8,6 +8,7 @@ are scored by a character-bigram blocked fuzzy match that runs once per distinct
 
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -141,21 +142,26 @@ class NameIndex:
                 return set(self.exact[hits[0]]) if len(hits) == 1 and len(self.exact[hits[0]]) == 1 else set()
         return None
 
-    def fuzzy(self, norm: str, *, min_score: float, margin: float, max_blocks: int = 50) -> list[tuple[str, float]]:
+    def fuzzy(self, norm: str, *, min_score: float, margin: float, max_blocks: int = 12,
+              max_postings: int = 400) -> list[tuple[str, float]]:
         """Customers whose name scores within `margin` of the best (>= min_score), best first.
 
         One entry means the payer is identified; several mean the name is ambiguous between them.
+        Bigrams shared by hundreds of names (a city, 工程) carry no identity and are not counted;
+        only the few names sharing most bigrams are scored.
         """
         if len(norm) < 2:
             return []
         counts: dict[str, int] = defaultdict(int)
         for g in _bigrams(norm):
-            for cand in self.grams.get(g, ()):
+            posting = self.grams.get(g, ())
+            if len(posting) > max_postings:
+                continue
+            for cand in posting:
                 counts[cand] += 1
         if not counts:
             return []
-        # Score only the names sharing most bigrams: blocking keeps this cheap at any customer count.
-        top = sorted(counts, key=lambda c: (-counts[c], c))[:max_blocks]
+        top = heapq.nsmallest(max_blocks, counts, key=lambda c: (-counts[c], c))
         scored = sorted(((similarity(norm, c), c) for c in top), key=lambda x: (-x[0], x[1]))
         best_score = scored[0][0]
         if best_score < min_score:

@@ -41,9 +41,9 @@ def find_subsets(
     # Ties between solutions are the caller's to break (the engine prefers the oldest items).
     items = sorted(((i, a) for i, a in enumerate(amounts) if a > 0), key=lambda p: (-p[1], p[0]))
     n = len(items)
-    suffix = [0] * (n + 1)
-    for k in range(n - 1, -1, -1):
-        suffix[k] = suffix[k + 1] + items[k][1]
+    prefix = [0] * (n + 1)  # prefix[k] = sum of the k largest amounts
+    for k in range(n):
+        prefix[k + 1] = prefix[k] + items[k][1]
     solutions: list[tuple[int, ...]] = []
     budget = [node_budget]
     chosen: list[int] = []
@@ -53,7 +53,9 @@ def find_subsets(
         budget[0] -= 1
         if budget[0] < 0:
             return False
-        if k == n or len(chosen) == max_size or total + suffix[k] < target:
+        room = max_size - len(chosen)
+        # Items are largest first, so the next `room` items are the most the rest can add.
+        if k == n or room == 0 or total + prefix[min(n, k + room)] - prefix[k] < target:
             return True
         idx, a = items[k]
         if total + a <= target + over:
