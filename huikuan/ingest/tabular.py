@@ -285,10 +285,14 @@ def load_tabular(con, facts: FileFacts, kind: str, *, source_file: str, loaded_a
     key_text = " || ', ' || ".join(f"'{k}=' || k{n}" for n, k in enumerate(contract.key))
     not_null = " AND ".join(f"k{n} IS NOT NULL" for n in range(len(key_sql)))
     con.execute("CREATE OR REPLACE TEMP TABLE issues (i BIGINT, reason VARCHAR)")
-    con.execute(f"""INSERT INTO issues SELECT i, '{key_cols}: duplicate key ' || kt || ' (first at row ' || hk_row(first_i) || ')'
-        FROM (SELECT i, {key_text} AS kt, min(i) OVER (PARTITION BY {', '.join(f'k{n}' for n in range(len(key_sql)))}) AS first_i
-              FROM {keyed} WHERE {not_null})
-        WHERE i <> first_i""")
+    ks = ", ".join(f"k{n}" for n in range(len(key_sql)))
+    # Duplicates: group first (cheap), then look only at the repeated keys.
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE dup_keys AS
+        SELECT {ks}, min(i) AS first_i FROM {keyed} WHERE {not_null} GROUP BY {ks} HAVING count(*) > 1""")
+    if con.execute("SELECT count(*) FROM dup_keys").fetchone()[0]:
+        con.execute(f"""INSERT INTO issues SELECT i, '{key_cols}: duplicate key ' || {key_text}
+                        || ' (first at row ' || hk_row(first_i) || ')'
+            FROM {keyed} JOIN dup_keys USING ({ks}) WHERE i <> first_i""")
     v_key_text = " || ', ' || ".join(f"'{k}=' || v.k{n}" for n, k in enumerate(contract.key))
     v_keys = ", ".join(f"v.k{n}" for n in range(len(key_sql)))
     con.execute(f"""INSERT INTO issues SELECT v.i, '{key_cols}: duplicate key ' || {v_key_text}
@@ -322,7 +326,7 @@ def load_tabular(con, facts: FileFacts, kind: str, *, source_file: str, loaded_a
     first_col = "split_part(reason, ':', 1)"
     value_case = ("CASE " + " ".join(f"WHEN {first_col} = {lit(c)} THEN c{headers.index(h)}"
                                       for c, h in resolved.items()) + " END") if resolved else "NULL"
-    n_bad = con.execute(
+    n_bad = 0 if not (value_errors or n_issue_rows) else con.execute(
         f"""INSERT INTO raw.quarantine
             SELECT ?, hk_row(i), ?, ?, {first_col}, {value_case}, reason, {record}, ?
             FROM (SELECT p.*, concat_ws('; ', nullif(p.errs, ''), iss.reason) AS reason
@@ -348,7 +352,8 @@ def load_tabular(con, facts: FileFacts, kind: str, *, source_file: str, loaded_a
                WHERE file_hash = ? GROUP BY r ORDER BY count(*) DESC, r LIMIT 3""", [facts.sha256]
         ).fetchall()
         out.reasons.append("quarantined: " + "; ".join(f"{n} × {r}" for r, n in top))
-    con.execute("DROP TABLE IF EXISTS src; DROP TABLE IF EXISTS issues; DROP TABLE IF EXISTS rej_before")
+    con.execute("DROP TABLE IF EXISTS src; DROP TABLE IF EXISTS issues; DROP TABLE IF EXISTS rej_before; "
+                "DROP TABLE IF EXISTS dup_keys")
     return out
 
 

@@ -245,7 +245,9 @@ CREATE OR REPLACE TEMP MACRO hk_date_of(t) AS (
 
 CREATE OR REPLACE TEMP MACRO hk_date(s) AS (
   CASE WHEN s IS NULL THEN NULL
-       WHEN length(s) = 10 AND regexp_full_match(s, '\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN TRY_CAST(s AS DATE)
+       WHEN length(s) = 10 AND substr(s, 5, 1) = '-' AND substr(s, 8, 1) = '-'
+            AND substr(s, 1, 1) BETWEEN '0' AND '9' AND substr(s, 10, 1) BETWEEN '0' AND '9'
+            AND TRY_CAST(s AS DATE) IS NOT NULL THEN TRY_CAST(s AS DATE)
        ELSE hk_date_of(hk_date_core(hk_clean(s))) END);
 
 CREATE OR REPLACE TEMP MACRO hk_date_reason(s) AS (
