@@ -1,0 +1,100 @@
+"""Benchmark: payment models and cash forecast on generated data, against the ground-truth noise floor.
+
+Generates a dataset of `invoices` invoices, reads its ERP and invoicing extracts (the models'
+input; ingestion and dbt are benchmarked elsewhere), runs the rolling-origin backtest of the models
+and the cash forecast, and trains the final model on everything known, timing it. The noise floor is
+the MAE of the generator's true expected delay on exactly the invoices the model was tested on
+(and, for reference, the manifest's floor over all paid invoices). Baselines are measured in the
+same run through the same `evaluate()`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+AS_OF = dt.date(2026, 6, 30)
+SEED = 7
+
+
+def noise_floor_on(test: pd.DataFrame, history: pd.DataFrame, truth: pd.DataFrame) -> float:
+    """MAE of terms + true expected delay against actual days to pay, on the tested paid invoices."""
+    t = truth.set_index("invoice_no")
+    rows = history.loc[test.index]
+    expected = rows["invoice_no"].map(t["expected_delay_days"].astype(float))
+    actual_late = test["days_late"]
+    m = expected.notna() & actual_late.notna() & test["is_default"].eq(0)
+    return float(np.abs(actual_late[m] - expected[m]).mean())
+
+
+def run(invoices: int, workdir: Path, folds: int = 4) -> dict:
+    from huikuan.generate import generate
+    from models_ml.backtest import MODEL_NAME, decision_dates
+    from models_ml.data import history_from_extracts
+    from models_ml.features import feature_set, outcome_labels
+    from models_ml.models import fit_payment_models
+    from models_ml.pipeline import backtest_report
+
+    out = Path(workdir) / "generated"
+    started = time.perf_counter()
+    stats = generate(out, invoices, SEED, AS_OF)
+    generate_seconds = time.perf_counter() - started
+    load = history_from_extracts(out / "landing")
+    truth = pd.read_csv(out / "truth" / "invoice_outcomes.csv", dtype={"invoice_no": str})
+
+    started = time.perf_counter()
+    report = backtest_report(load, n_folds=folds)
+    backtest_seconds = time.perf_counter() - started
+    bt = report.backtest
+    preds = bt.predictions
+    model_rows = preds[[c for c in preds.columns if c.startswith(f"{MODEL_NAME}:")]]
+    model_rows = model_rows.rename(columns=lambda c: c.split(":", 1)[1])
+    floor_tested = noise_floor_on(model_rows, load.history, truth)
+
+    h = load.history
+    started = time.perf_counter()
+    fit_payment_models(bt.features, outcome_labels(h, load.observed_until), decision_dates(h), feature_set(h))
+    train_seconds = time.perf_counter() - started
+
+    m = {r["model"]: r for r in bt.metrics}
+    gb = m[MODEL_NAME]
+    weekly, monthly = report.forecast.get("weekly") or {}, report.forecast.get("monthly") or {}
+    best_baseline_mae = min(r["mae_days"] for name, r in m.items() if name != MODEL_NAME)
+    result = {
+        "invoices": invoices,
+        "invoices_modelled": int(len(h)),
+        "mae_days": gb["mae_days"],
+        "noise_floor_mae_days": round(floor_tested, 3),
+        "noise_floor_mae_days_manifest": stats.get("noise_floor_mae_days"),
+        "mae_vs_floor": round(gb["mae_days"] / floor_tested, 3),
+        "median_ae_days": gb["median_ae_days"],
+        "bucket_accuracy": gb["bucket_accuracy"],
+        "auc_default": gb["auc_default"],
+        "brier_default": gb["brier_default"],
+        "auc_late": gb["auc_late"],
+        "interval_coverage": gb["interval_coverage"],
+        "interval_width_days": gb["interval_width_days"],
+        "calibration_default": gb["calibration_default"],
+        "wape": weekly.get("wape_model"),
+        "wape_best_naive": weekly.get("wape_best_naive"),
+        "wape_ratio": round(weekly["wape_model"] / weekly["wape_best_naive"], 3) if weekly else None,
+        "forecast_weekly": weekly,
+        "forecast_monthly": monthly,
+        "baseline": {name: {k: r[k] for k in ("mae_days", "median_ae_days", "bucket_accuracy", "auc_late",
+                                              "auc_default", "brier_default")}
+                     for name, r in m.items() if name != MODEL_NAME},  # fmt: skip
+        "baseline_best_mae_days": best_baseline_mae,
+        "ratio_mae_to_best_baseline": round(gb["mae_days"] / best_baseline_mae, 3),
+        "train_seconds": round(train_seconds, 2),
+        "train_rows": int(outcome_labels(h, load.observed_until)["window_closed"].sum()),
+        "backtest_seconds": round(backtest_seconds, 2),
+        "fold_train_seconds": bt.train_seconds,
+        "generate_seconds": round(generate_seconds, 2),
+        "origins": [str(o.date()) for o in bt.origins],
+    }
+    return json.loads(json.dumps(result, default=str))

@@ -1,0 +1,45 @@
+"""Cash forecast: amounts add up, intervals bracket, it beats the naive baselines in its backtest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from models_ml.forecast import actual_receipts, cash_forecast, period_edges, score_open_invoices, wape
+
+
+def test_period_edges_and_actuals():
+    edges = period_edges(pd.Timestamp("2025-01-31"), "M")
+    assert edges[1] == pd.Timestamp("2025-02-28") and len(edges) == 13
+    h = pd.DataFrame({"paid_date": pd.to_datetime(["2025-01-31", "2025-02-01", "2025-02-28", "2025-03-01", None]),
+                      "amount": [1.0, 2.0, 4.0, 8.0, 16.0]})  # fmt: skip
+    got = actual_receipts(h, edges)
+    assert got[0] == 6.0 and got[1] == 8.0 and got.sum() == 14.0  # the as-of day itself is not ahead
+    assert wape(np.array([10.0, 10.0]), np.array([5.0, 15.0])) == 0.5
+
+
+def test_forecast_adds_up_and_names_the_model(synth_load, synth_report):
+    model = synth_report.backtest.model
+    a = synth_load.observed_until - pd.Timedelta(days=200)
+    scored = score_open_invoices(model, synth_load.history, a, "v-test")
+    assert len(scored) > 0 and (scored["model_version"] == "v-test").all()
+    assert (scored["expected_pay_date"] > a).all()
+    # surviving unpaid can only raise the default risk
+    assert (scored["p_default"] >= scored["p_default_at_issue"] - 1e-12).all()
+    fc = cash_forecast(model, synth_load.history, synth_load.milestones, a, "v-test", scored=scored)
+    for table in (fc.weekly, fc.monthly):
+        assert (table["lo"] <= table["expected"]).all() and (table["expected"] <= table["hi"]).all()
+        assert (table["model_version"] == "v-test").all()
+        np.testing.assert_allclose(table["expected"], table["from_invoices"] + table["from_milestones"])
+    assert len(fc.weekly) == 13 and len(fc.monthly) == 12
+    assert fc.weekly["from_invoices"].sum() <= scored["open_amount"].sum() + 1e-6
+    unbilled = synth_load.milestones
+    unbilled = unbilled[unbilled["billed_date"].isna() | (unbilled["billed_date"] > a)]
+    assert fc.monthly["from_milestones"].sum() <= unbilled["amount"].sum() + 1e-6
+
+
+def test_forecast_backtest_beats_due_date_schedule(synth_report):
+    weekly, monthly = synth_report.forecast["weekly"], synth_report.forecast["monthly"]
+    assert weekly["n_origins"] >= 3
+    assert weekly["wape_model"] < weekly["wape_naive_due_date_schedule"]
+    assert monthly is None or monthly["wape_model"] < monthly["wape_naive_due_date_schedule"]
