@@ -317,7 +317,7 @@ def _payers(bank_names: list[str], bank_accounts: list[str], customers: _Custome
 
 def _name_in_text(text: str, index: NameIndex) -> tuple | None:
     """Statements without a name field (unstructured MT940 :86:) start the text with the payer's name."""
-    hit = index.by_prefix(normalize_company_name(text.split("|")[0]))
+    hit = index.by_prefix(text.split("|")[0])
     return (next(iter(hit)), "name_in_text", 0.95, ()) if hit else None
 
 
@@ -565,11 +565,14 @@ class _Engine:
         ref_customers = {it.cust[x] for x in idxs}
         # A payer identified by name or account who is outside the referenced invoices' group is a
         # conflict (a typo in the number, or a third party paying): never applied without a person.
-        factor = 1.0
+        factor = exact_factor = 1.0
         if cid:
             ev["payer"] = {"customer_id": cid, "method": method, "score": pconf}
             if not any(self.customers.same_group(cid, c) for c in ref_customers):
-                factor = 0.8
+                # An exact amount on a written invoice number outweighs a payer name that disagrees
+                # (third parties and unregistered group companies pay too); anything looser does not.
+                firm = method in ("name", "alias", "account")
+                factor, exact_factor = (0.8, 0.93) if firm else (0.9, 0.97)
                 ev["payer_conflict"] = True
         base = 0.99 if strong else 0.95
         S = sum(it.open[x] for x in idxs)
@@ -580,7 +583,7 @@ class _Engine:
             if A != S:  # rounding difference: taken off the last item
                 x, a, _ = allocs[-1]
                 allocs[-1] = (x, a + A - S, S - A) if A < S else (x, a + A - S, 0)
-            return self._decide(i, allocs, "reference_exact", base * factor, ev)
+            return self._decide(i, allocs, "reference_exact", base * exact_factor, ev)
         positives = [x for x in idxs_sorted if it.open[x] > 0]
         if len(positives) > 1:
             sub = find_subsets([it.open[x] for x in positives], A, max_size=len(positives), min_size=1, limit=2)

@@ -8,6 +8,7 @@ are scored by a character-bigram blocked fuzzy match that runs once per distinct
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import re
 import unicodedata
@@ -79,6 +80,28 @@ def normalize_company_name(name: str | None) -> str:
     return s
 
 
+def light_form(name: str | None) -> str:
+    """NFKC, lower case, letters and digits only: spacing and punctuation variants meet, nothing else."""
+    if not name or not isinstance(name, str):
+        return ""
+    return "".join(_KEEP.findall(unicodedata.normalize("NFKC", name).lower()))
+
+
+def _prefix_hit(norm: str, names: dict[str, set[str]], ordered: list[str], min_len: int) -> set[str] | None:
+    for n in range(len(norm), min_len - 1, -1):
+        head = norm[:n]
+        if head in names:
+            return set(names[head]) if len(names[head]) == 1 else set()
+        k = bisect.bisect_left(ordered, head)
+        hits = []
+        while k < len(ordered) and ordered[k].startswith(head) and len(hits) < 2:
+            hits.append(ordered[k])
+            k += 1
+        if hits:
+            return set(names[hits[0]]) if len(hits) == 1 and len(names[hits[0]]) == 1 else set()
+    return None
+
+
 def _bigrams(s: str) -> set[str]:
     return {s[i : i + 2] for i in range(len(s) - 1)} if len(s) > 1 else {s}
 
@@ -106,41 +129,42 @@ class NameIndex:
     def __init__(self, names: Mapping[str, Iterable[str]]):
         # names: customer_id -> raw names (master name plus any learned alias names)
         self.exact: dict[str, set[str]] = defaultdict(set)
+        # Light form (legal form kept): Sterling China GmbH and Sterling China S.r.l. are two customers.
+        self.light: dict[str, set[str]] = defaultdict(set)
         for cid, raw_names in names.items():
             for raw in raw_names:
                 norm = normalize_company_name(raw)
                 if norm:
                     self.exact[norm].add(cid)
+                lt = light_form(raw)
+                if lt:
+                    self.light[lt].add(cid)
         self.sorted_names = sorted(self.exact)
+        self.sorted_light = sorted(self.light)
         self.grams: dict[str, list[str]] = defaultdict(list)
         for norm in self.exact:
             for g in _bigrams(norm):
                 self.grams[g].append(norm)
 
     def lookup(self, name: str | None) -> tuple[set[str], str]:
+        """Customers with exactly this name: the light form first (it keeps the legal form), then
+        the normalised form. Returns the customers and the normalised name."""
         norm = normalize_company_name(name)
+        light = self.light.get(light_form(name), ())
+        if len(light) == 1:
+            return set(light), norm
         return set(self.exact.get(norm, ())), norm
 
-    def by_prefix(self, norm: str, min_len: int = 8) -> set[str] | None:
+    def by_prefix(self, text: str, min_len: int = 8) -> set[str] | None:
         """Customers named by the start of a text: the longest prefix that is (or starts) one customer's name.
 
         Statements without a name field put the payer's name first: COASTAL TECHNOLOGIES PAYMENT.
         Returns None when nothing fits and an empty set when the prefix fits several customers.
         """
-        import bisect
-
-        for n in range(len(norm), min_len - 1, -1):
-            head = norm[:n]
-            if head in self.exact:
-                return set(self.exact[head]) if len(self.exact[head]) == 1 else set()
-            k = bisect.bisect_left(self.sorted_names, head)
-            hits = []
-            while k < len(self.sorted_names) and self.sorted_names[k].startswith(head) and len(hits) < 2:
-                hits.append(self.sorted_names[k])
-                k += 1
-            if hits:
-                return set(self.exact[hits[0]]) if len(hits) == 1 and len(self.exact[hits[0]]) == 1 else set()
-        return None
+        hit = _prefix_hit(light_form(text), self.light, self.sorted_light, min_len)
+        if hit:
+            return hit
+        return _prefix_hit(normalize_company_name(text), self.exact, self.sorted_names, min_len)
 
     def fuzzy(self, norm: str, *, min_score: float, margin: float, max_blocks: int = 12,
               max_postings: int = 400) -> list[tuple[str, float]]:

@@ -379,3 +379,23 @@ def test_fully_reversed_invoice_is_not_open():
     o["original_invoice_no"] = [None] * len(OPEN) + ["INV-2026-0000103"]
     r = run(bank({"amount": 7300.50, "counterparty_name": "北京华建工程有限公司"}), o)
     assert "INV-2026-0000103" not in set(r.matches.invoice_no)
+
+
+def test_names_differing_only_in_legal_form_are_two_customers():
+    cust = pd.concat([CUSTOMERS, pd.DataFrame([
+        ("E1", "Sterling Resources China GmbH", None, None), ("E2", "Sterling Resources China S.r.l.", None, None),
+    ], columns=["customer_id", "customer_name", "parent_customer_id", "tax_id"])], ignore_index=True)
+    o = items(("INV-2026-0000601", "E1", "EUR", 21300.00, "2026-01-15"), ("INV-2026-0000602", "E2", "EUR", 21300.00, "2026-01-15"))
+    r = reconcile(bank({"amount": 21300.00, "currency": "EUR", "counterparty_name": "sterling resources china gmbh"},
+                       {"amount": 21300.00, "currency": "EUR", "remittance_text": "Sterling Resources China S.r.l. TRADE SETTLEMENT"}),
+                  o, cust)
+    assert applied(r) == [("B1", "INV-2026-0000601", 21300.0), ("B2", "INV-2026-0000602", 21300.0)]
+
+
+def test_reference_beats_a_disagreeing_payer_name_only_when_exact():
+    b = bank({"amount": 25000.00, "remittance_text": "INV-2026-0000102", "counterparty_name": "上海申通物流有限公司"},
+             {"amount": 5000.00, "remittance_text": "INV-2026-0000103", "counterparty_name": "上海申通物流有限公司"})
+    r = run(b, OPEN)
+    assert applied(r) == [("B1", "INV-2026-0000102", 25000.0)]
+    assert json.loads(r.matches.evidence.iloc[0])["payer_conflict"] is True
+    assert r.proposals.bank_txn_key.tolist() == ["B2"]  # a partial payment by someone else: a person looks
