@@ -22,7 +22,7 @@ from huikuan.ingest.bank import parse_bank
 from huikuan.ingest.bank.model import BankFile, balance_ok
 from huikuan.ingest.sniff import IngestError
 from huikuan.ingest.tabular import load_tabular, q
-from huikuan.ingest.values import install_macros
+from huikuan.ingest.values import install_macros, is_valid_iban, looks_like_iban
 
 REGISTRY_DDL = """
 CREATE TABLE IF NOT EXISTS raw.file_registry (
@@ -173,6 +173,7 @@ def _looks_like_bank(facts, kind: str) -> bool:
 
 
 def _reject(con, rel: str, file_hash: str | None, fmt: str, reason: str, loaded_at) -> FileResult:
+    fmt = {"text": "csv"}.get(fmt, fmt)
     result = FileResult(rel, fmt, "rejected", 0, 0, [reason], None, None)
     con.execute(
         "INSERT INTO raw.file_registry VALUES (?, ?, NULL, ?, 'rejected', 0, 0, 0, ?, NULL, ?, NULL, NULL, NULL, NULL)",
@@ -294,6 +295,13 @@ def _load_bank(con, facts, kind, rel, loaded_at, source_key, period):
         notes.append("quarantined: " + "; ".join(f"{n} × {r}" for r, n in top))
     if not bf.entries:
         notes.append("no entries in the file")
+    # IBAN check digits: a bank line is money that moved, so a wrong counterparty IBAN is reported,
+    # not quarantined (dropping the line would break the statement balance).
+    bad_ibans = sorted({a for e in bf.entries for a in (e.counterparty_account, e.account_id)
+                        if a and looks_like_iban(a) and not is_valid_iban(a)})
+    if bad_ibans:
+        notes.append(f"{len(bad_ibans)} IBAN(s) with wrong check digits, kept as given: {', '.join(bad_ibans[:3])}"
+                     + (", ..." if len(bad_ibans) > 3 else ""))
     result = FileResult(rel, bf.format, "loaded", n_loaded, n_bad, notes, ok, "bank_transactions")
     result._rows_in = len(bf.entries)  # type: ignore[attr-defined]
     result._profile = bf.format  # type: ignore[attr-defined]

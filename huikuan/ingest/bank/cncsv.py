@@ -21,7 +21,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "amount": ("交易金额", "发生额", "金额"),
     "direction": ("借贷标志", "借贷方向", "借贷", "收支", "收/支"),
     "currency": ("记账币种", "币种", "币别", "货币", "交易币种"),
-    "balance": ("联机余额", "账户余额", "余额"),
+    "balance": ("联机余额", "账户余额", "本次余额", "交易后余额", "当前余额", "余额"),
     "cp_name": ("对方户名", "对方账户名", "对方名称", "收/付方名称", "对手信息"),
     "cp_account": ("对方账户", "对方账号", "对方卡号/账号", "收/付方账号"),
     "text": ("摘要", "交易摘要", "附言", "用途", "交易详情", "客户摘要", "交易名称", "交易类型", "交易场所"),
@@ -211,7 +211,8 @@ def _amount(get, c) -> Decimal:
             raise ValueError("neither income nor expense amount")
         if cr is not None and dr is not None and cr != 0 and dr != 0:
             raise ValueError("both income and expense amounts set")
-        return (cr or Decimal(0)) - (dr or Decimal(0))
+        # Split columns carry direction in the column: some banks print expenses as -50.00 or (50.00).
+        return abs(cr or Decimal(0)) - abs(dr or Decimal(0))
     value = amt("amount")
     if value is None:
         raise ValueError("amount missing")
