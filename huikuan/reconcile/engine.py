@@ -283,6 +283,13 @@ def _payers(bank_names: list[str], bank_accounts: list[str], customers: _Custome
                         hit = (fz[0][0], "fuzzy_name", fz[0][1], ())
                     elif fz:
                         hit = (None, "ambiguous_name", fz[0][1], tuple(c for c, _ in fz))
+                    # A brand written alone names a whole group when only that group's companies
+                    # carry it: the group's head is the payer, its members' items are candidates.
+                    if hit[0] is None:
+                        holders = index.containing(norm)
+                        roots = {customers.root.get(c, c) for c in holders}
+                        if len(roots) == 1:
+                            hit = (next(iter(roots)), "group_brand", 0.9, ())
             if hit[0] is None and not name and text:
                 hit = _name_in_text(text, index) or hit
             if hit[0] is None and name:
@@ -310,8 +317,12 @@ def _payers(bank_names: list[str], bank_accounts: list[str], customers: _Custome
         if method in ("name", "alias", "account"):
             continue
         a = _norm_account(acct)
-        if a and len(seen.get(a, ())) == 1:
-            out[j] = (next(iter(seen[a])), "account_seen", PAYER_CONFIDENCE["account_seen"], ())
+        who = seen.get(a, ()) if a else ()
+        if len(who) == 1:
+            out[j] = (next(iter(who)), "account_seen", PAYER_CONFIDENCE["account_seen"], ())
+        elif who and len({customers.root.get(c, c) for c in who}) == 1:
+            # One group's companies all paid from this account: the group's head pays for them.
+            out[j] = (customers.root.get(next(iter(who))), "account_seen_group", 0.95, ())
     return out
 
 

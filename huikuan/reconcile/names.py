@@ -166,6 +166,18 @@ class NameIndex:
             return hit
         return _prefix_hit(normalize_company_name(text), self.exact, self.sorted_names, min_len)
 
+    def containing(self, norm: str, max_postings: int = 400) -> set[str]:
+        """Customers whose normalised name contains `norm` (a brand written alone: 云海 for 云海控股)."""
+        if len(norm) < 2:
+            return set()
+        postings = [self.grams.get(g, ()) for g in _bigrams(norm)]
+        if not all(postings):
+            return set()
+        rarest = min(postings, key=len)
+        if len(rarest) > max_postings:
+            return set()
+        return {cid for cand in rarest if norm in cand for cid in self.exact[cand]}
+
     def fuzzy(self, norm: str, *, min_score: float, margin: float, max_blocks: int = 12,
               max_postings: int = 400) -> list[tuple[str, float]]:
         """Customers whose name scores within `margin` of the best (>= min_score), best first.

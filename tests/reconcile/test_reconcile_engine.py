@@ -399,3 +399,21 @@ def test_reference_beats_a_disagreeing_payer_name_only_when_exact():
     assert applied(r) == [("B1", "INV-2026-0000102", 25000.0)]
     assert json.loads(r.matches.evidence.iloc[0])["payer_conflict"] is True
     assert r.proposals.bank_txn_key.tolist() == ["B2"]  # a partial payment by someone else: a person looks
+
+
+def test_a_brand_alone_names_its_group():
+    # 华东 appears only in the 华东能源 group's names: the head pays, a subsidiary's item fits.
+    r = run(bank({"amount": 88000.00, "counterparty_name": "华东"}), OPEN)
+    assert applied(r) == [("B1", "INV-2026-0000301", 88000.0)]
+    assert json.loads(r.matches.evidence.iloc[0])["payer"]["method"] == "group_brand"
+
+
+def test_an_account_used_for_several_group_companies_is_the_group_head():
+    b = bank({"amount": 10.0, "remittance_text": "INV-2026-0000301", "counterparty_account": "9001"},
+             {"amount": 20.0, "remittance_text": "INV-2026-0000777", "counterparty_account": "9001"},
+             {"amount": 88000.00 - 10.0, "counterparty_account": "9001", "booking_date": "2026-03-09"})
+    o = pd.concat([OPEN, items(("INV-2026-0000777", "S2", "CNY", 500.00, "2026-01-15"))], ignore_index=True)
+    r = run(b, o)
+    m = r.matches[r.matches.bank_txn_key == "B3"]
+    assert m.invoice_no.tolist() == ["INV-2026-0000301"]
+    assert json.loads(m.evidence.iloc[0])["payer"]["method"] == "account_seen_group"
