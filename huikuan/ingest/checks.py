@@ -29,8 +29,15 @@ def check_row_accounting(con) -> list[dict]:
         ORDER BY r.source_file
         """
     ).fetchall()
-    cols = ["source_file", "file_hash", "rows_in", "rows_loaded", "rows_quarantined", "rows_in_raw",
-            "rows_in_quarantine"]
+    cols = [
+        "source_file",
+        "file_hash",
+        "rows_in",
+        "rows_loaded",
+        "rows_quarantined",
+        "rows_in_raw",
+        "rows_in_quarantine",
+    ]
     return [dict(zip(cols, r)) for r in rows]
 
 
@@ -48,8 +55,14 @@ def check_bank_balances(con) -> list[dict]:
         ORDER BY s.source_file, s.statement_id
         """
     ).fetchall()
-    cols = ["source_file", "statement_id", "opening_balance", "entries_total", "closing_balance",
-            "computed_closing"]
+    cols = [
+        "source_file",
+        "statement_id",
+        "opening_balance",
+        "entries_total",
+        "closing_balance",
+        "computed_closing",
+    ]
     return [dict(zip(cols, r)) for r in rows]
 
 

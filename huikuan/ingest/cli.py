@@ -19,7 +19,9 @@ def format_table(results) -> str:
     lines = ["{:<10} {:<16} {:>8} {:>11} {:>7}  {}".format(*head)]
     for r in results:
         bal = {True: "ok", False: "FAIL", None: "-"}[r.balance_ok]
-        lines.append(f"{r.status:<10} {r.format:<16} {r.rows_loaded:>8} {r.rows_quarantined:>11} {bal:>7}  {r.file}")
+        lines.append(
+            f"{r.status:<10} {r.format:<16} {r.rows_loaded:>8} {r.rows_quarantined:>11} {bal:>7}  {r.file}"
+        )
         for reason in r.reasons:
             lines.append(" " * 59 + f"- {reason}")
     return "\n".join(lines)
@@ -30,8 +32,12 @@ def run(args) -> int:
     from huikuan.settings import load_settings
 
     settings = load_settings(args.home)
-    results = ingest_paths(list(args.paths), settings.warehouse_path, landing_root=settings.landing_dir,
-                           max_file_mb=settings.max_file_mb)
+    results = ingest_paths(
+        list(args.paths),
+        settings.warehouse_path,
+        landing_root=settings.landing_dir,
+        max_file_mb=settings.max_file_mb,
+    )
     if args.json:
         print(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2))
     else:

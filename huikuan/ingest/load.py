@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -36,10 +36,17 @@ CREATE TABLE IF NOT EXISTS raw.file_controls (
   expected VARCHAR, actual VARCHAR, ok BOOLEAN
 )"""
 
-IGNORED_NAMES = re.compile(r"^(\.|~\$)|\.(tmp|part|crdownload)$|^(readme|sources)\.(md|txt|tsv)$", re.I)
+IGNORED_NAMES = re.compile(
+    r"^(\.|~\$)|\.(tmp|part|crdownload)$|^(readme|sources)\.(md|txt|tsv)$", re.IGNORECASE
+)
 # Period tokens in file names: 202403, 2024-03, 2024_03, 20240301, 2024Q1; and version suffixes.
-PERIOD_RE = re.compile(r"(?<!\d)(\d{4})[-_]?(0[1-9]|1[0-2])(?:[-_]?(0[1-9]|[12]\d|3[01]))?(?!\d)|(?<!\d)(\d{4})[-_]?Q([1-4])", re.I)
-VERSION_RE = re.compile(r"([_\-. ]?(v\d+|rev\d*|corrected|correction|resubmit(ted)?|更正|修正)|\s*\(\d+\))$", re.I)
+PERIOD_RE = re.compile(
+    r"(?<!\d)(\d{4})[-_]?(0[1-9]|1[0-2])(?:[-_]?(0[1-9]|[12]\d|3[01]))?(?!\d)|(?<!\d)(\d{4})[-_]?Q([1-4])",
+    re.IGNORECASE,
+)
+VERSION_RE = re.compile(
+    r"([_\-. ]?(v\d+|rev\d*|corrected|correction|resubmit(ted)?|更正|修正)|\s*\(\d+\))$", re.IGNORECASE
+)
 LOAD_FIRST = ("customer", "salespe", "客户")  # masters first, so references can be checked
 
 
@@ -77,7 +84,7 @@ def source_and_period(rel: str) -> tuple[str, str]:
             period = f"{m.group(4)}Q{m.group(5)}"
         else:
             period = f"{m.group(1)}-{m.group(2)}" + (f"-{m.group(3)}" if m.group(3) else "")
-        stem = stem[: m.start()] + "*" + stem[m.end():]
+        stem = stem[: m.start()] + "*" + stem[m.end() :]
     return str(p.parent / stem).lower(), period
 
 
@@ -87,24 +94,32 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            found.extend(f for f in p.rglob("*") if f.is_file() and not IGNORED_NAMES.search(f.name)
-                         and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            found.extend(
+                f
+                for f in p.rglob("*")
+                if f.is_file()
+                and not IGNORED_NAMES.search(f.name)
+                and not any(part.startswith(".") for part in f.relative_to(p).parts)
+            )
         else:
             found.append(p)
     unique = sorted(set(found), key=lambda f: (not any(k in f.name.lower() for k in LOAD_FIRST), str(f)))
     return unique
 
 
-def ingest_paths(paths: list[Path], warehouse: Path, *, landing_root: Path | None = None,
-                 max_file_mb: int = 4096) -> list[FileResult]:
+def ingest_paths(
+    paths: list[Path], warehouse: Path, *, landing_root: Path | None = None, max_file_mb: int = 4096
+) -> list[FileResult]:
     """Load files or folders (recursive) into the DuckDB warehouse at `warehouse`; one result per file."""
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(warehouse))
     try:
         prepare(con)
-        return [ingest_file(con, f, landing_root=landing_root, max_file_mb=max_file_mb,
-                            workdir=warehouse.parent) for f in expand_paths(paths)]
+        return [
+            ingest_file(con, f, landing_root=landing_root, max_file_mb=max_file_mb, workdir=warehouse.parent)
+            for f in expand_paths(paths)
+        ]
     finally:
         con.close()
 
@@ -125,24 +140,32 @@ def _rel(path: Path, landing_root: Path | None) -> str:
     return Path(path).as_posix()
 
 
-def ingest_file(con, path: Path, *, landing_root: Path | None = None, max_file_mb: int = 4096,
-                workdir: Path | None = None) -> FileResult:
+def ingest_file(
+    con, path: Path, *, landing_root: Path | None = None, max_file_mb: int = 4096, workdir: Path | None = None
+) -> FileResult:
     """Load one file on an open connection (macros and tables prepared); never raises for bad input."""
     rel = _rel(path, landing_root)
-    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
     try:
         size = path.stat().st_size
     except OSError as exc:
         return _reject(con, rel, None, "unknown", f"{rel}: cannot be read: {exc.strerror}", loaded_at)
     if size > max_file_mb * 1024 * 1024:
-        return _reject(con, rel, None, "unknown",
-                       f"{rel}: {size / 1024 / 1024:.1f} MB is above the {max_file_mb} MB limit (max_file_mb)",
-                       loaded_at)
+        return _reject(
+            con,
+            rel,
+            None,
+            "unknown",
+            f"{rel}: {size / 1024 / 1024:.1f} MB is above the {max_file_mb} MB limit (max_file_mb)",
+            loaded_at,
+        )
     facts = sniff.scan(path)
     kind = sniff.kind_of(facts)
     earlier = con.execute(
         "SELECT source_file, entity, format FROM raw.file_registry WHERE file_hash = ? "
-        "AND status IN ('loaded', 'superseded') ORDER BY loaded_at LIMIT 1", [facts.sha256]).fetchone()
+        "AND status IN ('loaded', 'superseded') ORDER BY loaded_at LIMIT 1",
+        [facts.sha256],
+    ).fetchone()
     if earlier:
         note = "same content already loaded" + (f" as {earlier[0]}" if earlier[0] != rel else "")
         return FileResult(rel, earlier[2], "unchanged", 0, 0, [note], None, earlier[1])
@@ -163,7 +186,14 @@ def ingest_file(con, path: Path, *, landing_root: Path | None = None, max_file_m
         return _reject(con, rel, facts.sha256, kind, str(exc), loaded_at)
     except (duckdb.Error, ValueError, UnicodeError) as exc:
         con.execute("ROLLBACK")
-        return _reject(con, rel, facts.sha256, kind, f"{rel}: {type(exc).__name__}: {str(exc).splitlines()[0]}", loaded_at)
+        return _reject(
+            con,
+            rel,
+            facts.sha256,
+            kind,
+            f"{rel}: {type(exc).__name__}: {str(exc).splitlines()[0]}",
+            loaded_at,
+        )
 
 
 def _looks_like_bank(facts, kind: str) -> bool:
@@ -186,7 +216,9 @@ def _supersede(con, entity: str, source_key: str, period: str, new_hash: str) ->
     """Corrected resubmission: remove the rows of earlier files for the same source + entity + period."""
     old = con.execute(
         "SELECT file_hash, source_file FROM raw.file_registry WHERE status = 'loaded' AND entity = ? "
-        "AND source_key = ? AND period = ?", [entity, source_key, period]).fetchall()
+        "AND source_key = ? AND period = ?",
+        [entity, source_key, period],
+    ).fetchall()
     notes = []
     for h, f in old:
         tables = ["bank_transactions", "bank_statements"] if entity == "bank_transactions" else [entity]
@@ -194,8 +226,11 @@ def _supersede(con, entity: str, source_key: str, period: str, new_hash: str) ->
             con.execute(f"DELETE FROM raw.{t} WHERE file_hash = ?", [h])
         con.execute("DELETE FROM raw.quarantine WHERE file_hash = ?", [h])
         con.execute("DELETE FROM raw.file_controls WHERE file_hash = ?", [h])
-        con.execute("UPDATE raw.file_registry SET status = 'superseded', superseded_by = ? WHERE file_hash = ? "
-                    "AND status = 'loaded'", [new_hash, h])
+        con.execute(
+            "UPDATE raw.file_registry SET status = 'superseded', superseded_by = ? WHERE file_hash = ? "
+            "AND status = 'loaded'",
+            [new_hash, h],
+        )
         notes.append(f"replaces {f} (same source and period {period})")
     return notes
 
@@ -207,11 +242,13 @@ def _load_table(con, facts, kind, rel, loaded_at, source_key, period, workdir):
         # Runs once the entity is known, before the duplicate-key check of the new rows.
         notes.extend(_supersede(con, entity, source_key, period, facts.sha256))
 
-    out = load_tabular(con, facts, kind, source_file=rel, loaded_at=loaded_at, workdir=workdir,
-                       before_insert=supersede)
+    out = load_tabular(
+        con, facts, kind, source_file=rel, loaded_at=loaded_at, workdir=workdir, before_insert=supersede
+    )
     fmt = {"text": "csv"}.get(kind, kind)
-    result = FileResult(rel, fmt, "loaded", out.rows_loaded, out.rows_quarantined,
-                        notes + out.reasons, None, out.entity)
+    result = FileResult(
+        rel, fmt, "loaded", out.rows_loaded, out.rows_quarantined, notes + out.reasons, None, out.entity
+    )
     result._rows_in = out.rows_in  # type: ignore[attr-defined]
     result._profile = out.profile  # type: ignore[attr-defined]
     return result, []
@@ -226,25 +263,52 @@ def _load_bank(con, facts, kind, rel, loaded_at, source_key, period):
     notes += facts.notes + bf.notes
     rows = []
     for e in bf.entries:
-        rows.append({
-            "account_id": e.account_id, "statement_id": e.statement_id, "bank_txn_key": e.bank_txn_key,
-            "booking_date": e.booking_date, "value_date": e.value_date,
-            "amount": e.amount, "currency": e.currency,
-            "counterparty_name": e.counterparty_name, "counterparty_account": e.counterparty_account,
-            "remittance_text": e.remittance_text, "end_to_end_id": e.end_to_end_id,
-            "structured_reference": e.structured_reference, "bank_tx_code": e.bank_tx_code,
-            "is_reversal": e.is_reversal, "source_position": e.source_position,
-            "source_row": e.source_row, "err": e.error or "", "err_col": e.error_column,
-            "raw_record": _json(e.raw),
-        })
-    schema = pa.schema([
-        ("account_id", pa.string()), ("statement_id", pa.string()), ("bank_txn_key", pa.string()),
-        ("booking_date", pa.date32()), ("value_date", pa.date32()), ("amount", pa.decimal128(18, 4)),
-        ("currency", pa.string()), ("counterparty_name", pa.string()), ("counterparty_account", pa.string()),
-        ("remittance_text", pa.string()), ("end_to_end_id", pa.string()), ("structured_reference", pa.string()),
-        ("bank_tx_code", pa.string()), ("is_reversal", pa.bool_()), ("source_position", pa.string()),
-        ("source_row", pa.int64()), ("err", pa.string()), ("err_col", pa.string()), ("raw_record", pa.string()),
-    ])
+        rows.append(
+            {
+                "account_id": e.account_id,
+                "statement_id": e.statement_id,
+                "bank_txn_key": e.bank_txn_key,
+                "booking_date": e.booking_date,
+                "value_date": e.value_date,
+                "amount": e.amount,
+                "currency": e.currency,
+                "counterparty_name": e.counterparty_name,
+                "counterparty_account": e.counterparty_account,
+                "remittance_text": e.remittance_text,
+                "end_to_end_id": e.end_to_end_id,
+                "structured_reference": e.structured_reference,
+                "bank_tx_code": e.bank_tx_code,
+                "is_reversal": e.is_reversal,
+                "source_position": e.source_position,
+                "source_row": e.source_row,
+                "err": e.error or "",
+                "err_col": e.error_column,
+                "raw_record": _json(e.raw),
+            }
+        )
+    schema = pa.schema(
+        [
+            ("account_id", pa.string()),
+            ("statement_id", pa.string()),
+            ("bank_txn_key", pa.string()),
+            ("booking_date", pa.date32()),
+            ("value_date", pa.date32()),
+            ("amount", pa.decimal128(18, 4)),
+            ("currency", pa.string()),
+            ("counterparty_name", pa.string()),
+            ("counterparty_account", pa.string()),
+            ("remittance_text", pa.string()),
+            ("end_to_end_id", pa.string()),
+            ("structured_reference", pa.string()),
+            ("bank_tx_code", pa.string()),
+            ("is_reversal", pa.bool_()),
+            ("source_position", pa.string()),
+            ("source_row", pa.int64()),
+            ("err", pa.string()),
+            ("err_col", pa.string()),
+            ("raw_record", pa.string()),
+        ]
+    )
     con.register("bank_rows", pa.Table.from_pylist(rows, schema=schema))
     con.execute("CREATE OR REPLACE TEMP TABLE bt AS SELECT * FROM bank_rows")
     con.unregister("bank_rows")
@@ -267,41 +331,75 @@ def _load_bank(con, facts, kind, rel, loaded_at, source_key, period):
               GROUP BY bank_txn_key) d
         WHERE bt.err = '' AND bt.bank_txn_key = d.bank_txn_key""")
     cols = ", ".join(q(c) for c in BANK_COLUMNS)
-    con.execute(f"INSERT INTO raw.bank_transactions ({cols}, source_file, source_row, file_hash, loaded_at) "
-                f"SELECT {cols}, ?, source_row, ?, ? FROM bt WHERE err = '' ORDER BY source_row",
-                [rel, facts.sha256, loaded_at])
-    con.execute("""INSERT INTO raw.quarantine SELECT ?, source_row, ?, 'bank_transactions', err_col,
+    con.execute(
+        f"INSERT INTO raw.bank_transactions ({cols}, source_file, source_row, file_hash, loaded_at) "
+        f"SELECT {cols}, ?, source_row, ?, ? FROM bt WHERE err = '' ORDER BY source_row",
+        [rel, facts.sha256, loaded_at],
+    )
+    con.execute(
+        """INSERT INTO raw.quarantine SELECT ?, source_row, ?, 'bank_transactions', err_col,
                    CASE err_col WHEN 'bank_txn_key' THEN bank_txn_key ELSE NULL END, err, raw_record, ?
-                   FROM bt WHERE err <> '' ORDER BY source_row""", [rel, facts.sha256, loaded_at])
-    n_loaded, n_bad = con.execute("SELECT count(*) FILTER (err = ''), count(*) FILTER (err <> '') FROM bt").fetchone()
+                   FROM bt WHERE err <> '' ORDER BY source_row""",
+        [rel, facts.sha256, loaded_at],
+    )
+    n_loaded, n_bad = con.execute(
+        "SELECT count(*) FILTER (err = ''), count(*) FILTER (err <> '') FROM bt"
+    ).fetchone()
     con.execute("DROP TABLE bt")
     for s in bf.statements:
         con.execute(
             "INSERT INTO raw.bank_statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [s.statement_id, s.account_id, s.currency, s.opening_date, s.opening_balance, s.closing_date,
-             s.closing_balance, s.entry_count, rel, None, facts.sha256, loaded_at],
+            [
+                s.statement_id,
+                s.account_id,
+                s.currency,
+                s.opening_date,
+                s.opening_balance,
+                s.closing_date,
+                s.closing_balance,
+                s.entry_count,
+                rel,
+                None,
+                facts.sha256,
+                loaded_at,
+            ],
         )
     ok = balance_ok(bf)
     if ok is False:
         bad = [c for c in bf.controls if c.control == "balance" and c.ok is False]
-        notes.append("statement does not balance: " + "; ".join(
-            f"{c.scope}: opening + entries = {c.actual}, closing = {c.expected}" for c in bad[:3]))
+        notes.append(
+            "statement does not balance: "
+            + "; ".join(f"{c.scope}: opening + entries = {c.actual}, closing = {c.expected}" for c in bad[:3])
+        )
     for c in bf.controls:
         if c.control != "balance" and c.ok is False:
-            notes.append(f"control total mismatch ({c.scope} {c.control}): file says {c.expected}, found {c.actual}")
+            notes.append(
+                f"control total mismatch ({c.scope} {c.control}): file says {c.expected}, found {c.actual}"
+            )
     if n_bad:
-        top = con.execute("SELECT split_part(reason, ' (', 1) r, count(*) FROM raw.quarantine WHERE file_hash = ? "
-                          "GROUP BY r ORDER BY 2 DESC, r LIMIT 3", [facts.sha256]).fetchall()
+        top = con.execute(
+            "SELECT split_part(reason, ' (', 1) r, count(*) FROM raw.quarantine WHERE file_hash = ? "
+            "GROUP BY r ORDER BY 2 DESC, r LIMIT 3",
+            [facts.sha256],
+        ).fetchall()
         notes.append("quarantined: " + "; ".join(f"{n} × {r}" for r, n in top))
     if not bf.entries:
         notes.append("no entries in the file")
     # IBAN check digits: a bank line is money that moved, so a wrong counterparty IBAN is reported,
     # not quarantined (dropping the line would break the statement balance).
-    bad_ibans = sorted({a for e in bf.entries for a in (e.counterparty_account, e.account_id)
-                        if a and looks_like_iban(a) and not is_valid_iban(a)})
+    bad_ibans = sorted(
+        {
+            a
+            for e in bf.entries
+            for a in (e.counterparty_account, e.account_id)
+            if a and looks_like_iban(a) and not is_valid_iban(a)
+        }
+    )
     if bad_ibans:
-        notes.append(f"{len(bad_ibans)} IBAN(s) with wrong check digits, kept as given: {', '.join(bad_ibans[:3])}"
-                     + (", ..." if len(bad_ibans) > 3 else ""))
+        notes.append(
+            f"{len(bad_ibans)} IBAN(s) with wrong check digits, kept as given: {', '.join(bad_ibans[:3])}"
+            + (", ..." if len(bad_ibans) > 3 else "")
+        )
     result = FileResult(rel, bf.format, "loaded", n_loaded, n_bad, notes, ok, "bank_transactions")
     result._rows_in = len(bf.entries)  # type: ignore[attr-defined]
     result._profile = bf.format  # type: ignore[attr-defined]
@@ -317,10 +415,25 @@ def _json(d: dict) -> str:
 def _register(con, r: FileResult, file_hash, loaded_at, source_key, period, controls) -> None:
     con.execute(
         "INSERT INTO raw.file_registry VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-        [file_hash, r.file, r.entity, r.format, r.status, getattr(r, "_rows_in", 0), r.rows_loaded,
-         r.rows_quarantined, "; ".join(r.reasons), r.balance_ok, loaded_at, source_key, period,
-         getattr(r, "_profile", None)],
+        [
+            file_hash,
+            r.file,
+            r.entity,
+            r.format,
+            r.status,
+            getattr(r, "_rows_in", 0),
+            r.rows_loaded,
+            r.rows_quarantined,
+            "; ".join(r.reasons),
+            r.balance_ok,
+            loaded_at,
+            source_key,
+            period,
+            getattr(r, "_profile", None),
+        ],
     )
     for c in controls:
-        con.execute("INSERT INTO raw.file_controls VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [file_hash, r.file, c.scope, c.control, c.expected, c.actual, c.ok])
+        con.execute(
+            "INSERT INTO raw.file_controls VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [file_hash, r.file, c.scope, c.control, c.expected, c.actual, c.ok],
+        )

@@ -97,7 +97,9 @@ def parse_profile(path: Path) -> list[EntityMapping]:
         if entity not in TABULAR_ENTITIES:
             raise IngestError(f"profile {path}: unknown entity {entity!r}; known: {list(TABULAR_ENTITIES)}")
         contract = CONTRACTS[entity]
-        columns = {str(k): (str(v) if v is not None else None) for k, v in (spec.get("columns") or {}).items()}
+        columns = {
+            str(k): (str(v) if v is not None else None) for k, v in (spec.get("columns") or {}).items()
+        }
         for target in [v for v in columns.values() if v] + list(spec.get("defaults") or {}):
             if target not in contract.column_names:
                 raise IngestError(f"profile {path}: {entity} has no column {target!r}")
@@ -114,7 +116,9 @@ def parse_profile(path: Path) -> list[EntityMapping]:
                 profile=name,
                 entity=entity,
                 columns=columns,
-                values={k: {str(a): str(b) for a, b in v.items()} for k, v in (spec.get("values") or {}).items()},
+                values={
+                    k: {str(a): str(b) for a, b in v.items()} for k, v in (spec.get("values") or {}).items()
+                },
                 signs=signs,
                 scale={k: float(v) for k, v in (spec.get("scale") or {}).items()},
                 defaults={k: str(v) for k, v in (spec.get("defaults") or {}).items()},
@@ -123,7 +127,9 @@ def parse_profile(path: Path) -> list[EntityMapping]:
     return out
 
 
-def choose_mapping(headers: list[str], file_name: str, mappings: list[EntityMapping] | None = None) -> EntityMapping:
+def choose_mapping(
+    headers: list[str], file_name: str, mappings: list[EntityMapping] | None = None
+) -> EntityMapping:
     """The mapping whose headers cover the entity's required columns and match most of the file's
     headers; the file name (e.g. `invoices.csv`) breaks ties. No fit, or a tie -> IngestError."""
     mappings = load_profiles() if mappings is None else mappings
@@ -148,8 +154,10 @@ def choose_mapping(headers: list[str], file_name: str, mappings: list[EntityMapp
     ties = [s for s in scored[1:] if (s[0], s[1]) == (best[0], best[1])]
     if ties:
         names = ", ".join(f"{s[2].profile}/{s[2].entity}" for s in [best, *ties])
-        raise IngestError(f"{file_name}: header matches several profiles equally well ({names}); "
-                          f"rename the file after its entity or remove one profile")
+        raise IngestError(
+            f"{file_name}: header matches several profiles equally well ({names}); "
+            f"rename the file after its entity or remove one profile"
+        )
     return best[2]
 
 

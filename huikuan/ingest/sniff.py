@@ -121,7 +121,7 @@ def kind_of(facts: FileFacts) -> str:
     text = facts.head_text().lstrip("\ufeff \t\r\n")
     if text.startswith("<") or name.endswith(".xml"):
         return "xml"
-    if re.search(r"^:20:", text, re.M) and re.search(r"^:(25|60F|60M):", text, re.M):
+    if re.search(r"^:20:", text, re.MULTILINE) and re.search(r"^:(25|60F|60M):", text, re.MULTILINE):
         return "mt940"
     if name.endswith((".sta", ".mt940", ".940")):
         return "mt940"
@@ -154,7 +154,7 @@ def decode_file(facts: FileFacts) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise IngestError(
-            f"{facts.path.name}: line {line}: bytes {data[exc.start:exc.start + 4]!r} are not valid "
+            f"{facts.path.name}: line {line}: bytes {data[exc.start : exc.start + 4]!r} are not valid "
             f"{facts.encoding} text"
         ) from None
 
@@ -177,7 +177,7 @@ def transcode_to_utf8(facts: FileFacts, out: Path) -> None:
             except UnicodeDecodeError as exc:
                 line = line_base + chunk[: exc.start].count(b"\n")
                 raise IngestError(
-                    f"{facts.path.name}: line {line}: bytes {chunk[exc.start:exc.start + 4]!r} are not "
+                    f"{facts.path.name}: line {line}: bytes {chunk[exc.start : exc.start + 4]!r} are not "
                     f"valid {facts.encoding} text"
                 ) from None
             line_base += chunk.count(b"\n")

@@ -28,8 +28,18 @@ REFERENCES = {
     ("projects", "customer_id"): ("customers", "customer_id"),
     ("contracts", "customer_id"): ("customers", "customer_id"),
 }
-CURRENCY_WORDS = {"人民币": "CNY", "RMB": "CNY", "¥": "CNY", "￥": "CNY", "美元": "USD", "欧元": "EUR",
-                  "港币": "HKD", "港元": "HKD", "日元": "JPY", "英镑": "GBP"}
+CURRENCY_WORDS = {
+    "人民币": "CNY",
+    "RMB": "CNY",
+    "¥": "CNY",
+    "￥": "CNY",
+    "美元": "USD",
+    "欧元": "EUR",
+    "港币": "HKD",
+    "港元": "HKD",
+    "日元": "JPY",
+    "英镑": "GBP",
+}
 # Customer types whose tax_id is a unified social credit code (foreigners and individuals differ).
 USCC_EXEMPT_TYPES = ("foreign", "individual")
 
@@ -56,21 +66,31 @@ def read_source(con, facts: FileFacts, kind: str, workdir: Path) -> tuple[list[s
     """Create temp table `src` (c0..cN, all text, file order) from the file; create temp table
     `rejects` (data row, column, reason, text) for lines the reader refused. Returns the headers and
     the number of rejected rows."""
-    con.execute("CREATE OR REPLACE TEMP TABLE rejects (data_row BIGINT, column_name VARCHAR, reason VARCHAR, line_text VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE rejects (data_row BIGINT, column_name VARCHAR, reason VARCHAR, line_text VARCHAR)"
+    )
     if kind == "parquet":
-        cols = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(facts.path)]).fetchall()]
+        cols = [
+            r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(facts.path)]).fetchall()
+        ]
         sel = ", ".join(f"CAST({q(c)} AS VARCHAR) AS c{i}" for i, c in enumerate(cols))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE src AS SELECT {sel} FROM read_parquet(?)", [str(facts.path)])
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE src AS SELECT {sel} FROM read_parquet(?)", [str(facts.path)]
+        )
         return cols, 0
     if kind == "xlsx":
         headers, rows = _xlsx_rows(facts.path)
         _check_headers(headers, facts)
-        table = pa.table({f"c{i}": pa.array([r[i] if i < len(r) else None for r in rows], pa.string())
-                          for i in range(len(headers))})
+        table = pa.table(
+            {
+                f"c{i}": pa.array([r[i] if i < len(r) else None for r in rows], pa.string())
+                for i in range(len(headers))
+            }
+        )
         con.register("xlsx_rows", table)
         con.execute("CREATE OR REPLACE TEMP TABLE src AS SELECT * FROM xlsx_rows")
         con.unregister("xlsx_rows")
-        extra = [i for i, r in enumerate(rows) if len(r) > len(headers) and any(v for v in r[len(headers):])]
+        extra = [i for i, r in enumerate(rows) if len(r) > len(headers) and any(v for v in r[len(headers) :])]
         if extra:
             raise IngestError(f"{facts.path.name}: row {extra[0] + 1}: more cells than header columns")
         return headers, 0
@@ -189,7 +209,9 @@ def build_select(mapping: EntityMapping, headers: list[str]) -> tuple[str, str, 
                 expr = f"upper({expr})"
         elif col.type == DATE:
             expr = f"hk_date({raw})"
-            errors.append(f"CASE WHEN {t} IS NOT NULL AND {p} IS NULL THEN '{col.name}: ' || hk_date_reason({t}) END")
+            errors.append(
+                f"CASE WHEN {t} IS NOT NULL AND {p} IS NULL THEN '{col.name}: ' || hk_date_reason({t}) END"
+            )
         elif col.type == TIMESTAMP:
             expr = f"hk_timestamp({raw})"
             errors.append(f"CASE WHEN {t} IS NOT NULL AND {p} IS NULL THEN '{col.name}: not a timestamp' END")
@@ -208,7 +230,9 @@ def build_select(mapping: EntityMapping, headers: list[str]) -> tuple[str, str, 
             errors.append(f"CASE WHEN {t} IS NOT NULL AND {p} IS NULL THEN '{col.name}: not an integer' END")
         elif col.type == BOOLEAN:
             expr = f"hk_boolean({raw})"
-            errors.append(f"CASE WHEN {t} IS NOT NULL AND {p} IS NULL THEN '{col.name}: not a yes/no value' END")
+            errors.append(
+                f"CASE WHEN {t} IS NOT NULL AND {p} IS NULL THEN '{col.name}: not a yes/no value' END"
+            )
         else:  # pragma: no cover - contracts only use the types above
             raise AssertionError(col.type)
         inner.append(f"{expr} AS {p}")
@@ -216,11 +240,15 @@ def build_select(mapping: EntityMapping, headers: list[str]) -> tuple[str, str, 
             errors.append(f"CASE WHEN {t} IS NULL THEN '{col.name}: required value missing' END")
         if col.values:
             allowed = ", ".join(lit(v) for v in col.values)
-            errors.append(f"CASE WHEN {p} IS NOT NULL AND {p} NOT IN ({allowed}) "
-                          f"THEN '{col.name}: not one of {'/'.join(col.values)}' END")
+            errors.append(
+                f"CASE WHEN {p} IS NOT NULL AND {p} NOT IN ({allowed}) "
+                f"THEN '{col.name}: not one of {'/'.join(col.values)}' END"
+            )
         if col.name == "currency":
-            errors.append(f"CASE WHEN {p} IS NOT NULL AND NOT regexp_full_match({p}, '[A-Z]{{3}}') "
-                          f"THEN 'currency: not an ISO 4217 code' END")
+            errors.append(
+                f"CASE WHEN {p} IS NOT NULL AND NOT regexp_full_match({p}, '[A-Z]{{3}}') "
+                f"THEN 'currency: not an ISO 4217 code' END"
+            )
     if mapping.entity == "customers":
         names = contract.column_names
         tax, ctype = f"p_{names.index('tax_id')}", f"p_{names.index('customer_type')}"
@@ -237,8 +265,17 @@ def build_select(mapping: EntityMapping, headers: list[str]) -> tuple[str, str, 
     return ", ".join(inner), ", ".join(outer), unknown
 
 
-def load_tabular(con, facts: FileFacts, kind: str, *, source_file: str, loaded_at: datetime,
-                 workdir: Path | None = None, mappings=None, before_insert=None) -> TabularOutcome:
+def load_tabular(
+    con,
+    facts: FileFacts,
+    kind: str,
+    *,
+    source_file: str,
+    loaded_at: datetime,
+    workdir: Path | None = None,
+    mappings=None,
+    before_insert=None,
+) -> TabularOutcome:
     """Parse, validate and insert one tabular file. The caller holds the transaction.
 
     One full pass parses, checks and inserts the good rows; quarantine needs a second full pass
@@ -261,19 +298,27 @@ def load_tabular(con, facts: FileFacts, kind: str, *, source_file: str, loaded_a
     # lines shift the data-row numbers after them.
     base = con.execute("SELECT coalesce(min(rowid), 0) FROM src").fetchone()[0]
     if n_rej:
-        con.execute("CREATE OR REPLACE TEMP TABLE rej_before AS "
-                    "SELECT data_row - row_number() OVER (ORDER BY data_row) AS before FROM rejects")
-        con.execute("CREATE OR REPLACE TEMP MACRO hk_row(x) AS x + (SELECT count(*) FROM rej_before WHERE before < x)")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE rej_before AS "
+            "SELECT data_row - row_number() OVER (ORDER BY data_row) AS before FROM rejects"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP MACRO hk_row(x) AS x + (SELECT count(*) FROM rej_before WHERE before < x)"
+        )
     else:
         con.execute("CREATE OR REPLACE TEMP MACRO hk_row(x) AS x")
     raw_cols = ", ".join(f"c{n}" for n in range(len(headers)))
     srcv = f"(SELECT rowid - {base} + 1 AS i, * FROM src)"
-    parsed = (f"(SELECT {outer}, {raw_cols} FROM (SELECT {inner}, {raw_cols} FROM {srcv}))")
+    parsed = f"(SELECT {outer}, {raw_cols} FROM (SELECT {inner}, {raw_cols} FROM {srcv}))"
 
     # Row-level issues beyond single values: duplicate keys and unknown references.
     names = contract.column_names
-    col_expr = {c.name: f"hk_text(c{headers.index(h)})" for c in contract.columns
-                for h in [mapping.resolve(headers).get(c.name)] if h is not None and c.type == STRING}
+    col_expr = {
+        c.name: f"hk_text(c{headers.index(h)})"
+        for c in contract.columns
+        for h in [mapping.resolve(headers).get(c.name)]
+        if h is not None and c.type == STRING
+    }
     key_cols = "/".join(contract.key)
     if all(k in col_expr for k in contract.key):  # string keys: no need to parse the other columns
         key_sql = [col_expr[k] for k in contract.key]
@@ -297,7 +342,7 @@ def load_tabular(con, facts: FileFacts, kind: str, *, source_file: str, loaded_a
     v_keys = ", ".join(f"v.k{n}" for n in range(len(key_sql)))
     con.execute(f"""INSERT INTO issues SELECT v.i, '{key_cols}: duplicate key ' || {v_key_text}
                     || ' already loaded from ' || any_value(r.source_file) || ' row ' || any_value(r.source_row)
-        FROM {keyed} v JOIN raw.{entity} r ON {' AND '.join(f'v.k{n} = CAST(r.{q(k)} AS VARCHAR)' for n, k in enumerate(contract.key))}
+        FROM {keyed} v JOIN raw.{entity} r ON {" AND ".join(f"v.k{n} = CAST(r.{q(k)} AS VARCHAR)" for n, k in enumerate(contract.key))}
         GROUP BY v.i, {v_keys}""")
     for (ent, col), (ref_ent, ref_col) in REFERENCES.items():
         if ent != entity or col not in col_expr:
@@ -324,17 +369,28 @@ def load_tabular(con, facts: FileFacts, kind: str, *, source_file: str, loaded_a
     record = "json_object(" + ", ".join(f"{lit(h)}, c{n}" for n, h in enumerate(headers)) + ")"
     resolved = mapping.resolve(headers)
     first_col = "split_part(reason, ':', 1)"
-    value_case = ("CASE " + " ".join(f"WHEN {first_col} = {lit(c)} THEN c{headers.index(h)}"
-                                      for c, h in resolved.items()) + " END") if resolved else "NULL"
-    n_bad = 0 if not (value_errors or n_issue_rows) else con.execute(
-        f"""INSERT INTO raw.quarantine
+    value_case = (
+        (
+            "CASE "
+            + " ".join(f"WHEN {first_col} = {lit(c)} THEN c{headers.index(h)}" for c, h in resolved.items())
+            + " END"
+        )
+        if resolved
+        else "NULL"
+    )
+    n_bad = (
+        0
+        if not (value_errors or n_issue_rows)
+        else con.execute(
+            f"""INSERT INTO raw.quarantine
             SELECT ?, hk_row(i), ?, ?, {first_col}, {value_case}, reason, {record}, ?
             FROM (SELECT p.*, concat_ws('; ', nullif(p.errs, ''), iss.reason) AS reason
                   FROM (SELECT * FROM {parsed} WHERE {where}) p
                   LEFT JOIN (SELECT i, string_agg(reason, '; ') AS reason FROM issues GROUP BY i) iss USING (i))
             ORDER BY i""",
-        [source_file, facts.sha256, entity, loaded_at],
-    ).fetchone()[0]
+            [source_file, facts.sha256, entity, loaded_at],
+        ).fetchone()[0]
+    )
     if n_rej:
         con.execute(
             """INSERT INTO raw.quarantine
@@ -349,17 +405,22 @@ def load_tabular(con, facts: FileFacts, kind: str, *, source_file: str, loaded_a
     if out.rows_quarantined:
         top = con.execute(
             """SELECT split_part(reason, ' (', 1) AS r, count(*) FROM raw.quarantine
-               WHERE file_hash = ? GROUP BY r ORDER BY count(*) DESC, r LIMIT 3""", [facts.sha256]
+               WHERE file_hash = ? GROUP BY r ORDER BY count(*) DESC, r LIMIT 3""",
+            [facts.sha256],
         ).fetchall()
         out.reasons.append("quarantined: " + "; ".join(f"{n} × {r}" for r, n in top))
-    con.execute("DROP TABLE IF EXISTS src; DROP TABLE IF EXISTS issues; DROP TABLE IF EXISTS rej_before; "
-                "DROP TABLE IF EXISTS dup_keys")
+    con.execute(
+        "DROP TABLE IF EXISTS src; DROP TABLE IF EXISTS issues; DROP TABLE IF EXISTS rej_before; "
+        "DROP TABLE IF EXISTS dup_keys"
+    )
     return out
 
 
 def period_bounds_sql(entity: str) -> str | None:
     """The date column that places an entity's rows in a period (for corrected resubmissions)."""
-    return {"invoices": "issue_date", "invoice_events": "event_at", "bank_transactions": "booking_date"}.get(entity)
+    return {"invoices": "issue_date", "invoice_events": "event_at", "bank_transactions": "booking_date"}.get(
+        entity
+    )
 
 
 def csv_text(rows: list[list[str]]) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 # Full-width digits and punctuation that Chinese exports produce, mapped to ASCII.
 FULLWIDTH_FROM = "０１２３４５６７８９，．－＋（）／：　"
@@ -114,12 +114,16 @@ def parse_timestamp(value: str | None) -> datetime | None:
     s = clean_text(value)
     if s is None:
         return None
-    m = re.fullmatch(r"(\d{4}-\d{1,2}-\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?", s)
+    m = re.fullmatch(
+        r"(\d{4}-\d{1,2}-\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?", s
+    )
     if m:
         d = parse_date(m.group(1))
         micro = int((m.group(5) or "0")[:6].ljust(6, "0"))
         try:
-            return datetime(d.year, d.month, d.day, int(m.group(2)), int(m.group(3)), int(m.group(4) or 0), micro)
+            return datetime(
+                d.year, d.month, d.day, int(m.group(2)), int(m.group(3)), int(m.group(4) or 0), micro
+            )
         except ValueError:
             raise ValueError(f"not a valid time: {value!r}") from None
     try:
@@ -188,6 +192,7 @@ def looks_like_iban(value: str | None) -> bool:
 
 
 # --- DuckDB macros: the same rules as SQL expressions ------------------------------------------
+
 
 def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"

@@ -15,7 +15,7 @@ from tests.conftest import require_shared
 
 CUSTOMERS = (
     "\ufeffcustomer_id,customer_name,tax_id,customer_type,payment_terms_days,credit_limit,is_active\n"
-    "C1,华筑工程,91350100M000100Y43,soe,60,\"1,000,000.00\",true\n"
+    'C1,华筑工程,91350100M000100Y43,soe,60,"1,000,000.00",true\n'
     "C2,远景科技,,private,30,500000,false\n"
 )
 INV_HEADER = "invoice_no,invoice_type,customer_id,issue_date,due_date,currency,gross_amount\n"
@@ -49,21 +49,31 @@ def accounting_holds(wh: Path) -> bool:
 
 
 def quarantine(wh: Path, file: str):
-    return query(wh, "SELECT source_row, column_name, value, reason FROM raw.quarantine WHERE source_file = ? "
-                     "ORDER BY source_row", [file])
+    return query(
+        wh,
+        "SELECT source_row, column_name, value, reason FROM raw.quarantine WHERE source_file = ? "
+        "ORDER BY source_row",
+        [file],
+    )
 
 
 def test_canonical_files_load_with_lineage(tmp_path):
-    res, wh = load(tmp_path, {
-        "erp/customers.csv": CUSTOMERS,
-        "invoicing/invoices.csv": INV_HEADER + "I1,standard,C1,2024/3/1,2024-04-30,CNY,\"¥1,130.00\"\n"
-                                                "I2,credit_note,C1,01.03.2024,,人民币,(130.00)\n",
-    })
+    res, wh = load(
+        tmp_path,
+        {
+            "erp/customers.csv": CUSTOMERS,
+            "invoicing/invoices.csv": INV_HEADER + 'I1,standard,C1,2024/3/1,2024-04-30,CNY,"¥1,130.00"\n'
+            "I2,credit_note,C1,01.03.2024,,人民币,(130.00)\n",
+        },
+    )
     assert res["erp/customers.csv"].status == "loaded" and res["erp/customers.csv"].rows_loaded == 2
     inv = res["invoicing/invoices.csv"]
     assert (inv.status, inv.rows_loaded, inv.rows_quarantined, inv.entity) == ("loaded", 2, 0, "invoices")
-    rows = query(wh, "SELECT invoice_no, gross_amount, currency, issue_date, source_file, source_row "
-                     "FROM raw.invoices ORDER BY invoice_no")
+    rows = query(
+        wh,
+        "SELECT invoice_no, gross_amount, currency, issue_date, source_file, source_row "
+        "FROM raw.invoices ORDER BY invoice_no",
+    )
     assert [(r[0], float(r[1]), r[2], str(r[3]), r[4], r[5]) for r in rows] == [
         ("I1", 1130.0, "CNY", "2024-03-01", "invoicing/invoices.csv", 1),
         ("I2", -130.0, "CNY", "2024-03-01", "invoicing/invoices.csv", 2),
@@ -71,14 +81,29 @@ def test_canonical_files_load_with_lineage(tmp_path):
     assert query(wh, "SELECT credit_limit, is_active FROM raw.customers ORDER BY customer_id")[0][1] is True
     assert accounting_holds(wh)
     d = inv.to_dict()
-    assert set(d) == {"file", "format", "status", "rows_loaded", "rows_quarantined", "reasons", "balance_ok", "entity"}
+    assert set(d) == {
+        "file",
+        "format",
+        "status",
+        "rows_loaded",
+        "rows_quarantined",
+        "reasons",
+        "balance_ok",
+        "entity",
+    }
 
 
 # --- the bad-input corpus: each case names its expectation --------------------------------------
 
+
 def test_truncated_csv_quarantines_the_cut_line(tmp_path):
-    res, wh = load(tmp_path, {"erp/customers.csv": CUSTOMERS,
-                              "invoices.csv": INV_HEADER + "I1,standard,C1,2024-03-01,,CNY,10\nI2,stand"})
+    res, wh = load(
+        tmp_path,
+        {
+            "erp/customers.csv": CUSTOMERS,
+            "invoices.csv": INV_HEADER + "I1,standard,C1,2024-03-01,,CNY,10\nI2,stand",
+        },
+    )
     r = res["invoices.csv"]
     assert (r.rows_loaded, r.rows_quarantined) == (1, 1)
     q = quarantine(wh, "invoices.csv")
@@ -113,8 +138,11 @@ def test_undecodable_bytes_quarantine_their_rows(tmp_path):
 
 def test_non_utf8_bytes_in_utf8_file_quarantine_the_row(tmp_path):
     body = "customer_id,customer_name\nC1,华筑工程\nC2,\xff\xfebad\nC3,远景\n"
-    raw = body.encode("utf-8", errors="surrogateescape") if False else \
-        "customer_id,customer_name\nC1,华筑工程\n".encode() + b"C2,\xffbad\n" + "C3,远景\n".encode()
+    raw = (
+        body.encode("utf-8", errors="surrogateescape")
+        if False
+        else "customer_id,customer_name\nC1,华筑工程\n".encode() + b"C2,\xffbad\n" + "C3,远景\n".encode()
+    )
     res, wh = load(tmp_path, {"customers.csv": raw})
     r = res["customers.csv"]
     assert (r.rows_loaded, r.rows_quarantined) == (2, 1)
@@ -131,59 +159,90 @@ def test_missing_required_column_rejects_with_names(tmp_path):
 
 
 def test_unknown_extra_columns_are_reported(tmp_path):
-    res, wh = load(tmp_path, {"invoices.csv": INV_HEADER.strip() + ",remark\nI1,standard,C1,2024-03-01,,CNY,10,x\n"})
+    res, _wh = load(
+        tmp_path, {"invoices.csv": INV_HEADER.strip() + ",remark\nI1,standard,C1,2024-03-01,,CNY,10,x\n"}
+    )
     r = res["invoices.csv"]
     assert r.rows_loaded == 1 and any("not loaded: remark" in x for x in r.reasons)
 
 
 def test_duplicate_invoice_numbers_quarantine_the_repeat(tmp_path):
-    res, wh = load(tmp_path, {"invoices.csv": INV_HEADER + "I1,standard,C1,2024-03-01,,CNY,10\n"
-                                                          "I1,standard,C1,2024-03-02,,CNY,11\n"})
+    res, wh = load(
+        tmp_path,
+        {
+            "invoices.csv": INV_HEADER + "I1,standard,C1,2024-03-01,,CNY,10\n"
+            "I1,standard,C1,2024-03-02,,CNY,11\n"
+        },
+    )
     assert (res["invoices.csv"].rows_loaded, res["invoices.csv"].rows_quarantined) == (1, 1)
     assert "duplicate key invoice_no=I1 (first at row 1)" in quarantine(wh, "invoices.csv")[0][3]
 
 
 def test_duplicate_against_loaded_file(tmp_path):
-    res, wh = load(tmp_path, {"a/invoices_202403.csv": INV_HEADER + "I1,standard,C1,2024-03-01,,CNY,10\n",
-                              "b/invoices_202404.csv": INV_HEADER + "I1,standard,C1,2024-04-01,,CNY,10\n"})
+    res, wh = load(
+        tmp_path,
+        {
+            "a/invoices_202403.csv": INV_HEADER + "I1,standard,C1,2024-03-01,,CNY,10\n",
+            "b/invoices_202404.csv": INV_HEADER + "I1,standard,C1,2024-04-01,,CNY,10\n",
+        },
+    )
     assert res["b/invoices_202404.csv"].rows_quarantined == 1
     assert "already loaded from a/invoices_202403.csv" in quarantine(wh, "b/invoices_202404.csv")[0][3]
 
 
 def test_invalid_amounts_are_quarantined_with_value(tmp_path):
-    res, wh = load(tmp_path, {"invoices.csv": INV_HEADER + "I1,standard,C1,2024-03-01,,CNY,12abc\n"
-                                                          "I2,standard,C1,2024-03-01,,CNY,1.234.5\n"})
+    _res, wh = load(
+        tmp_path,
+        {
+            "invoices.csv": INV_HEADER + "I1,standard,C1,2024-03-01,,CNY,12abc\n"
+            "I2,standard,C1,2024-03-01,,CNY,1.234.5\n"
+        },
+    )
     q = quarantine(wh, "invoices.csv")
     assert [(x[1], x[2]) for x in q] == [("gross_amount", "12abc"), ("gross_amount", "1.234.5")]
     assert all("not an amount" in x[3] for x in q)
 
 
 def test_unknown_customer_is_quarantined(tmp_path):
-    res, wh = load(tmp_path, {"erp/customers.csv": CUSTOMERS,
-                              "invoices.csv": INV_HEADER + "I1,standard,C9,2024-03-01,,CNY,10\n"})
+    _res, wh = load(
+        tmp_path,
+        {"erp/customers.csv": CUSTOMERS, "invoices.csv": INV_HEADER + "I1,standard,C9,2024-03-01,,CNY,10\n"},
+    )
     assert quarantine(wh, "invoices.csv") == [(1, "customer_id", "C9", "customer_id: unknown customer C9")]
 
 
 def test_malformed_and_ambiguous_dates(tmp_path):
-    res, wh = load(tmp_path, {"invoices.csv": INV_HEADER + "I1,standard,C1,2024-02-30,,CNY,10\n"
-                                                          "I2,standard,C1,03/04/2024,,CNY,10\n"
-                                                          "I3,standard,C1,yesterday,,CNY,10\n"})
+    _res, wh = load(
+        tmp_path,
+        {
+            "invoices.csv": INV_HEADER + "I1,standard,C1,2024-02-30,,CNY,10\n"
+            "I2,standard,C1,03/04/2024,,CNY,10\n"
+            "I3,standard,C1,yesterday,,CNY,10\n"
+        },
+    )
     reasons = [x[3] for x in quarantine(wh, "invoices.csv")]
-    assert reasons == ["issue_date: not a valid calendar date",
-                       "issue_date: ambiguous date (day/month order unknown)", "issue_date: not a date"]
+    assert reasons == [
+        "issue_date: not a valid calendar date",
+        "issue_date: ambiguous date (day/month order unknown)",
+        "issue_date: not a date",
+    ]
     assert accounting_holds(wh)
 
 
 def test_enumeration_and_required_value(tmp_path):
-    res, wh = load(tmp_path, {"invoices.csv": INV_HEADER + "I1,proforma,C1,2024-03-01,,CNY,10\n"
-                                                          "I2,standard,,2024-03-01,,CNY,10\n"})
+    _res, wh = load(
+        tmp_path,
+        {"invoices.csv": INV_HEADER + "I1,proforma,C1,2024-03-01,,CNY,10\nI2,standard,,2024-03-01,,CNY,10\n"},
+    )
     reasons = [x[3] for x in quarantine(wh, "invoices.csv")]
     assert reasons[0].startswith("invoice_type: not one of standard/credit_note/debit_note")
     assert reasons[1] == "customer_id: required value missing"
 
 
 def test_invalid_credit_code_is_quarantined(tmp_path):
-    res, wh = load(tmp_path, {"customers.csv": "customer_id,customer_name,tax_id\nC1,甲,91350100M000100Y44\n"})
+    _res, wh = load(
+        tmp_path, {"customers.csv": "customer_id,customer_name,tax_id\nC1,甲,91350100M000100Y44\n"}
+    )
     assert "unified social credit code" in quarantine(wh, "customers.csv")[0][3]
 
 
@@ -208,7 +267,10 @@ def test_bom_and_crlf(tmp_path):
 
 
 def test_mixed_line_endings(tmp_path):
-    body = INV_HEADER.replace("\n", "\r\n") + "I1,standard,C1,2024-03-01,,CNY,10\nI2,standard,C1,2024-03-01,,CNY,11\r\n"
+    body = (
+        INV_HEADER.replace("\n", "\r\n")
+        + "I1,standard,C1,2024-03-01,,CNY,10\nI2,standard,C1,2024-03-01,,CNY,11\r\n"
+    )
     res, wh = load(tmp_path, {"invoices.csv": body})
     assert res["invoices.csv"].rows_loaded == 2
     assert query(wh, "SELECT max(gross_amount) FROM raw.invoices")[0][0] == 11
@@ -236,7 +298,7 @@ def test_over_size_limit_is_rejected(tmp_path):
 
 def test_same_file_twice_and_renamed_is_unchanged(tmp_path):
     body = INV_HEADER + "I1,standard,C1,2024-03-01,,CNY,10\n"
-    res, wh = load(tmp_path, {"invoices.csv": body})
+    _res, wh = load(tmp_path, {"invoices.csv": body})
     res2, _ = load(tmp_path, {"invoices.csv": body, "copy/invoices_renamed.csv": body})
     assert res2["invoices.csv"].status == "unchanged"
     assert res2["copy/invoices_renamed.csv"].status == "unchanged"
@@ -245,17 +307,33 @@ def test_same_file_twice_and_renamed_is_unchanged(tmp_path):
 
 
 def test_corrected_resubmission_replaces_the_period(tmp_path):
-    res, wh = load(tmp_path, {"invoices_202403.csv": INV_HEADER + "I1,standard,C1,2024-03-01,,CNY,10\n"
-                                                                 "I2,standard,C1,2024-03-02,,CNY,bad\n"})
+    res, wh = load(
+        tmp_path,
+        {
+            "invoices_202403.csv": INV_HEADER + "I1,standard,C1,2024-03-01,,CNY,10\n"
+            "I2,standard,C1,2024-03-02,,CNY,bad\n"
+        },
+    )
     assert res["invoices_202403.csv"].rows_quarantined == 1
-    res2, _ = load(tmp_path, {"invoices_2024-03_v2.csv": INV_HEADER + "I1,standard,C1,2024-03-01,,CNY,12\n"
-                                                                     "I2,standard,C1,2024-03-02,,CNY,20\n"})
+    res2, _ = load(
+        tmp_path,
+        {
+            "invoices_2024-03_v2.csv": INV_HEADER + "I1,standard,C1,2024-03-01,,CNY,12\n"
+            "I2,standard,C1,2024-03-02,,CNY,20\n"
+        },
+    )
     r = res2["invoices_2024-03_v2.csv"]
     assert (r.status, r.rows_loaded, r.rows_quarantined) == ("loaded", 2, 0)
     assert any("replaces invoices_202403.csv" in x for x in r.reasons)
-    assert query(wh, "SELECT invoice_no, gross_amount FROM raw.invoices ORDER BY 1") == [("I1", 12), ("I2", 20)]
+    assert query(wh, "SELECT invoice_no, gross_amount FROM raw.invoices ORDER BY 1") == [
+        ("I1", 12),
+        ("I2", 20),
+    ]
     assert query(wh, "SELECT count(*) FROM raw.quarantine")[0][0] == 0
-    assert query(wh, "SELECT status FROM raw.file_registry ORDER BY loaded_at") == [("superseded",), ("loaded",)]
+    assert query(wh, "SELECT status FROM raw.file_registry ORDER BY loaded_at") == [
+        ("superseded",),
+        ("loaded",),
+    ]
     assert accounting_holds(wh)
 
 
@@ -268,10 +346,15 @@ def test_source_and_period_rule():
 def test_ambiguous_profile_is_a_clear_error(tmp_path):
     prof = tmp_path / "home" / "profiles"
     prof.mkdir(parents=True)
-    (prof / "twin.yml").write_text("name: twin\nentities:\n  salespeople:\n    columns:\n"
-                                   "      工号: salesperson_id\n      姓名: name\n", encoding="utf-8")
-    (prof / "twin2.yml").write_text("name: twin2\nentities:\n  salespeople:\n    columns:\n"
-                                    "      工号: salesperson_id\n      姓名: name\n", encoding="utf-8")
+    (prof / "twin.yml").write_text(
+        "name: twin\nentities:\n  salespeople:\n    columns:\n      工号: salesperson_id\n      姓名: name\n",
+        encoding="utf-8",
+    )
+    (prof / "twin2.yml").write_text(
+        "name: twin2\nentities:\n  salespeople:\n    columns:\n"
+        "      工号: salesperson_id\n      姓名: name\n",
+        encoding="utf-8",
+    )
     import os
 
     os.environ["HUIKUAN_HOME"] = str(tmp_path / "home")
@@ -284,26 +367,36 @@ def test_ambiguous_profile_is_a_clear_error(tmp_path):
 
 def test_user_profile_without_code(tmp_path, home):
     (home / "profiles").mkdir()
-    (home / "profiles" / "hr.yml").write_text("name: hr\nentities:\n  salespeople:\n    columns:\n"
-                                              "      工号: salesperson_id\n      姓名: name\n      团队: team\n",
-                                              encoding="utf-8")
+    (home / "profiles" / "hr.yml").write_text(
+        "name: hr\nentities:\n  salespeople:\n    columns:\n"
+        "      工号: salesperson_id\n      姓名: name\n      团队: team\n",
+        encoding="utf-8",
+    )
     res, wh = load(tmp_path, {"staff.csv": "工号,姓名,团队\nS1,张三,华东\n"})
     assert res["staff.csv"].rows_loaded == 1
     assert query(wh, "SELECT salesperson_id, name, team FROM raw.salespeople") == [("S1", "张三", "华东")]
 
 
 def test_kingdee_and_sap_profiles(tmp_path):
-    res, wh = load(tmp_path, {
-        "kd_customers.csv": "客户编码,客户名称,客户类别,结算币别\nC1,华筑,国有企业,人民币\n",
-        "kd_ar.csv": "单据编号,单据类型,客户编码,业务日期,币别,价税合计,税率(%)\nAR1,红字应收单,C1,2024-03-01,人民币,-113,13\n",
-        "fbl5n.csv": "Document Number,Document Type,Customer,Document Date,Document currency,Amount in doc. curr.,Debit/Credit ind\n"
-                     "9000001,DR,C1,01.03.2024,CNY,\"1,000.00\",S\n9000002,DG,C1,02.03.2024,CNY,100.00,H\n",
-    })
+    res, wh = load(
+        tmp_path,
+        {
+            "kd_customers.csv": "客户编码,客户名称,客户类别,结算币别\nC1,华筑,国有企业,人民币\n",
+            "kd_ar.csv": "单据编号,单据类型,客户编码,业务日期,币别,价税合计,税率(%)\nAR1,红字应收单,C1,2024-03-01,人民币,-113,13\n",
+            "fbl5n.csv": "Document Number,Document Type,Customer,Document Date,Document currency,Amount in doc. curr.,Debit/Credit ind\n"
+            '9000001,DR,C1,01.03.2024,CNY,"1,000.00",S\n9000002,DG,C1,02.03.2024,CNY,100.00,H\n',
+        },
+    )
     assert all(r.status == "loaded" and r.rows_quarantined == 0 for r in res.values()), res
-    assert query(wh, "SELECT invoice_no, invoice_type, gross_amount::DOUBLE, tax_rate::DOUBLE, currency "
-                     "FROM raw.invoices ORDER BY 1") == [
-        ("9000001", "standard", 1000.0, None, "CNY"), ("9000002", "credit_note", -100.0, None, "CNY"),
-        ("AR1", "credit_note", -113.0, 0.13, "CNY")]
+    assert query(
+        wh,
+        "SELECT invoice_no, invoice_type, gross_amount::DOUBLE, tax_rate::DOUBLE, currency "
+        "FROM raw.invoices ORDER BY 1",
+    ) == [
+        ("9000001", "standard", 1000.0, None, "CNY"),
+        ("9000002", "credit_note", -100.0, None, "CNY"),
+        ("AR1", "credit_note", -113.0, 0.13, "CNY"),
+    ]
     assert query(wh, "SELECT customer_type, currency FROM raw.customers") == [("soe", "CNY")]
 
 
@@ -320,13 +413,17 @@ def test_xlsx_and_parquet(tmp_path):
     land.mkdir()
     wb.save(land / "invoices.xlsx")
     con = duckdb.connect()
-    con.execute(f"COPY (SELECT 'P1' AS invoice_no, 'C1' AS customer_id, DATE '2024-03-02' AS issue_date, "
-                f"'CNY' AS currency, 9.5 AS gross_amount) TO '{land / 'invoices_p.parquet'}' (FORMAT parquet)")
+    con.execute(
+        f"COPY (SELECT 'P1' AS invoice_no, 'C1' AS customer_id, DATE '2024-03-02' AS issue_date, "
+        f"'CNY' AS currency, 9.5 AS gross_amount) TO '{land / 'invoices_p.parquet'}' (FORMAT parquet)"
+    )
     con.close()
     res, wh = load(tmp_path, {})
     assert res["invoices.xlsx"].rows_loaded == 1 and res["invoices_p.parquet"].rows_loaded == 1
     assert query(wh, "SELECT invoice_no, issue_date::VARCHAR, gross_amount FROM raw.invoices ORDER BY 1") == [
-        ("P1", "2024-03-02", 9.5), ("X1", "2024-03-01", 1234.5)]
+        ("P1", "2024-03-02", 9.5),
+        ("X1", "2024-03-01", 1234.5),
+    ]
 
 
 # --- XML attacks --------------------------------------------------------------------------------
@@ -339,14 +436,18 @@ CAMT = """<?xml version="1.0"?>{doctype}
 
 
 def test_xxe_is_refused(tmp_path):
-    doc = CAMT.format(doctype='<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>', amount="1", text="&x;")
+    doc = CAMT.format(
+        doctype='<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>', amount="1", text="&x;"
+    )
     res, _ = load(tmp_path, {"stmt.xml": doc})
     r = res["stmt.xml"]
     assert r.status == "rejected" and "DOCTYPE/ENTITY" in r.reasons[0] and "line 1" in r.reasons[0]
 
 
 def test_billion_laughs_is_refused(tmp_path):
-    ents = '<!ENTITY a "lol">' + "".join(f'<!ENTITY {chr(98 + i)} "&{chr(97 + i)};&{chr(97 + i)};">' for i in range(9))
+    ents = '<!ENTITY a "lol">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "&{chr(97 + i)};&{chr(97 + i)};">' for i in range(9)
+    )
     doc = CAMT.format(doctype=f"<!DOCTYPE d [{ents}]>", amount="1", text="&j;")
     res, _ = load(tmp_path, {"bomb.xml": doc})
     assert res["bomb.xml"].status == "rejected" and "entity expansion" in res["bomb.xml"].reasons[0]
@@ -373,7 +474,8 @@ UNBALANCED = {
     "mt940/wolph_jejik_abnamro.sta",  # 3236.28 - 321.44 = 2914.84, closing says 876.84
     "mt940/wolph_jejik_ing.sta",  # 0.00 - 45.59, closing says 3.47
     "mt940/wolph_jejik_postfinance.sta",  # statement 2: 229.2 - 79.9 + 10.1 = 159.4, closing says 159.6
-    "csv_cn/deb_bocom_debit.csv", "csv_cn/deb_cmb_debit.csv",  # running balances do not chain
+    "csv_cn/deb_bocom_debit.csv",
+    "csv_cn/deb_cmb_debit.csv",  # running balances do not chain
     "bai2/moov_sample4-continuations-newline-delimited.txt",  # 010/015 disagree with the 16 records
 }
 # Control totals in the samples that disagree with their own records (checked by hand).
@@ -393,11 +495,15 @@ def samples_loaded(tmp_path_factory):
 
 def test_every_sample_loads(samples_loaded):
     res, wh, src = samples_loaded
-    files = {p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file()
-             and p.suffix not in (".md", ".tsv")}
+    files = {
+        p.relative_to(src).as_posix()
+        for p in src.rglob("*")
+        if p.is_file() and p.suffix not in (".md", ".tsv")
+    }
     assert set(res) == files
-    assert all(r.status == "loaded" and r.rows_loaded > 0 for r in res.values()), \
-        {f: r.reasons for f, r in res.items() if r.status != "loaded"}
+    assert all(r.status == "loaded" and r.rows_loaded > 0 for r in res.values()), {
+        f: r.reasons for f, r in res.items() if r.status != "loaded"
+    }
     assert accounting_holds(wh)
 
 
@@ -407,13 +513,20 @@ def test_sample_balances_and_controls(samples_loaded):
         if r.balance_ok is not None:
             assert r.balance_ok is (f not in UNBALANCED), (f, r.reasons)
     carried = {f for f, r in res.items() if r.balance_ok}
-    assert {"bai2/moov_sample3.txt", "csv_cn/deb_boc_debit.csv", "mt940/wolph_betterplace_sepa_mt9401.sta",
-            "mt940/wolph_mBank_mt940.sta", "mt940/wolph_citi_mt940.txt"} <= carried
+    assert {
+        "bai2/moov_sample3.txt",
+        "csv_cn/deb_boc_debit.csv",
+        "mt940/wolph_betterplace_sepa_mt9401.sta",
+        "mt940/wolph_mBank_mt940.sta",
+        "mt940/wolph_citi_mt940.txt",
+    } <= carried
     con = duckdb.connect(str(wh), read_only=True)
     try:
         assert {x["source_file"] for x in check_control_totals(con)} == BAD_CONTROLS
         assert {x["source_file"] for x in check_bank_balances(con)} <= UNBALANCED
-        good = query(wh, "SELECT DISTINCT source_file FROM raw.file_controls WHERE ok AND control <> 'balance'")
+        good = query(
+            wh, "SELECT DISTINCT source_file FROM raw.file_controls WHERE ok AND control <> 'balance'"
+        )
         assert ("bai2/moov_sample1.txt",) in good
     finally:
         con.close()
@@ -421,18 +534,34 @@ def test_sample_balances_and_controls(samples_loaded):
 
 def test_sample_details(samples_loaded):
     _, wh, _ = samples_loaded
-    rows = dict(query(wh, "SELECT bank_txn_key, amount::DOUBLE FROM raw.bank_transactions WHERE source_file LIKE 'camt/%'"))
+    rows = dict(
+        query(
+            wh,
+            "SELECT bank_txn_key, amount::DOUBLE FROM raw.bank_transactions WHERE source_file LIKE 'camt/%'",
+        )
+    )
     assert rows["AAAASESS-FP-CN_98765/01"] == pytest.approx(8.85)
-    rev = query(wh, "SELECT amount FROM raw.bank_transactions WHERE is_reversal AND source_file LIKE '%betterplace%'")
+    rev = query(
+        wh, "SELECT amount FROM raw.bank_transactions WHERE is_reversal AND source_file LIKE '%betterplace%'"
+    )
     assert rev and all(a < 0 for (a,) in rev)  # RC: reversal of a credit takes money out
-    ref = query(wh, "SELECT end_to_end_id, remittance_text FROM raw.bank_transactions "
-                    "WHERE source_file LIKE '%rabobank%' ORDER BY source_row LIMIT 2")
+    ref = query(
+        wh,
+        "SELECT end_to_end_id, remittance_text FROM raw.bank_transactions "
+        "WHERE source_file LIKE '%rabobank%' ORDER BY source_row LIMIT 2",
+    )
     assert ref[0][0].startswith("01-01-2013") and "Reference 201301234" in ref[1][1]
-    de = query(wh, "SELECT end_to_end_id FROM raw.bank_transactions WHERE source_file LIKE '%betterplace%' "
-                   "ORDER BY source_row LIMIT 1")
+    de = query(
+        wh,
+        "SELECT end_to_end_id FROM raw.bank_transactions WHERE source_file LIKE '%betterplace%' "
+        "ORDER BY source_row LIMIT 1",
+    )
     assert de[0][0].startswith("TFNR 40005")
-    icbc = query(wh, "SELECT amount::DOUBLE, currency, counterparty_name FROM raw.bank_transactions "
-                     "WHERE source_file LIKE '%icbc%' ORDER BY source_row LIMIT 1")
+    icbc = query(
+        wh,
+        "SELECT amount::DOUBLE, currency, counterparty_name FROM raw.bank_transactions "
+        "WHERE source_file LIKE '%icbc%' ORDER BY source_row LIMIT 1",
+    )
     assert icbc == [(pytest.approx(-13.40), "CNY", "深圳市财付通支付科技有限公司")]
 
 
@@ -445,8 +574,10 @@ def test_chinese_exports_reencoded_load_the_same(tmp_path, samples_loaded, encod
         p.write_bytes(p.read_text(encoding="utf-8").encode(encoding))
     wh2 = tmp_path / "wh.duckdb"
     ingest_paths([land], wh2, landing_root=land)
-    sql = ("SELECT source_file, source_row, bank_txn_key, booking_date, amount, currency, counterparty_name, "
-           "remittance_text FROM raw.bank_transactions WHERE source_file LIKE 'csv_cn/%' ORDER BY 1, 2")
+    sql = (
+        "SELECT source_file, source_row, bank_txn_key, booking_date, amount, currency, counterparty_name, "
+        "remittance_text FROM raw.bank_transactions WHERE source_file LIKE 'csv_cn/%' ORDER BY 1, 2"
+    )
     assert query(wh2, sql) == query(wh, sql)
 
 
@@ -454,8 +585,9 @@ def test_generated_landing_loads_fully(generated_small, tmp_path):
     land = generated_small / "landing"
     wh = tmp_path / "wh.duckdb"
     results = ingest_paths([land], wh, landing_root=land)
-    assert results and all(r.status == "loaded" and r.rows_quarantined == 0 for r in results), \
-        [(r.file, r.reasons) for r in results if r.status != "loaded" or r.rows_quarantined][:5]
+    assert results and all(r.status == "loaded" and r.rows_quarantined == 0 for r in results), [
+        (r.file, r.reasons) for r in results if r.status != "loaded" or r.rows_quarantined
+    ][:5]
     assert all(r.balance_ok is not False for r in results)
     con = duckdb.connect(str(wh), read_only=True)
     try:

@@ -9,16 +9,34 @@ import pytest
 from huikuan.ingest import values as v
 
 AMOUNTS = [
-    ("1234.56", Decimal("1234.56")), ("1,234.56", Decimal("1234.56")), ("¥1,234.56", Decimal("1234.56")),
-    ("(1,234.56)", Decimal("-1234.56")), ("-1,234.56", Decimal("-1234.56")),
-    ("１，２３４．５６", Decimal("1234.56")), (" 12 ", Decimal("12")), ("￥-5", Decimal("-5")),
-    ("abc", None), ("1,23,4", None), ("(-5)", None), ("1e3", None), ("99999999999999999", None),
+    ("1234.56", Decimal("1234.56")),
+    ("1,234.56", Decimal("1234.56")),
+    ("¥1,234.56", Decimal("1234.56")),
+    ("(1,234.56)", Decimal("-1234.56")),
+    ("-1,234.56", Decimal("-1234.56")),
+    ("１，２３４．５６", Decimal("1234.56")),
+    (" 12 ", Decimal(12)),
+    ("￥-5", Decimal(-5)),
+    ("abc", None),
+    ("1,23,4", None),
+    ("(-5)", None),
+    ("1e3", None),
+    ("99999999999999999", None),
 ]
 DATES = [
-    ("2024-03-01", date(2024, 3, 1)), ("2024/3/1", date(2024, 3, 1)), ("20240301", date(2024, 3, 1)),
-    ("01.03.2024", date(2024, 3, 1)), ("2024年3月1日", date(2024, 3, 1)), ("45352", date(2024, 3, 1)),
-    ("2024-03-01T10:00:00+08:00", date(2024, 3, 1)), ("13/01/2024", date(2024, 1, 13)),
-    ("03/01/2024", None), ("2024-02-30", None), ("20241301", None), ("foo", None), ("2024", None),
+    ("2024-03-01", date(2024, 3, 1)),
+    ("2024/3/1", date(2024, 3, 1)),
+    ("20240301", date(2024, 3, 1)),
+    ("01.03.2024", date(2024, 3, 1)),
+    ("2024年3月1日", date(2024, 3, 1)),
+    ("45352", date(2024, 3, 1)),
+    ("2024-03-01T10:00:00+08:00", date(2024, 3, 1)),
+    ("13/01/2024", date(2024, 1, 13)),
+    ("03/01/2024", None),
+    ("2024-02-30", None),
+    ("20241301", None),
+    ("foo", None),
+    ("2024", None),
 ]
 
 
@@ -56,8 +74,15 @@ def test_ambiguous_date_reason(con):
     assert "ambiguous" in con.execute("SELECT hk_date_reason('03/01/2024')").fetchone()[0]
 
 
-@pytest.mark.parametrize("code,ok", [("91350100M000100Y43", True), ("91350100M000100Y44", False),
-                                     ("911100001000000000", False), ("9135010", False)])
+@pytest.mark.parametrize(
+    "code,ok",
+    [
+        ("91350100M000100Y43", True),
+        ("91350100M000100Y44", False),
+        ("911100001000000000", False),
+        ("9135010", False),
+    ],
+)
 def test_uscc_python_and_sql_agree(con, code, ok):
     assert v.is_valid_uscc(code) is ok
     assert bool(con.execute("SELECT hk_uscc_ok(?)", [code]).fetchone()[0]) is ok

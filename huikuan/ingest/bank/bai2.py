@@ -30,7 +30,7 @@ def split_records(text: str) -> list[tuple[int, str]]:
                 records[-1] = (prev_line, prev.rstrip("/").rstrip() + " " + piece.strip())
                 continue
             records.append((line_no, piece.strip()))
-    return [(ln, r[:-1] if r.endswith("/") else r) for ln, r in records]
+    return [(ln, r.removesuffix("/")) for ln, r in records]
 
 
 def _amount(s: str) -> Decimal | None:
@@ -93,7 +93,11 @@ def parse_bai2(facts: FileFacts) -> BankFile:
         if closing is not None:
             stmt.closing_date = group_date
         total = _amount(trailer_fields[1]) if len(trailer_fields) > 1 else None
-        count = int(trailer_fields[2]) if len(trailer_fields) > 2 and trailer_fields[2].strip().isdigit() else None
+        count = (
+            int(trailer_fields[2])
+            if len(trailer_fields) > 2 and trailer_fields[2].strip().isdigit()
+            else None
+        )
         actual_total = acct["sum"]
         bf.controls.append(Control(stmt.statement_id, "amount_total", str(total), str(actual_total)))
         bf.controls.append(Control(stmt.statement_id, "record_count", str(count), str(acct["records"] + 1)))
@@ -122,8 +126,14 @@ def parse_bai2(facts: FileFacts) -> BankFile:
             sid = f"{account}:{group_date or ''}:{len(bf.statements) + 1}"
             stmt = Statement(statement_id=sid, account_id=account, currency=ccy)
             bf.statements.append(stmt)
-            acct = {"stmt": stmt, "fields": fields[3:], "summary": {}, "sum": Decimal(0), "records": 1,
-                    "ccy": ccy}
+            acct = {
+                "stmt": stmt,
+                "fields": fields[3:],
+                "summary": {},
+                "sum": Decimal(0),
+                "records": 1,
+                "ccy": ccy,
+            }
             _summary(acct)
         elif code == "88":
             if acct is not None:
@@ -149,9 +159,19 @@ def parse_bai2(facts: FileFacts) -> BankFile:
             try:
                 amt = _amount(fields[2]) if len(fields) > 2 else None
             except ValueError as exc:
-                bf.entries.append(Entry(row, acct["stmt"].account_id, acct["stmt"].statement_id, group_date,
-                                        None, acct["ccy"], raw={"record": rec, "line": line_no},
-                                        error=f"amount: {exc}, line {line_no}", error_column="amount"))
+                bf.entries.append(
+                    Entry(
+                        row,
+                        acct["stmt"].account_id,
+                        acct["stmt"].statement_id,
+                        group_date,
+                        None,
+                        acct["ccy"],
+                        raw={"record": rec, "line": line_no},
+                        error=f"amount: {exc}, line {line_no}",
+                        error_column="amount",
+                    )
+                )
                 last_kind = "16"
                 continue
             type_code = fields[1].strip()
@@ -159,18 +179,29 @@ def parse_bai2(facts: FileFacts) -> BankFile:
             value_date = _date6(fields[4]) if len(fields) > 4 and fields[3].strip().upper() == "V" else None
             bank_ref = fields[j].strip() if j < len(fields) else ""
             cust_ref = fields[j + 1].strip() if j + 1 < len(fields) else ""
-            text = ",".join(fields[j + 2:]).strip() if j + 2 < len(fields) else ""
+            text = ",".join(fields[j + 2 :]).strip() if j + 2 < len(fields) else ""
             acct["sum"] += amt or 0
             signed = amt
             if amt is not None and type_code.isdigit() and 400 <= int(type_code) <= 699:
                 signed = -amt
-            bf.entries.append(Entry(
-                source_row=row, account_id=acct["stmt"].account_id, statement_id=acct["stmt"].statement_id,
-                booking_date=group_date, value_date=value_date, amount=signed, currency=acct["ccy"],
-                bank_ref=bank_ref or None, alt_ref=cust_ref or None, remittance_text=text or None,
-                structured_reference=cust_ref or None, bank_tx_code=type_code,
-                source_position=f"line {line_no}", raw={"record": rec, "line": line_no},
-            ))
+            bf.entries.append(
+                Entry(
+                    source_row=row,
+                    account_id=acct["stmt"].account_id,
+                    statement_id=acct["stmt"].statement_id,
+                    booking_date=group_date,
+                    value_date=value_date,
+                    amount=signed,
+                    currency=acct["ccy"],
+                    bank_ref=bank_ref or None,
+                    alt_ref=cust_ref or None,
+                    remittance_text=text or None,
+                    structured_reference=cust_ref or None,
+                    bank_tx_code=type_code,
+                    source_position=f"line {line_no}",
+                    raw={"record": rec, "line": line_no},
+                )
+            )
         elif code == "49":
             close_account(fields, line_no)
         elif code == "98":
@@ -179,18 +210,34 @@ def parse_bai2(facts: FileFacts) -> BankFile:
             group["records"] += 1
             scope = f"group {n_groups}"
             bf.controls.append(Control(scope, "amount_total", str(_amount(fields[1])), str(group["total"])))
-            bf.controls.append(Control(scope, "account_count", fields[2].strip() if len(fields) > 2 else None,
-                                       str(group["accounts"])))
-            bf.controls.append(Control(scope, "record_count", fields[3].strip() if len(fields) > 3 else None,
-                                       str(group["records"])))
+            bf.controls.append(
+                Control(
+                    scope,
+                    "account_count",
+                    fields[2].strip() if len(fields) > 2 else None,
+                    str(group["accounts"]),
+                )
+            )
+            bf.controls.append(
+                Control(
+                    scope,
+                    "record_count",
+                    fields[3].strip() if len(fields) > 3 else None,
+                    str(group["records"]),
+                )
+            )
             file_total += group["total"]
             group = None
         elif code == "99":
             bf.controls.append(Control("file", "amount_total", str(_amount(fields[1])), str(file_total)))
-            bf.controls.append(Control("file", "group_count", fields[2].strip() if len(fields) > 2 else None,
-                                       str(n_groups)))
-            bf.controls.append(Control("file", "record_count", fields[3].strip() if len(fields) > 3 else None,
-                                       str(file_records)))
+            bf.controls.append(
+                Control("file", "group_count", fields[2].strip() if len(fields) > 2 else None, str(n_groups))
+            )
+            bf.controls.append(
+                Control(
+                    "file", "record_count", fields[3].strip() if len(fields) > 3 else None, str(file_records)
+                )
+            )
         else:
             raise IngestError(f"{name}: line {line_no}: unknown BAI2 record type {code!r}")
         last_kind = code

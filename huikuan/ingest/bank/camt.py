@@ -14,23 +14,34 @@ from huikuan.ingest.sniff import FileFacts, IngestError
 
 CAMT_NS = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.(05[234])\.001\.(\d\d)")
 # Report / statement / notification containers per message type.
-CONTAINERS = {"052": ("BkToCstmrAcctRpt", "Rpt"), "053": ("BkToCstmrStmt", "Stmt"),
-              "054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn")}
+CONTAINERS = {
+    "052": ("BkToCstmrAcctRpt", "Rpt"),
+    "053": ("BkToCstmrStmt", "Stmt"),
+    "054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn"),
+}
 OPENING_CODES = ("OPBD", "PRCD")  # opening booked; previous closing booked (used as opening)
 CLOSING_CODES = ("CLBD",)
 
 
 def safe_parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                           dtd_validation=False, remove_comments=True)
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        dtd_validation=False,
+        remove_comments=True,
+    )
 
 
 def parse_xml(facts: FileFacts):
     data = facts.path.read_bytes()
     # A DOCTYPE is never part of a camt message; it is how XXE and entity bombs arrive.
-    if re.search(rb"<!DOCTYPE|<!ENTITY", data[:65536], re.I):
-        raise IngestError(f"{facts.path.name}: line {_line_of(data, rb'<!')}: XML with a DOCTYPE/ENTITY "
-                          "declaration is refused (external entities and entity expansion are not allowed)")
+    if re.search(rb"<!DOCTYPE|<!ENTITY", data[:65536], re.IGNORECASE):
+        raise IngestError(
+            f"{facts.path.name}: line {_line_of(data, rb'<!')}: XML with a DOCTYPE/ENTITY "
+            "declaration is refused (external entities and entity expansion are not allowed)"
+        )
     try:
         return etree.fromstring(data, safe_parser())
     except etree.XMLSyntaxError as exc:
@@ -47,8 +58,10 @@ def parse_camt(facts: FileFacts) -> BankFile:
     ns_uri = etree.QName(root).namespace or ""
     m = CAMT_NS.fullmatch(ns_uri)
     if not m:
-        raise IngestError(f"{facts.path.name}: line {root.sourceline}: XML namespace {ns_uri!r} is not a "
-                          "camt.052/053/054 message")
+        raise IngestError(
+            f"{facts.path.name}: line {root.sourceline}: XML namespace {ns_uri!r} is not a "
+            "camt.052/053/054 message"
+        )
     msg, version = m.group(1), m.group(2)
     if not 2 <= int(version) <= 8:
         raise IngestError(f"{facts.path.name}: camt.{msg}.001.{version} is not supported (versions 02-08)")
@@ -73,7 +86,9 @@ def parse_camt(facts: FileFacts) -> BankFile:
             elif code in CLOSING_CODES:
                 stmt.closing_balance, stmt.closing_date = amount, bdate
                 if stmt.currency and ccy and ccy != stmt.currency:
-                    bf.notes.append(f"{stmt.statement_id}: closing balance in {ccy}, opening in {stmt.currency}")
+                    bf.notes.append(
+                        f"{stmt.statement_id}: closing balance in {ccy}, opening in {stmt.currency}"
+                    )
         n_ctrl = _text(st, "c:TxsSummry/c:TtlNtries/c:NbOfNtries", ns)
         if n_ctrl and n_ctrl.isdigit():
             stmt.entry_count = int(n_ctrl)
@@ -87,8 +102,14 @@ def parse_camt(facts: FileFacts) -> BankFile:
             expected = _dec(sum_ctrl)
             if expected is not None:
                 expected = -expected if ind == "DBIT" else expected
-                actual = sum((e.amount for e in bf.entries if e.statement_id == stmt.statement_id
-                              and e.amount is not None), Decimal(0))
+                actual = sum(
+                    (
+                        e.amount
+                        for e in bf.entries
+                        if e.statement_id == stmt.statement_id and e.amount is not None
+                    ),
+                    Decimal(0),
+                )
                 bf.controls.append(Control(stmt.statement_id, "net_amount", str(expected), str(actual)))
         if stmt.currency is None and entries:
             stmt.currency = next((e.currency for e in bf.entries if e.currency), None)
@@ -113,9 +134,12 @@ def _entry(nt, ns, row: int, stmt: Statement, s_idx: int, n_idx: int, facts: Fil
     cp_name = cp_acct = e2e = sref = None
     texts = []
     if tx is not None:
-        cp_name = _text(tx, f"c:RltdPties/c:{party}/c:Pty/c:Nm", ns) or _text(tx, f"c:RltdPties/c:{party}/c:Nm", ns)
+        cp_name = _text(tx, f"c:RltdPties/c:{party}/c:Pty/c:Nm", ns) or _text(
+            tx, f"c:RltdPties/c:{party}/c:Nm", ns
+        )
         cp_acct = _text(tx, f"c:RltdPties/c:{party_acct}/c:Id/c:IBAN", ns) or _text(
-            tx, f"c:RltdPties/c:{party_acct}/c:Id/c:Othr/c:Id", ns)
+            tx, f"c:RltdPties/c:{party_acct}/c:Id/c:Othr/c:Id", ns
+        )
         e2e = _text(tx, "c:Refs/c:EndToEndId", ns)
         if e2e == "NOTPROVIDED":
             e2e = None
@@ -125,26 +149,45 @@ def _entry(nt, ns, row: int, stmt: Statement, s_idx: int, n_idx: int, facts: Fil
     info = _text(nt, "c:AddtlNtryInf", ns)
     if info:
         texts.append(info)
-    dom = [_text(nt, p, ns) for p in ("c:BkTxCd/c:Domn/c:Cd", "c:BkTxCd/c:Domn/c:Fmly/c:Cd",
-                                       "c:BkTxCd/c:Domn/c:Fmly/c:SubFmlyCd")]
+    dom = [
+        _text(nt, p, ns)
+        for p in ("c:BkTxCd/c:Domn/c:Cd", "c:BkTxCd/c:Domn/c:Fmly/c:Cd", "c:BkTxCd/c:Domn/c:Fmly/c:SubFmlyCd")
+    ]
     code = "-".join(x for x in dom if x) or _text(nt, "c:BkTxCd/c:Prtry/c:Cd", ns)
-    ref = (_text(nt, "c:AcctSvcrRef", ns) or _text(nt, "c:NtryRef", ns)
-           or (_text(tx, "c:Refs/c:AcctSvcrRef", ns) if tx is not None else None)
-           or (_text(tx, "c:Refs/c:TxId", ns) if tx is not None else None))
+    ref = (
+        _text(nt, "c:AcctSvcrRef", ns)
+        or _text(nt, "c:NtryRef", ns)
+        or (_text(tx, "c:Refs/c:AcctSvcrRef", ns) if tx is not None else None)
+        or (_text(tx, "c:Refs/c:TxId", ns) if tx is not None else None)
+    )
     e = Entry(
-        source_row=row, account_id=stmt.account_id, statement_id=stmt.statement_id,
+        source_row=row,
+        account_id=stmt.account_id,
+        statement_id=stmt.statement_id,
         booking_date=_date(_text(nt, "c:BookgDt/c:Dt", ns) or _text(nt, "c:BookgDt/c:DtTm", ns)),
         value_date=_date(_text(nt, "c:ValDt/c:Dt", ns) or _text(nt, "c:ValDt/c:DtTm", ns)),
-        amount=amount, currency=amt_el.get("Ccy") if amt_el is not None else None, bank_ref=ref,
-        counterparty_name=cp_name, counterparty_account=cp_acct,
-        remittance_text=" | ".join(texts) or None, end_to_end_id=e2e, structured_reference=sref,
-        bank_tx_code=code, is_reversal=rev, source_position=f"stmt {s_idx} entry {n_idx}",
-        raw={"line": nt.sourceline, "amount": amt_el.text if amt_el is not None else None,
-             "indicator": ind, "ref": ref},
+        amount=amount,
+        currency=amt_el.get("Ccy") if amt_el is not None else None,
+        bank_ref=ref,
+        counterparty_name=cp_name,
+        counterparty_account=cp_acct,
+        remittance_text=" | ".join(texts) or None,
+        end_to_end_id=e2e,
+        structured_reference=sref,
+        bank_tx_code=code,
+        is_reversal=rev,
+        source_position=f"stmt {s_idx} entry {n_idx}",
+        raw={
+            "line": nt.sourceline,
+            "amount": amt_el.text if amt_el is not None else None,
+            "indicator": ind,
+            "ref": ref,
+        },
     )
     if amount is None:
-        e.error, e.error_column = f"amount: not an amount ({amt_el.text if amt_el is not None else 'missing'})" \
-            f" or no CdtDbtInd, line {nt.sourceline}", "amount"
+        shown = amt_el.text if amt_el is not None else "missing"
+        e.error = f"amount: not an amount ({shown}) or no CdtDbtInd, line {nt.sourceline}"
+        e.error_column = "amount"
     elif e.booking_date is None:
         e.error, e.error_column = f"booking_date: missing or not a date, line {nt.sourceline}", "booking_date"
     return e

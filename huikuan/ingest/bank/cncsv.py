@@ -28,10 +28,28 @@ ROLES: dict[str, tuple[str, ...]] = {
     "ref": ("交易流水号", "流水号", "银行流水号", "交易参考号", "凭证号"),
     "account": ("本方账号", "账号", "卡号"),
 }
-BANK_NAMES = {"icbc": "工商银行", "cmb": "招商银行", "boc": "中国银行", "bocom": "交通银行",
-              "ccb": "建设银行", "abc": "农业银行"}
-CURRENCIES = {"人民币": "CNY", "RMB": "CNY", "CNY": "CNY", "美元": "USD", "USD": "USD", "欧元": "EUR",
-              "EUR": "EUR", "港币": "HKD", "港元": "HKD", "HKD": "HKD", "日元": "JPY", "英镑": "GBP"}
+BANK_NAMES = {
+    "icbc": "工商银行",
+    "cmb": "招商银行",
+    "boc": "中国银行",
+    "bocom": "交通银行",
+    "ccb": "建设银行",
+    "abc": "农业银行",
+}
+CURRENCIES = {
+    "人民币": "CNY",
+    "RMB": "CNY",
+    "CNY": "CNY",
+    "美元": "USD",
+    "USD": "USD",
+    "欧元": "EUR",
+    "EUR": "EUR",
+    "港币": "HKD",
+    "港元": "HKD",
+    "HKD": "HKD",
+    "日元": "JPY",
+    "英镑": "GBP",
+}
 
 
 @dataclass
@@ -137,13 +155,25 @@ def parse_bank_table(facts: FileFacts, kind: str) -> BankFile:
                     footer_totals[role] = cells[c[role]]
             continue
         row_no += 1
-        raw = {header[i] if i < len(header) else f"col{i + 1}": (row[i] if i < len(row) else None)
-               for i in range(max(len(row), len(header)))}
-        get = lambda role: (cells[c[role]] if role in c and c[role] < len(cells) else "")  # noqa: E731
+        raw = {
+            header[i] if i < len(header) else f"col{i + 1}": (row[i] if i < len(row) else None)
+            for i in range(max(len(row), len(header)))
+        }
+
+        def get(role: str, cells: list[str] = cells) -> str:
+            return cells[c[role]] if role in c and c[role] < len(cells) else ""
+
         line = r_idx + 1
-        e = Entry(source_row=row_no, account_id=get("account") or file_account or layout.bank,
-                  statement_id=None, booking_date=None, amount=None,
-                  currency=_currency(get("currency")), source_position=f"line {line}", raw=raw)
+        e = Entry(
+            source_row=row_no,
+            account_id=get("account") or file_account or layout.bank,
+            statement_id=None,
+            booking_date=None,
+            amount=None,
+            currency=_currency(get("currency")),
+            source_position=f"line {line}",
+            raw=raw,
+        )
         try:
             e.booking_date = parse_date(get("date"))
             if e.booking_date is None:
@@ -162,7 +192,9 @@ def parse_bank_table(facts: FileFacts, kind: str) -> BankFile:
             e.error_column = e.error_column or "currency"
         e.counterparty_name = get("cp_name") or None
         e.counterparty_account = get("cp_account") or None
-        texts = [cells[i] for role in ("text",) if role in c for i in [c[role]] if i < len(cells) and cells[i]]
+        texts = [
+            cells[i] for role in ("text",) if role in c for i in [c[role]] if i < len(cells) and cells[i]
+        ]
         for extra in ("交易详情", "附言", "客户摘要"):
             if extra in header and header.index(extra) != c.get("text"):
                 v = cells[header.index(extra)] if header.index(extra) < len(cells) else ""
@@ -185,8 +217,14 @@ def parse_bank_table(facts: FileFacts, kind: str) -> BankFile:
                     expected = abs(parse_amount(footer_totals[role]))
                 except ValueError:
                     continue
-                actual = sum((abs(e.amount) for e in entries if e.amount is not None
-                              and ((e.amount > 0) == (role == "credit")) and e.amount != 0), Decimal(0))
+                actual = sum(
+                    (
+                        abs(e.amount)
+                        for e in entries
+                        if e.amount is not None and ((e.amount > 0) == (role == "credit")) and e.amount != 0
+                    ),
+                    Decimal(0),
+                )
                 bf.controls.append(Control("file", f"{role}_total", str(expected), str(actual)))
     return bf
 
@@ -195,7 +233,11 @@ def _currency(s: str) -> str | None:
     s = (s or "").strip()
     if not s:
         return None
-    return CURRENCIES.get(s) or CURRENCIES.get(s.upper()) or (s.upper() if re.fullmatch(r"[A-Za-z]{3}", s) else None)
+    return (
+        CURRENCIES.get(s)
+        or CURRENCIES.get(s.upper())
+        or (s.upper() if re.fullmatch(r"[A-Za-z]{3}", s) else None)
+    )
 
 
 def _amount(get, c) -> Decimal:
@@ -258,5 +300,7 @@ def _running_balance(bf: BankFile, entries: list[Entry], balances: list, account
         # The lines do not chain: the closing balance of the file (last line) will not be reached.
         stmt.closing_balance = balances[last]
         bad = next(i for i in range(1, n) if balances[i - 1] + entries[i].amount != balances[i])
-        bf.notes.append(f"running balance breaks at {entries[bad].source_position}: "
-                        f"{balances[bad - 1]} + {entries[bad].amount} != {balances[bad]}")
+        bf.notes.append(
+            f"running balance breaks at {entries[bad].source_position}: "
+            f"{balances[bad - 1]} + {entries[bad].amount} != {balances[bad]}"
+        )

@@ -93,7 +93,12 @@ def assign_keys(entries: list[Entry]) -> None:
     for e in entries:
         ref = _clean_ref(e.bank_ref)
         alt = _clean_ref(e.alt_ref)
-        if not ref and alt and alt_counts[alt] == 1 and not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", alt):
+        if (
+            not ref
+            and alt
+            and alt_counts[alt] == 1
+            and not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", alt)
+        ):
             ref = alt
         if ref:
             # A reference repeated for a different line (e.g. a return quoting its original) gets

@@ -13,7 +13,7 @@ from huikuan.ingest.bank.model import BankFile, Entry, Statement
 from huikuan.ingest.sniff import FileFacts, IngestError, decode_file
 from huikuan.ingest.values import looks_like_iban
 
-STATEMENT_START = re.compile(r"^:20:", re.M)
+STATEMENT_START = re.compile(r"^:20:", re.MULTILINE)
 
 
 def parse_86(text: str | None) -> dict[str, str]:
@@ -130,7 +130,9 @@ def parse_mt940(facts: FileFacts) -> BankFile:
         if any(s.statement_id == sid for s in bf.statements):
             sid += f"#{s_idx}"
         stmt = Statement(
-            statement_id=sid, account_id=account, currency=ccy,
+            statement_id=sid,
+            account_id=account,
+            currency=ccy,
             opening_date=opening.date if opening else None,
             opening_balance=Decimal(opening.amount.amount) if opening else None,
             closing_date=closing.date if closing else None,
@@ -152,11 +154,15 @@ def parse_mt940(facts: FileFacts) -> BankFile:
             bank_ref = (td.get("bank_reference") or "").strip() or None
             cust_ref = (td.get("customer_reference") or "").strip() or None
             e = Entry(
-                source_row=row, account_id=account, statement_id=sid,
+                source_row=row,
+                account_id=account,
+                statement_id=sid,
                 booking_date=td.get("entry_date") or td.get("date"),
                 value_date=td.get("date"),
-                amount=amt, currency=td.get("currency") or ccy,
-                bank_ref=bank_ref, alt_ref=cust_ref,
+                amount=amt,
+                currency=td.get("currency") or ccy,
+                bank_ref=bank_ref,
+                alt_ref=cust_ref,
                 counterparty_name=sub.get("counterparty_name"),
                 counterparty_account=sub.get("counterparty_account"),
                 remittance_text=sub.get("remittance_text") or extra or None,
@@ -165,8 +171,20 @@ def parse_mt940(facts: FileFacts) -> BankFile:
                 bank_tx_code=td.get("id"),
                 is_reversal=status.startswith("R"),
                 source_position=f"stmt {s_idx} entry {n_idx}",
-                raw={k: td.get(k) for k in ("status", "amount", "date", "entry_date", "id", "customer_reference",
-                                            "bank_reference", "extra_details", "transaction_details")},
+                raw={
+                    k: td.get(k)
+                    for k in (
+                        "status",
+                        "amount",
+                        "date",
+                        "entry_date",
+                        "id",
+                        "customer_reference",
+                        "bank_reference",
+                        "extra_details",
+                        "transaction_details",
+                    )
+                },
             )
             if e.booking_date is None:
                 e.error, e.error_column = "booking_date: missing in :61:", "booking_date"
