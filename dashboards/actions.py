@@ -62,6 +62,11 @@ def notes_for(scope: Scope, *, customer_id: str | None = None, invoice_nos: list
     return df[keep].sort_values("recorded_at", ascending=False)
 
 
+def promises() -> pd.DataFrame:
+    """Every promise to pay recorded so far (the worklist keeps the latest per invoice)."""
+    return opstore.read_table(_ops(), "promises_to_pay")
+
+
 def accept_match(user: User, scope: Scope, *, bank_txn_key: str, allocations: list[tuple[str, float]],
                  customer_id: str | None = None, payer_name: str | None = None, reason: str | None = None) -> list[int]:
     """Confirm a proposal (one row per invoice); teaches the payer's name as an alias of the customer."""

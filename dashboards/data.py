@@ -276,27 +276,27 @@ def aging_top_customers(
 # ---------------------------------------------------------------------------------------------
 # Overview: KPIs per month (kpi_monthly), company-wide or, for a sales user, their own row.
 
-KPI_TABLES = {"marts.kpi_monthly": ("month_end_date", "grain", "grain_key", "dso_countback", "bpdso",
-                                    "add_days", "cei", "collected_amount_rpt", "ending_ar_rpt",
-                                    "overdue_ar_rpt", "credit_sales_rpt")}
+KPI_TABLES = {"marts.kpi_monthly": ("month_end", "dimension", "dimension_value", "countback_dso",
+                                    "best_possible_dso", "average_days_delinquent", "cei_pct", "collected_rpt",
+                                    "ending_ar_rpt", "overdue_ar_rpt", "credit_sales_rpt")}
 
 
-def _kpi_grain(scope: Scope) -> tuple[str, list]:
+def _kpi_dimension(scope: Scope) -> tuple[str, list]:
     if scope.restricted:
-        return "grain = 'salesperson' and grain_key = ?", [scope.salesperson_id]
-    return "grain = 'company'", []
+        return "dimension = 'salesperson' and dimension_value = ?", [scope.salesperson_id]
+    return "dimension = 'company'", []
 
 
 def kpi_trend(scope: Scope = EVERYTHING, months: int = 24) -> pd.DataFrame:
     """The last `months` month-ends of KPIs for the company (or the sales user's own figures)."""
-    where, params = _kpi_grain(scope)
+    where, params = _kpi_dimension(scope)
     return query(
         f"""
-        select month_end_date, dso_countback, bpdso, add_days, cei, collected_amount_rpt, ending_ar_rpt,
-               overdue_ar_rpt, credit_sales_rpt
+        select month_end, countback_dso, best_possible_dso, average_days_delinquent, cei_pct, collected_rpt,
+               ending_ar_rpt, overdue_ar_rpt, credit_sales_rpt
         from marts.kpi_monthly where {where}
-        qualify row_number() over (order by month_end_date desc) <= ?
-        order by month_end_date
+        qualify row_number() over (order by month_end desc) <= ?
+        order by month_end
         """,
         [*params, months],
     )
@@ -321,15 +321,17 @@ def forecast_periods(scope: Scope = EVERYTHING, granularity: str = "week") -> pd
 
 
 def collected_by_period(scope: Scope = EVERYTHING, granularity: str = "week", since: date | None = None) -> pd.DataFrame:
-    """Receipts applied to invoices per week or month (payment dates from fct_invoice)."""
-    extra, params = scope_filter(scope, "marts.fct_invoice")
+    """Cash applied to invoices per week or month (fct_payment_application, reporting currency)."""
+    if not has("marts.fct_payment_application", "applied_date", "applied_amount_rpt", "customer_id"):
+        return pd.DataFrame({"period_start": pd.Series(dtype="datetime64[us]"), "collected": pd.Series(dtype=float)})
+    extra, params = scope_filter(scope, "marts.fct_payment_application")
     unit = "week" if granularity == "week" else "month"
     return query(
         f"""
-        select date_trunc('{unit}', last_payment_date) as period_start,
-               sum(paid_amount * coalesce(fx_rate_issue, 1)) as collected
-        from marts.fct_invoice
-        where last_payment_date is not null and paid_amount > 0 and last_payment_date >= ?{extra}
+        select cast(date_trunc('{unit}', applied_date) as date) as period_start,
+               sum(applied_amount_rpt) as collected
+        from marts.fct_payment_application
+        where applied_date >= ?{extra}
         group by 1 order by 1
         """,
         [since or date(1900, 1, 1), *params],
@@ -337,19 +339,20 @@ def collected_by_period(scope: Scope = EVERYTHING, granularity: str = "week", si
 
 
 # ---------------------------------------------------------------------------------------------
-# Collections worklist
+# Collections worklist (promise-to-pay state joined from the operational store by the page)
 
 WORKLIST_TABLES = {"marts.collections_worklist": (
-    "invoice_no", "customer_id", "customer_name", "project_id", "salesperson_id", "currency", "open_amount",
-    "open_amount_rpt", "due_date", "days_overdue", "dunning_stage", "next_action_en", "next_action_zh",
-    "owner", "predicted_pay_date", "risk_score", "expected_loss_rpt", "promise_state", "priority_rank")}
+    "priority_rank", "invoice_no", "customer_id", "customer_name", "project_id", "salesperson_id", "currency",
+    "due_date", "days_overdue", "open_amount", "open_amount_rpt", "dunning_stage", "owner_role",
+    "next_action_en", "next_action_zh", "is_disputed", "expected_loss_rpt", "predicted_pay_date",
+    "probability_of_default")}
 
 
 def worklist(
     scope: Scope = EVERYTHING, *, stages: list[str] | None = None, customer_id: str | None = None,
-    min_days_overdue: int | None = None, promise_states: list[str] | None = None, limit: int = 1000,
+    min_days_overdue: int | None = None, limit: int = 2000,
 ) -> pd.DataFrame:
-    """Open items ranked by priority, filtered; the scope filter is part of the SQL."""
+    """Open items in work order, filtered; the scope filter is part of the SQL."""
     extra, params = scope_filter(scope, "marts.collections_worklist")
     where = "true" + extra
     if stages:
@@ -361,14 +364,12 @@ def worklist(
     if min_days_overdue is not None:
         where += " and days_overdue >= ?"
         params.append(int(min_days_overdue))
-    if promise_states:
-        where += f" and promise_state in ({', '.join('?' for _ in promise_states)})"
-        params += list(promise_states)
     return query(
         f"""
-        select priority_rank, invoice_no, customer_id, customer_name, project_id, salesperson_id, owner,
-               dunning_stage, next_action_en, next_action_zh, due_date, days_overdue, currency, open_amount,
-               open_amount_rpt, predicted_pay_date, risk_score, expected_loss_rpt, promise_state
+        select priority_rank, invoice_no, customer_id, customer_name, project_id, salesperson_id,
+               owner_role, dunning_stage, next_action_en, next_action_zh, due_date, days_overdue, currency,
+               open_amount, open_amount_rpt, predicted_pay_date, probability_of_default, expected_loss_rpt,
+               is_disputed
         from marts.collections_worklist where {where}
         order by priority_rank, invoice_no limit ?
         """,
@@ -377,28 +378,41 @@ def worklist(
 
 
 def worklist_options(scope: Scope = EVERYTHING) -> dict[str, list]:
-    """Filter choices (stages, promise states, customers) within the scope."""
+    """Filter choices (stages, customers) within the scope."""
     extra, params = scope_filter(scope, "marts.collections_worklist")
-    df = query(
-        f"""
-        select list(distinct dunning_stage order by dunning_stage) as stages,
-               list(distinct promise_state order by promise_state) as promise_states
-        from marts.collections_worklist where true{extra}
-        """,
-        params,
+    stages = query(
+        f"select distinct dunning_stage from marts.collections_worklist where true{extra} order by 1", params
     )
     customers = query(
         f"""select distinct customer_id, customer_name from marts.collections_worklist where true{extra}
             order by customer_name, customer_id""",
         params,
     )
-    row = df.iloc[0]
     return {
-        "stages": [s for s in (row["stages"] if row["stages"] is not None else []) if s is not None],
-        "promise_states": [s for s in (row["promise_states"] if row["promise_states"] is not None else [])
-                           if s is not None],
+        "stages": [s for s in stages["dunning_stage"] if s is not None],
         "customers": list(customers.itertuples(index=False, name=None)),
     }
+
+
+def with_promise_state(items: pd.DataFrame, promises: pd.DataFrame, today: date) -> pd.DataFrame:
+    """Add the latest promise to pay per invoice and its state: none, open (date not passed) or broken.
+
+    Worklist items are unpaid by definition, so a promise whose date has passed was broken.
+    """
+    out = items.copy()
+    if promises.empty:
+        out["promised_date"] = pd.NaT
+        out["promise_state"] = "none"
+        return out
+    latest = promises.sort_values(["recorded_at", "promise_id"]).groupby("invoice_no").tail(1)
+    latest = latest[["invoice_no", "promised_date"]].assign(promised_date=lambda d: pd.to_datetime(d["promised_date"]))
+    out = out.merge(latest, on="invoice_no", how="left")
+    state = pd.Series("none", index=out.index)
+    has = out["promised_date"].notna()
+    state[has & (out["promised_date"].dt.date >= today)] = "open"
+    state[has & (out["promised_date"].dt.date < today)] = "broken"
+    out["promise_state"] = state
+    return out
 
 
 def invoice_in_scope(scope: Scope, invoice_no: str) -> bool:
@@ -412,18 +426,18 @@ def invoice_in_scope(scope: Scope, invoice_no: str) -> bool:
 # Customers and credit
 
 CREDIT_TABLES = {"marts.customer_credit": (
-    "customer_id", "customer_name", "salesperson_id", "rating", "weighted_days_late", "late_share",
-    "consecutive_late", "credit_limit_rpt", "open_ar_rpt", "limit_utilization", "is_alert_utilization",
-    "is_alert_consecutive_late", "is_alert_downgrade")}
+    "customer_id", "customer_name", "salesperson_id", "rating", "previous_rating", "weighted_days_late",
+    "late_share", "consecutive_late_payments", "credit_limit_rpt", "open_ar_rpt", "overdue_ar_rpt",
+    "credit_utilization", "is_utilization_alert", "is_consecutive_late_alert", "is_downgrade_alert", "has_alert")}
 
 
 def credit_overview(scope: Scope = EVERYTHING) -> pd.DataFrame:
     extra, params = scope_filter(scope, "marts.customer_credit")
     return query(
         f"""
-        select customer_id, customer_name, salesperson_id, rating, weighted_days_late, late_share,
-               consecutive_late, credit_limit_rpt, open_ar_rpt, limit_utilization,
-               is_alert_utilization, is_alert_consecutive_late, is_alert_downgrade
+        select customer_id, customer_name, salesperson_id, rating, previous_rating, weighted_days_late,
+               late_share, consecutive_late_payments, credit_limit_rpt, open_ar_rpt, overdue_ar_rpt,
+               credit_utilization, is_utilization_alert, is_consecutive_late_alert, is_downgrade_alert, has_alert
         from marts.customer_credit where true{extra}
         order by open_ar_rpt desc nulls last, customer_id
         """,
@@ -463,55 +477,44 @@ def customer_invoices(scope: Scope, customer_id: str, limit: int = 500) -> pd.Da
 
 
 def customer_history(scope: Scope, customer_id: str) -> pd.DataFrame:
-    """Billed and collected per month for one customer (reporting currency)."""
-    extra, params = scope_filter(scope, "marts.fct_invoice")
+    """Open AR, billed and collected per month for one customer (kpi_monthly's customer rows)."""
+    if scope.restricted and customer_detail(scope, customer_id) is None:
+        return pd.DataFrame()
     return query(
-        f"""
-        with billed as (
-            select date_trunc('month', issue_date) as month, sum(gross_amount_rpt) as billed
-            from marts.fct_invoice where customer_id = ?{extra} group by 1
-        ),
-        collected as (
-            select date_trunc('month', settled_date) as month, sum(gross_amount_rpt) as collected
-            from marts.fct_invoice where customer_id = ? and settled_date is not null{extra} group by 1
-        )
-        select month, coalesce(billed, 0) as billed, coalesce(collected, 0) as collected
-        from billed full join collected using (month) order by month
+        """
+        select month_end, ending_ar_rpt, credit_sales_rpt, collected_rpt
+        from marts.kpi_monthly where dimension = 'customer' and dimension_value = ?
+        order by month_end
         """,
-        [customer_id, *params, customer_id, *params],
+        [customer_id],
     )
 
 
 def customer_payments(scope: Scope, customer_id: str) -> pd.DataFrame:
-    """Receipts applied to this customer's invoices (from reconciliation), newest first."""
-    if not has("reconciliation.matches", "bank_txn_key", "customer_id"):
+    """Cash applied to this customer's invoices, newest first, in document and reporting currency."""
+    if not has("marts.fct_payment_application", "customer_id", "applied_date"):
         return pd.DataFrame()
-    extra, params = scope_filter(scope, "reconciliation.matches")
+    extra, params = scope_filter(scope, "marts.fct_payment_application")
     return query(
         f"""
-        select booking_date, bank_txn_key, invoice_no, currency, applied_amount, rule, confidence, status
-        from reconciliation.matches where customer_id = ?{extra}
-        order by booking_date desc, bank_txn_key limit 500
+        select applied_date, bank_txn_key, invoice_no, application_method, confidence, currency, applied_amount,
+               applied_amount_rpt
+        from marts.fct_payment_application where customer_id = ?{extra}
+        order by applied_date desc, invoice_no limit 500
         """,
         [customer_id, *params],
     )
 
 
-PREDICTION_TABLES = {"ml.predictions": ("invoice_no", "expected_pay_date", "p_default", "p_late",
-                                        "model_version")}
-
-
 def customer_predictions(scope: Scope, customer_id: str) -> pd.DataFrame:
-    """Predictions for this customer's open invoices (scope applied through fct_invoice)."""
-    if data_missing := missing(PREDICTION_TABLES):
-        return pd.DataFrame({"missing": data_missing})
-    extra, params = scope_filter(scope, "marts.fct_invoice", "f")
+    """Predictions for this customer's open invoices (from the worklist, which the scoring step fills)."""
+    extra, params = scope_filter(scope, "marts.collections_worklist")
     return query(
         f"""
-        select p.invoice_no, f.due_date, p.expected_pay_date, p.p_late, p.p_default, p.model_version
-        from ml.predictions p join marts.fct_invoice f using (invoice_no)
-        where f.customer_id = ? and f.open_amount > 0{extra}
-        order by p.expected_pay_date
+        select invoice_no, due_date, predicted_pay_date, probability_of_default, model_version
+        from marts.collections_worklist
+        where customer_id = ? and predicted_pay_date is not null{extra}
+        order by predicted_pay_date, invoice_no
         """,
         [customer_id, *params],
     )
@@ -521,8 +524,9 @@ def customer_predictions(scope: Scope, customer_id: str) -> pd.DataFrame:
 # Projects
 
 PROJECT_TABLES = {"marts.project_receivables": (
-    "project_id", "project_name", "customer_id", "customer_name", "contract_value_rpt", "billed_rpt",
-    "collected_rpt", "open_rpt", "unbilled_due_rpt", "retention_held_rpt", "collection_rate")}
+    "project_id", "project_name", "customer_id", "customer_name", "salesperson_id", "contract_value_rpt",
+    "billed_rpt", "collected_rpt", "open_ar_rpt", "unbilled_due_milestones", "unbilled_due_rpt",
+    "retention_held_rpt", "collection_rate")}
 
 
 def projects(scope: Scope = EVERYTHING) -> pd.DataFrame:
@@ -530,7 +534,8 @@ def projects(scope: Scope = EVERYTHING) -> pd.DataFrame:
     return query(
         f"""
         select project_id, project_name, customer_id, customer_name, contract_value_rpt, billed_rpt,
-               collected_rpt, open_rpt, unbilled_due_rpt, retention_held_rpt, collection_rate
+               collected_rpt, open_ar_rpt, unbilled_due_milestones, unbilled_due_rpt, retention_held_rpt,
+               collection_rate
         from marts.project_receivables where true{extra}
         order by contract_value_rpt desc nulls last, project_id
         """,
@@ -644,10 +649,10 @@ def alerts(scope: Scope = EVERYTHING, limit: int = 20) -> pd.DataFrame:
     extra, params = scope_filter(scope, "marts.customer_credit")
     return query(
         f"""
-        select customer_id, customer_name, rating, limit_utilization, consecutive_late,
-               is_alert_utilization, is_alert_consecutive_late, is_alert_downgrade, open_ar_rpt
+        select customer_id, customer_name, rating, previous_rating, credit_utilization, consecutive_late_payments,
+               is_utilization_alert, is_consecutive_late_alert, is_downgrade_alert, open_ar_rpt
         from marts.customer_credit
-        where (is_alert_utilization or is_alert_consecutive_late or is_alert_downgrade){extra}
+        where has_alert{extra}
         order by open_ar_rpt desc nulls last, customer_id limit ?
         """,
         [*params, limit],

@@ -62,8 +62,8 @@ with right:
     st.subheader(t("by_group", lang, group=group_name))
     grouped = data.aging_by_group(scope, basis, as_of, group)
     if not grouped.empty:
-        st.altair_chart(stacked_aging(grouped, label, group_name, t("amount", lang), t("bucket", lang)),
-                        width="stretch")
+        chart = stacked_aging(grouped, label, group_name, t("amount", lang), t("bucket", lang))
+        st.altair_chart(chart, width="stretch", height=chart.height)
 
 st.subheader(t("drill_down", lang))
 members = grouped[grouped["group_key"] != "…"][["group_key", "group_label"]].drop_duplicates()

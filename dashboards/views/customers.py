@@ -30,7 +30,7 @@ if choice is None:
         credit = data.credit_overview(scope)
         c1, c2, c3 = st.columns(3)
         c1.metric(t("customers_count", lang), f"{len(credit):,}")
-        c2.metric(t("customers_alerts", lang), f"{int((credit['is_alert_utilization'] | credit['is_alert_consecutive_late'] | credit['is_alert_downgrade']).sum()):,}")
+        c2.metric(t("customers_alerts", lang), f"{int(credit['has_alert'].fillna(False).sum()):,}")
         c3.metric(t("total_ar", lang), format_amount(credit["open_ar_rpt"].sum(), lang, ccy))
         left, right = st.columns(2)
         with left:
@@ -42,17 +42,19 @@ if choice is None:
                                         sort=sorted(dist["rating"])), width="stretch")
         with right:
             st.subheader(t("limit_utilization", lang))
-            top = credit.dropna(subset=["limit_utilization"]).nlargest(12, "limit_utilization")
-            st.altair_chart(simple_bars(top, "customer_name", "limit_utilization", t("customer", lang),
+            top = credit.dropna(subset=["credit_utilization"]).nlargest(12, "credit_utilization")
+            st.altair_chart(simple_bars(top, "customer_name", "credit_utilization", t("customer", lang),
                                         t("limit_utilization", lang), horizontal=True, fmt=".1%"), width="stretch")
         show_table(
-            credit.drop(columns=["customer_id", "salesperson_id", "is_alert_utilization", "is_alert_consecutive_late",
-                                 "is_alert_downgrade"]),
+            credit.drop(columns=["customer_id", "salesperson_id", "is_utilization_alert", "is_consecutive_late_alert",
+                                 "is_downgrade_alert"]),
             lang,
-            {"customer_name": "customer", "rating": "rating", "weighted_days_late": "weighted_days_late",
-             "late_share": "late_share", "consecutive_late": "consecutive_late", "credit_limit_rpt": "credit_limit",
-             "open_ar_rpt": "total_ar", "limit_utilization": "limit_utilization"},
-            amounts=["credit_limit_rpt", "open_ar_rpt"], percents=["late_share", "limit_utilization"],
+            {"customer_name": "customer", "rating": "rating", "previous_rating": "previous_rating",
+             "weighted_days_late": "weighted_days_late", "late_share": "late_share",
+             "consecutive_late_payments": "consecutive_late", "credit_limit_rpt": "credit_limit",
+             "open_ar_rpt": "total_ar", "overdue_ar_rpt": "overdue_ar", "credit_utilization": "limit_utilization",
+             "has_alert": "alert"},
+            amounts=["credit_limit_rpt", "open_ar_rpt", "overdue_ar_rpt"], percents=["late_share", "credit_utilization"],
             key="credit_table", export=True,
         )
     st.stop()
@@ -80,7 +82,9 @@ with tab_h:
     if hist.empty:
         st.caption(t("no_rows", lang))
     else:
-        st.altair_chart(trend_lines(hist, "month", {"billed": t("billed", lang), "collected": t("collected", lang)},
+        st.altair_chart(trend_lines(hist, "month_end", {"ending_ar_rpt": t("total_ar", lang),
+                                                        "credit_sales_rpt": t("billed", lang),
+                                                        "collected_rpt": t("collected", lang)},
                                     t("amount", lang), ",.0f"), width="stretch")
 with tab_i:
     show_table(invoices, lang, {"invoice_no": "invoice_no", "invoice_type": "kind", "project_id": "project",
@@ -96,19 +100,21 @@ with tab_p:
     if payments.empty:
         st.caption(t("no_payments", lang))
     else:
-        show_table(payments, lang, {"booking_date": "booking_date", "bank_txn_key": "bank_ref",
-                                    "invoice_no": "invoice_no", "currency": "currency",
-                                    "applied_amount": "amount", "rule": "rule", "confidence": "confidence",
-                                    "status": "status"}, amounts=["applied_amount"], key="cust_payments")
+        show_table(payments, lang, {"applied_date": "booking_date", "bank_txn_key": "bank_ref",
+                                    "invoice_no": "invoice_no", "application_method": "rule",
+                                    "confidence": "confidence", "currency": "currency",
+                                    "applied_amount": "amount_doc", "applied_amount_rpt": "amount_rpt"},
+                   amounts=["applied_amount", "applied_amount_rpt"], key="cust_payments")
 with tab_m:
-    preds = data.customer_predictions(scope, choice)
-    if "missing" in preds:
+    preds = data.customer_predictions(scope, choice) if data.has(
+        "marts.collections_worklist", "predicted_pay_date", "probability_of_default", "model_version") else None
+    if preds is None or preds.empty:
         st.info(t("not_available_models", lang))
     else:
         show_table(preds, lang, {"invoice_no": "invoice_no", "due_date": "due_date",
-                                 "expected_pay_date": "predicted_pay_date", "p_late": "p_late",
-                                 "p_default": "risk", "model_version": "model_version"},
-                   percents=["p_late", "p_default"], key="cust_preds")
+                                 "predicted_pay_date": "predicted_pay_date", "probability_of_default": "risk",
+                                 "model_version": "model_version"},
+                   percents=["probability_of_default"], key="cust_preds")
 with tab_n:
     notes = actions.notes_for(scope, customer_id=choice, invoice_nos=invoices["invoice_no"].tolist())
     if user.can_act:

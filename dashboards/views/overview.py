@@ -2,6 +2,7 @@
 
 import os
 
+import pandas as pd
 import streamlit as st
 
 from dashboards import data
@@ -36,23 +37,26 @@ if require(ctx, data.KPI_TABLES, stop=False):
         prev = trend.iloc[-2] if len(trend) > 1 else None
 
         def delta(col):
-            return None if prev is None or last[col] is None or prev[col] is None else float(last[col] - prev[col])
+            if prev is None or pd.isna(last[col]) or pd.isna(prev[col]):
+                return None
+            return float(last[col]) - float(prev[col])
 
         k1, k2, k3, k4 = st.columns(4)
-        dso = last["dso_countback"]
+        dso = None if pd.isna(last["countback_dso"]) else float(last["countback_dso"])
         k1.metric(t("dso_countback", lang), format_days(dso, lang),
                   t("vs_target", lang, target=format_days(DSO_TARGET, lang))
                   + (" ✓" if dso is not None and dso <= DSO_TARGET else " ✗"),
                   delta_color="off", help=t("dso_help", lang))
-        k2.metric(t("bpdso", lang), format_days(last["bpdso"], lang), help=t("bpdso_help", lang))
-        k3.metric(t("add", lang), format_days(last["add_days"], lang),
-                  None if delta("add_days") is None else f"{delta('add_days'):+.1f}", delta_color="inverse",
+        k2.metric(t("bpdso", lang), format_days(last["best_possible_dso"], lang), help=t("bpdso_help", lang))
+        k3.metric(t("add", lang), format_days(last["average_days_delinquent"], lang),
+                  None if delta("average_days_delinquent") is None else f"{delta('average_days_delinquent'):+.1f}",
+                  delta_color="inverse",
                   help=t("add_help", lang))
-        k4.metric(t("cei", lang), format_pct(last["cei"] / 100 if last["cei"] is not None else None, lang),
-                  None if delta("cei") is None else f"{delta('cei'):+.1f} pp", help=t("cei_help", lang))
+        k4.metric(t("cei", lang), format_pct(None if pd.isna(last["cei_pct"]) else float(last["cei_pct"]) / 100, lang),
+                  None if delta("cei_pct") is None else f"{delta('cei_pct'):+.1f} pp", help=t("cei_help", lang))
 
         # Collected in the latest month against what the cash forecast expected for it.
-        month_end = last["month_end_date"]
+        month_end = last["month_end"]
         expected = None
         if not scope.restricted and not data.missing(data.FORECAST_TABLES):
             fc = data.forecast_periods(scope, "month")
@@ -60,7 +64,7 @@ if require(ctx, data.KPI_TABLES, stop=False):
             expected = float(hit["expected"].iloc[0]) if len(hit) else None
         m1, m2 = st.columns(2)
         m1.metric(t("collected_month", lang, month=format_date(month_end, lang, month_only=True)),
-                  format_amount(last["collected_amount_rpt"], lang, ccy))
+                  format_amount(last["collected_rpt"], lang, ccy))
         m2.metric(t("forecast_month", lang), format_amount(expected, lang, ccy) if expected is not None
                   else t("no_forecast", lang))
 
@@ -68,16 +72,16 @@ if require(ctx, data.KPI_TABLES, stop=False):
         left, right = st.columns(2)
         with left:
             st.altair_chart(
-                trend_lines(trend, "month_end_date",
-                            {"dso_countback": t("dso_countback", lang), "bpdso": t("bpdso", lang),
-                             "add_days": t("add", lang)}, t("days", lang)),
+                trend_lines(trend, "month_end",
+                            {"countback_dso": t("dso_countback", lang), "best_possible_dso": t("bpdso", lang),
+                             "average_days_delinquent": t("add", lang)}, t("days", lang)),
                 width="stretch",
             )
         with right:
             st.altair_chart(
-                trend_lines(trend, "month_end_date",
+                trend_lines(trend, "month_end",
                             {"ending_ar_rpt": t("total_ar", lang), "overdue_ar_rpt": t("overdue_ar", lang),
-                             "collected_amount_rpt": t("collected", lang)}, t("amount", lang), ",.0f"),
+                             "collected_rpt": t("collected", lang)}, t("amount", lang), ",.0f"),
                 width="stretch",
             )
 
@@ -90,10 +94,10 @@ if require(ctx, data.CREDIT_TABLES, stop=False):
         al["alert"] = [
             " · ".join(t(k, lang) for k, flag in (("alert_utilization", u), ("alert_consecutive", c),
                                                    ("alert_downgrade", d)) if flag)
-            for u, c, d in zip(al["is_alert_utilization"], al["is_alert_consecutive_late"], al["is_alert_downgrade"])
+            for u, c, d in zip(al["is_utilization_alert"], al["is_consecutive_late_alert"], al["is_downgrade_alert"])
         ]
-        show_table(al[["customer_name", "rating", "alert", "limit_utilization", "open_ar_rpt"]], lang,
+        show_table(al[["customer_name", "rating", "alert", "credit_utilization", "open_ar_rpt"]], lang,
                    {"customer_name": "customer", "rating": "rating", "alert": "alert",
-                    "limit_utilization": "limit_utilization", "open_ar_rpt": "total_ar"},
-                   amounts=["open_ar_rpt"], percents=["limit_utilization"], key="overview_alerts")
+                    "credit_utilization": "limit_utilization", "open_ar_rpt": "total_ar"},
+                   amounts=["open_ar_rpt"], percents=["credit_utilization"], key="overview_alerts")
 footer(ctx)

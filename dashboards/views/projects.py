@@ -42,8 +42,9 @@ st.altair_chart(
 show_table(df.drop(columns=["customer_id"]), lang,
            {"project_id": "project", "project_name": "project_name", "customer_name": "customer",
             "contract_value_rpt": "contract_value", "billed_rpt": "billed", "collected_rpt": "collected",
-            "open_rpt": "total_ar", "unbilled_due_rpt": "unbilled_due", "retention_held_rpt": "retention_held",
+            "open_ar_rpt": "total_ar", "unbilled_due_milestones": "unbilled_milestones",
+            "unbilled_due_rpt": "unbilled_due", "retention_held_rpt": "retention_held",
             "collection_rate": "collection_rate"},
-           amounts=["contract_value_rpt", "billed_rpt", "collected_rpt", "open_rpt", "unbilled_due_rpt",
+           amounts=["contract_value_rpt", "billed_rpt", "collected_rpt", "open_ar_rpt", "unbilled_due_rpt",
                     "retention_held_rpt"], percents=["collection_rate"], key="projects", export=True)
 footer(ctx)

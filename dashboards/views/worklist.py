@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboards import actions, data
 from dashboards.common import footer, require, start_page
-from dashboards.i18n import format_amount, t
+from dashboards.i18n import TEXT, format_amount, t
 from dashboards.tables import show_table
 
 ctx = start_page("page_worklist")
@@ -18,7 +18,7 @@ with st.expander(t("filters", lang), expanded=False):
     f1, f2 = st.columns(2)
     stages = f1.multiselect(t("dunning_stage", lang), opts["stages"], key="wl_stages",
                             format_func=lambda s: t(f"stage_{s}", lang))
-    promise_states = f2.multiselect(t("promise_state", lang), opts["promise_states"], key="wl_promise",
+    promise_states = f2.multiselect(t("promise_state", lang), ["none", "open", "broken"], key="wl_promise",
                                     format_func=lambda s: t(f"promise_{s}", lang))
     f3, f4 = st.columns(2)
     names = dict(opts["customers"])
@@ -27,8 +27,11 @@ with st.expander(t("filters", lang), expanded=False):
     min_overdue = f4.number_input(t("min_days_overdue", lang), value=None, step=1, key="wl_min_overdue")
 
 items = data.worklist(scope, stages=stages or None, customer_id=customer,
-                      min_days_overdue=None if min_overdue is None else int(min_overdue),
-                      promise_states=promise_states or None)
+                      min_days_overdue=None if min_overdue is None else int(min_overdue))
+# Promises live in the operational store: join them here so a promise recorded a minute ago shows.
+items = data.with_promise_state(items, actions.promises(), date.today())
+if promise_states:
+    items = items[items["promise_state"].isin(promise_states)]
 c1, c2, c3 = st.columns(3)
 c1.metric(t("worklist_items", lang), f"{len(items):,}")
 c2.metric(t("worklist_open", lang), format_amount(items["open_amount_rpt"].sum(), lang, ccy))
@@ -36,18 +39,20 @@ c3.metric(t("worklist_expected_loss", lang), format_amount(items["expected_loss_
 
 action_col = "next_action_zh" if lang == "zh" else "next_action_en"
 shown = items[["priority_rank", "invoice_no", "customer_name", "dunning_stage", action_col, "days_overdue",
-               "currency", "open_amount", "open_amount_rpt", "predicted_pay_date", "risk_score",
-               "expected_loss_rpt", "promise_state", "owner"]].copy()
+               "currency", "open_amount", "open_amount_rpt", "predicted_pay_date", "probability_of_default",
+               "expected_loss_rpt", "promise_state", "promised_date", "owner_role", "is_disputed"]].copy()
 shown["dunning_stage"] = shown["dunning_stage"].map(lambda s: t(f"stage_{s}", lang))
-shown["promise_state"] = shown["promise_state"].map(lambda s: t(f"promise_{s}", lang) if s else "")
+shown["promise_state"] = shown["promise_state"].map(lambda s: t(f"promise_{s}", lang))
+shown["owner_role"] = shown["owner_role"].map(lambda r: t(f"owner_{r}", lang) if f"owner_{r}" in TEXT else r)
 show_table(
     shown, lang,
     {"priority_rank": "rank", "invoice_no": "invoice_no", "customer_name": "customer",
      "dunning_stage": "dunning_stage", action_col: "next_action", "days_overdue": "days_overdue",
      "currency": "currency", "open_amount": "open_amount_doc", "open_amount_rpt": "open_amount_rpt",
-     "predicted_pay_date": "predicted_pay_date", "risk_score": "risk", "expected_loss_rpt": "expected_loss",
-     "promise_state": "promise_state", "owner": "owner"},
-    amounts=["open_amount", "open_amount_rpt", "expected_loss_rpt"], percents=["risk_score"],
+     "predicted_pay_date": "predicted_pay_date", "probability_of_default": "risk",
+     "expected_loss_rpt": "expected_loss", "promise_state": "promise_state", "promised_date": "promised_date",
+     "owner_role": "owner", "is_disputed": "disputed"},
+    amounts=["open_amount", "open_amount_rpt", "expected_loss_rpt"], percents=["probability_of_default"],
     key="worklist", export=True, height=420,
 )
 

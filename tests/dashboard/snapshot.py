@@ -113,18 +113,21 @@ def _later_marts(con) -> None:
     con.execute("create schema if not exists ml")
     con.execute(
         """create table marts.kpi_monthly as
-           with months as (select last_day(make_date(2024, 7, 1) + to_months(i)) as month_end_date, i
+           with months as (select last_day(make_date(2024, 7, 1) + to_months(i)) as month_end, i
                            from range(24) t(i)),
-                grains as (select 'company' as grain, null as grain_key, 1.0 as w
-                           union all select 'salesperson', 'S01', 0.4
-                           union all select 'salesperson', 'S02', 0.35)
-           select month_end_date, grain, grain_key,
-                  55.0 + i % 7 as dso_countback, 38.0 + i % 3 as bpdso, 17.0 + i % 7 - i % 3 as add_days,
-                  70.0 + i % 5 as cei, round(w * (800000 + 5000 * i), 2) as collected_amount_rpt,
+                dims as (select 'company' as dimension, 'all' as dimension_value, 1.0 as w
+                         union all select 'salesperson', 'S01', 0.4
+                         union all select 'salesperson', 'S02', 0.35
+                         union all select 'customer', 'C001', 0.2
+                         union all select 'customer', 'C003', 0.2)
+           select month_end, dimension, dimension_value,
+                  55.0 + i % 7 as countback_dso, 38.0 + i % 3 as best_possible_dso,
+                  17.0 + i % 7 - i % 3 as average_days_delinquent, 70.0 + i % 5 as cei_pct,
+                  round(w * (800000 + 5000 * i), 2) as collected_rpt,
                   round(w * (1500000 + 10000 * i), 2) as ending_ar_rpt,
                   round(w * (500000 + 3000 * i), 2) as overdue_ar_rpt,
                   round(w * (850000 + 6000 * i), 2) as credit_sales_rpt
-           from months cross join grains"""
+           from months cross join dims"""
     )
     con.execute(
         """create table marts.collections_worklist as
@@ -134,22 +137,24 @@ def _later_marts(con) -> None:
                   open_amount_rpt, as_of_date - age_days as due_date, age_days as days_overdue,
                   case when age_days <= 0 then 'pre_reminder' when age_days <= 15 then 'stage_1'
                        when age_days <= 30 then 'stage_2' else 'stage_3' end as dunning_stage,
-                  'Call the customer' as next_action_en, '电话催收' as next_action_zh,
-                  salesperson_id as owner, as_of_date + 20 as predicted_pay_date,
-                  least(0.9, greatest(age_days, 0) / 150.0) as risk_score,
+                  'salesperson' as owner_role, 'Call the customer' as next_action_en, '电话催收' as next_action_zh,
+                  false as is_disputed, as_of_date + 20 as predicted_pay_date,
+                  least(0.9, greatest(age_days, 0) / 150.0) as probability_of_default,
                   round(open_amount_rpt * least(0.9, greatest(age_days, 0) / 150.0), 2) as expected_loss_rpt,
-                  case when invoice_no = 'INV0003' then 'open' else 'none' end as promise_state
+                  'v1' as model_version
            from marts.ar_aging where basis = 'due_date'"""
     )
     con.execute(
         """create table marts.customer_credit as
            select c.customer_id, c.customer_name, c.salesperson_id,
-                  case when sum(a.open_amount_rpt) > 400000 then 'C' else 'B' end as rating,
-                  12.5 as weighted_days_late, 0.3 as late_share, 1 as consecutive_late,
+                  case when sum(a.open_amount_rpt) > 400000 then 'C' else 'B' end as rating, 'B' as previous_rating,
+                  12.5 as weighted_days_late, 0.3 as late_share, 1 as consecutive_late_payments,
                   c.credit_limit as credit_limit_rpt, sum(a.open_amount_rpt) as open_ar_rpt,
-                  sum(a.open_amount_rpt) / c.credit_limit as limit_utilization,
-                  sum(a.open_amount_rpt) / c.credit_limit >= 0.9 as is_alert_utilization,
-                  false as is_alert_consecutive_late, c.customer_id = 'C003' as is_alert_downgrade
+                  sum(a.open_amount_rpt) filter (where a.bucket_key <> 'not_due') as overdue_ar_rpt,
+                  sum(a.open_amount_rpt) / c.credit_limit as credit_utilization,
+                  sum(a.open_amount_rpt) / c.credit_limit >= 0.9 as is_utilization_alert,
+                  false as is_consecutive_late_alert, c.customer_id = 'C003' as is_downgrade_alert,
+                  sum(a.open_amount_rpt) / c.credit_limit >= 0.9 or c.customer_id = 'C003' as has_alert
            from marts.dim_customer c join marts.ar_aging a on a.customer_id = c.customer_id and a.basis = 'due_date'
            group by c.customer_id, c.customer_name, c.salesperson_id, c.credit_limit"""
     )
@@ -158,10 +163,17 @@ def _later_marts(con) -> None:
            select project_id, 'Project ' || project_id as project_name, customer_id, any_value(customer_name)
                     as customer_name, salesperson_id,
                   sum(open_amount_rpt) * 3 as contract_value_rpt, sum(open_amount_rpt) * 2 as billed_rpt,
-                  sum(open_amount_rpt) as collected_rpt, sum(open_amount_rpt) as open_rpt,
-                  round(sum(open_amount_rpt) * 0.2, 2) as unbilled_due_rpt,
+                  sum(open_amount_rpt) as collected_rpt, sum(open_amount_rpt) as open_ar_rpt,
+                  1 as unbilled_due_milestones, round(sum(open_amount_rpt) * 0.2, 2) as unbilled_due_rpt,
                   round(sum(open_amount_rpt) * 0.05, 2) as retention_held_rpt, 0.5 as collection_rate
            from marts.ar_aging where basis = 'due_date' group by project_id, customer_id, salesperson_id"""
+    )
+    con.execute(
+        """create table marts.fct_payment_application as
+           select invoice_no, customer_id, 'B0' || invoice_no as bank_txn_key, due_date - 3 as applied_date,
+                  'rule' as application_method, 0.99 as confidence, currency, 1000.0 as applied_amount,
+                  1000.0 as applied_amount_rpt
+           from marts.fct_invoice"""
     )
     con.execute(
         """create table reconciliation.matches (bank_txn_key varchar, invoice_no varchar, customer_id varchar,

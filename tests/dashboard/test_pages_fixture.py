@@ -32,12 +32,12 @@ def test_every_page_renders_for_every_role(fixture_home, role):
 def test_overview_kpis_are_the_latest_kpi_month(fixture_home):
     with snapshot_con(fixture_home) as con:
         dso, bpdso, add, cei, collected = con.execute(
-            "select dso_countback, bpdso, add_days, cei, collected_amount_rpt from marts.kpi_monthly "
-            "where grain = 'company' order by month_end_date desc limit 1"
+            "select countback_dso, best_possible_dso, average_days_delinquent, cei_pct, collected_rpt "
+            "from marts.kpi_monthly where dimension = 'company' order by month_end desc limit 1"
         ).fetchone()
         own = con.execute(
-            "select collected_amount_rpt from marts.kpi_monthly where grain = 'salesperson' and grain_key = 'S01' "
-            "order by month_end_date desc limit 1"
+            "select collected_rpt from marts.kpi_monthly where dimension = 'salesperson' "
+            "and dimension_value = 'S01' order by month_end desc limit 1"
         ).fetchone()[0]
     at = app_as("cfo", "overview")
     at.run()
