@@ -9,6 +9,7 @@ as hard as the original and payers stay as dense as generated.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from datetime import date
@@ -189,9 +190,9 @@ def run(invoices: int, workdir: Path, scaling: bool = True, max_receipts: int = 
         con.close()
     truth = pd.read_csv(out / "truth" / "payment_links.csv", dtype=str)
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = reconcile(inputs["bank"], inputs["open_items"], inputs["customers"], config=ReconcileConfig())
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     credits = _credits(inputs["bank"])
     figures = score(result, truth, credits)
 
@@ -215,9 +216,11 @@ def run(invoices: int, workdir: Path, scaling: bool = True, max_receipts: int = 
         "precision": figures["precision"],
         "review_share": figures["review_share"],
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 3),
         "auto_links": figures["auto_links"],
         "wrong_auto_links": figures["wrong_auto_links"],
         "by_rule": rules,
+        "missed_links": missed_links(result, truth),
         "unmatched_reasons": {k: int(v) for k, v in reasons.items()},
         "baseline": {"name": "exact amount only, unique open item in the currency", **baseline,
                      "seconds": round(base_seconds, 3)},
@@ -234,16 +237,37 @@ def run(invoices: int, workdir: Path, scaling: bool = True, max_receipts: int = 
         curve = []
         for n in (p for p in SCALING_POINTS if p <= max_receipts):
             big, big_truth = _take_receipts(inputs, truth, n)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             r = reconcile(big["bank"], big["open_items"], big["customers"])
-            secs = time.perf_counter() - t0
+            secs, cpu = time.perf_counter() - t0, time.process_time() - c0
             s = score(r, big_truth, _credits(big["bank"]))
             curve.append({"receipts": s["credits"], "open_items": int(len(big["open_items"])),
-                          "seconds": round(secs, 2), "payment_match_rate": s["payment_match_rate"],
+                          "seconds": round(secs, 2), "cpu_seconds": round(cpu, 2),
+                          "load_1min": round(os.getloadavg()[0], 1), "payment_match_rate": s["payment_match_rate"],
                           "precision": s["precision"]})
             del big, r
         res["scaling"] = curve
     return res
+
+
+def missed_links(result, truth: pd.DataFrame) -> dict:
+    """True links not applied automatically, by the generator's link kind and what the engine did
+    with the receipt instead (proposed by which rule, or why unmatched): where the rate is lost."""
+    auto = result.matches[result.matches.status == "auto"]
+    applied = set(zip(auto.bank_txn_key.astype(str), auto.invoice_no.astype(str)))
+    t = truth.copy()
+    t = t[[(k, i) not in applied for k, i in zip(t.bank_txn_key, t.invoice_no)]]
+    first = result.proposals[result.proposals["rank"] == 1].drop_duplicates("bank_txn_key").set_index("bank_txn_key").rule
+    reason = result.unmatched.set_index("bank_txn_key").reason
+    matched = set(auto.bank_txn_key)
+    outcome = [
+        f"proposed:{first[k]}" if k in first.index and reason.get(k) == "proposed"
+        else (f"unmatched:{reason[k]}" if k in reason.index else ("other_invoice" if k in matched else "absent"))
+        for k in t.bank_txn_key
+    ]
+    kind = t["link_kind"] if "link_kind" in t.columns else pd.Series("link", index=t.index)
+    counts = pd.Series(1, index=pd.MultiIndex.from_arrays([kind.to_numpy(), outcome])).groupby(level=[0, 1]).sum()
+    return {f"{k}|{o}": int(v) for (k, o), v in counts.sort_values(ascending=False).head(25).items()}
 
 
 def _ratio(a, b):
