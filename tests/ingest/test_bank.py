@@ -308,3 +308,28 @@ def test_cli_json_and_exit_codes(tmp_path, home, capsys):
     assert main(["ingest", str(land)]) == 1
     text = capsys.readouterr().out
     assert "unchanged" in text and "rejected" in text and "the file is empty" in text
+
+
+def test_generic_bank_csv_through_profile(tmp_path):
+    canonical = (
+        "account_id,booking_date,value_date,amount,currency,counterparty_name,remittance_text,bank_txn_key\n"
+        'ACC1,2024-03-01,2024-03-02,"1,000.00",USD,ACME,INV 7,T1\nACC1,2024-03-02,,-20,USD,BANK,fee,T2\n'
+    )
+    english = (
+        "Date,Description,Debit,Credit,Balance,Reference\n"
+        "01/03/2024,Opening,,,100.00,\n"  # 01/03 is ambiguous: quarantined, not guessed
+        "2024-03-01,Payment ACME,,50.00,150.00,R1\n2024-03-02,Fee,5.00,,145.00,R2\n"
+    )
+    res, wh = load(tmp_path, {"bank/acc1_202403.csv": canonical, "bank/other.csv": english})
+    a, b = res["bank/acc1_202403.csv"], res["bank/other.csv"]
+    assert (a.status, a.entity, a.rows_loaded, a.rows_quarantined) == ("loaded", "bank_transactions", 2, 0)
+    assert rows(
+        wh,
+        "SELECT bank_txn_key, amount::DOUBLE, value_date::VARCHAR, counterparty_name FROM raw.bank_transactions "
+        "WHERE source_file = 'bank/acc1_202403.csv' ORDER BY 1",
+    ) == [("T1", 1000.0, "2024-03-02", "ACME"), ("T2", -20.0, None, "BANK")]
+    assert (b.rows_loaded, b.rows_quarantined) == (2, 1)
+    assert (
+        "ambiguous"
+        in rows(wh, "SELECT reason FROM raw.quarantine WHERE source_file = 'bank/other.csv'")[0][0]
+    )

@@ -52,6 +52,22 @@ CURRENCIES = {
 }
 
 
+def roles() -> dict[str, tuple[str, ...]]:
+    """Built-in titles plus the `bank:` sections of the mapping profiles (YAML, user-extendable)."""
+    import yaml
+
+    from huikuan.ingest.profiles import profile_dirs
+
+    merged = {k: list(v) for k, v in ROLES.items()}
+    for d in profile_dirs():
+        for path in sorted(d.glob("*.y*ml")) if d.is_dir() else []:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            for role, titles in (doc.get("bank") or {}).items() if isinstance(doc, dict) else []:
+                merged.setdefault(role, [])
+                merged[role] += [_norm(str(t)) for t in titles if _norm(str(t)) not in merged[role]]
+    return {k: tuple(v) for k, v in merged.items()}
+
+
 @dataclass
 class Layout:
     header_row: int  # 0-based index in the rows
@@ -60,15 +76,16 @@ class Layout:
 
 
 def _norm(s: str) -> str:
-    return re.sub(r"\s+", "", (s or "").replace("（", "(").replace("）", ")")).strip()
+    return re.sub(r"\s+", "", (s or "").replace("（", "(").replace("）", ")")).strip().lower()
 
 
 def find_layout(rows: list[list[str]], file_name: str = "") -> Layout | None:
     """The first row (within 40) whose cells name a date column and an amount source."""
+    all_roles = roles()
     for i, row in enumerate(rows[:40]):
         cells = [_norm(c) for c in row]
         cols: dict[str, int] = {}
-        for role, titles in ROLES.items():
+        for role, titles in all_roles.items():
             for t in titles:
                 if t in cells:
                     idx = cells.index(t)
@@ -202,6 +219,12 @@ def parse_bank_table(facts: FileFacts, kind: str) -> BankFile:
                     texts.append(v)
         e.remittance_text = " | ".join(texts) or None
         e.bank_ref = get("ref") or None
+        e.end_to_end_id = get("e2e") or None
+        if get("value_date"):
+            try:
+                e.value_date = parse_date(get("value_date"))
+            except ValueError:
+                pass  # value date is optional; the booking date carries the line
         try:
             balances.append(parse_amount(get("balance")) if "balance" in c else None)
         except ValueError:
