@@ -90,7 +90,7 @@ select
     cast(aged.open_amount as decimal(18, 4)) as open_amount,
     {{ reporting_currency() }} as reporting_currency,
     cast(fx.rate as decimal(18, 6)) as fx_rate,
-    cast(round(aged.open_amount * fx.rate, 2) as decimal(18, 2)) as open_amount_rpt
+    {{ to_reporting_rounded('aged.open_amount', 'fx.rate') }} as open_amount_rpt
 from aged
 inner join {{ ref('aging_buckets') }} as buckets
     on {{ aging_bucket_condition('aged.age_days', 'buckets') }}

@@ -19,3 +19,16 @@
 {% macro reporting_currency() -%}
     '{{ var("reporting_currency", "CNY") }}'
 {%- endmacro %}
+
+
+{#- An amount translated at `rate` into the reporting currency. The amount is widened first: large
+    contract values times a 6-decimal rate overflow 18-digit decimal arithmetic. -#}
+{% macro to_reporting(amount, rate) -%}
+    (cast({{ amount }} as decimal(38, 4)) * {{ rate }})
+{%- endmacro %}
+
+
+{#- The same, rounded to cents as decimal(18, 2). -#}
+{% macro to_reporting_rounded(amount, rate) -%}
+    cast(round({{ to_reporting(amount, rate) }}, 2) as decimal(18, 2))
+{%- endmacro %}

@@ -35,7 +35,7 @@ D = date.fromisoformat
 
 CUSTOMERS = [
     # customer_id, name, tax_id, parent, region, industry, type, salesperson, terms, limit, ccy, created, active
-    ("C001", "华东建设集团有限公司", None, None, "East", "construction", "soe", "S01", 30, 500000, "CNY", D("2020-01-01"), True),
+    ("C001", "华东建设集团有限公司", None, None, "East", "construction", "soe", "S01", 30, 120000000, "CNY", D("2020-01-01"), True),
     ("C002", "Pacific Engineering Ltd", None, None, "South", "engineering", "foreign", "S02", 60, 200000, "USD", D("2021-05-01"), True),
     ("C003", "华东建设第三工程公司", None, "C001", "East", "construction", "soe", "S01", 30, 150000, "CNY", D("2021-01-01"), True),
 ]
@@ -49,7 +49,7 @@ PROJECTS = [
     ("P003", "办公楼弱电改造", "C003", "刘洋", D("2024-06-01"), D("2025-06-30"), 250000, "CNY", "completed"),
 ]
 CONTRACTS_ROWS = [
-    ("K001", "P001", "C001", D("2024-01-01"), 1000000, "CNY", 30, 5),
+    ("K001", "P001", "C001", D("2024-01-01"), 150000000, "CNY", 30, 5),
     ("K002", "P002", "C002", D("2025-06-01"), 30000, "USD", 60, 0),
     ("K003", "P003", "C003", D("2024-06-01"), 250000, "CNY", 30, 5),
 ]

@@ -152,3 +152,12 @@ def test_failing_data_test_names_the_node(tmp_path):
     with pytest.raises(DbtRunError) as info:
         run_dbt(["build", "--quiet", "--select", "stg_invoicing__invoices"], wh, target_path=tmp_path / "t")
     assert "not_null_stg_invoicing__invoices_customer_id" in str(info.value)
+
+
+def test_large_amounts_translate_without_overflow(warehouse):
+    # C001's credit limit (120 million) and contract K001 (150 million) times a 6-decimal rate
+    # overflow 18-digit decimal arithmetic unless widened first.
+    (limit,) = _query(warehouse, "select credit_limit_rpt from marts.customer_credit where customer_id = 'C001'")[0]
+    assert limit == Decimal("120000000.00")
+    (value,) = _query(warehouse, "select contract_value_rpt from marts.project_receivables where project_id = 'P001'")[0]
+    assert value == Decimal("150000000.00")

@@ -57,7 +57,7 @@ activity as (
     select
         customer_id, salesperson_id, region,
         {{ month_end('activity_date') }} as month_end,
-        amount * fx.rate as credit_sales_rpt,
+        {{ to_reporting('amount', 'fx.rate') }} as credit_sales_rpt,
         0 as collected_rpt
     from sales_movements
     left join {{ ref('int_fx_rates_monthly') }} as fx
@@ -69,7 +69,7 @@ activity as (
         customer_id, salesperson_id, region,
         {{ month_end('activity_date') }} as month_end,
         0 as credit_sales_rpt,
-        amount * fx.rate as collected_rpt
+        {{ to_reporting('amount', 'fx.rate') }} as collected_rpt
     from collections
     left join {{ ref('int_fx_rates_monthly') }} as fx
         on {{ fx_rate_valid_on('fx', 'collections.currency', 'collections.activity_date') }}

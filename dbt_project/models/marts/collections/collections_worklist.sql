@@ -51,7 +51,7 @@ bucketed as (
 select
     bucketed.as_of_date,
     cast(row_number() over (
-        order by bucketed.open_amount_rpt * coalesce(bucketed.loss_rate, 0) desc,
+        order by cast(bucketed.open_amount_rpt as decimal(38, 2)) * coalesce(bucketed.loss_rate, 0) desc,
             bucketed.days_overdue desc, bucketed.invoice_no
     ) as integer) as priority_rank,
     bucketed.invoice_no,
@@ -77,7 +77,7 @@ select
     bucketed.action_zh as next_action_zh,
     bucketed.is_disputed,
     cast(bucketed.loss_rate as decimal(9, 4)) as loss_rate,
-    cast(round(bucketed.open_amount_rpt * coalesce(bucketed.loss_rate, 0), 2) as decimal(18, 2)) as expected_loss_rpt,
+    cast(round(cast(bucketed.open_amount_rpt as decimal(38, 2)) * coalesce(bucketed.loss_rate, 0), 2) as decimal(18, 2)) as expected_loss_rpt,
     cast(null as date) as predicted_pay_date,
     cast(null as double) as probability_of_default,
     cast(null as {{ dbt.type_string() }}) as model_version

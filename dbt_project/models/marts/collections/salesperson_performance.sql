@@ -23,7 +23,7 @@ collected as (
 
     select
         coalesce(items.salesperson_id, 'unknown') as salesperson_id,
-        sum(-movements.amount * fx.rate) as collected_90d_rpt
+        sum(-{{ to_reporting('movements.amount', 'fx.rate') }}) as collected_90d_rpt
     from {{ ref('int_ar_movements') }} as movements
     inner join {{ ref('int_ar_items') }} as items
         on movements.ar_item_no = items.ar_item_no

@@ -89,7 +89,7 @@ select
     running.currency,
     cast(running.open_amount as decimal(18, 4)) as open_amount,
     {{ reporting_currency() }} as reporting_currency,
-    cast(round(running.open_amount * fx.rate, 2) as decimal(18, 2)) as open_amount_rpt
+    {{ to_reporting_rounded('running.open_amount', 'fx.rate') }} as open_amount_rpt
 from running
 inner join {{ ref('dim_date') }} as dates
     on dates.calendar_date >= running.valid_from

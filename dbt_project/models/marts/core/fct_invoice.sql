@@ -139,14 +139,14 @@ select
     measured.gross_amount,
     measured.tax_rate,
     cast(fx_issue.rate as decimal(18, 6)) as fx_rate_issue,
-    cast(round(measured.gross_amount * fx_issue.rate, 2) as decimal(18, 2)) as gross_amount_rpt,
+    {{ to_reporting_rounded('measured.gross_amount', 'fx_issue.rate') }} as gross_amount_rpt,
     cast(measured.credit_note_amount as decimal(18, 4)) as credit_note_amount,
     cast(measured.gross_amount + measured.credit_note_amount as decimal(18, 4)) as adjusted_amount,
     cast(measured.paid_amount as decimal(18, 4)) as paid_amount,
     cast(measured.adjustment_amount as decimal(18, 4)) as short_payment_written_off_amount,
     cast(measured.open_amount as decimal(18, 4)) as open_amount,
     cast(fx_as_of.rate as decimal(18, 6)) as fx_rate_as_of,
-    cast(round(measured.open_amount * fx_as_of.rate, 2) as decimal(18, 2)) as open_amount_rpt,
+    {{ to_reporting_rounded('measured.open_amount', 'fx_as_of.rate') }} as open_amount_rpt,
     cast(
         case when measured.ar_exit_reason = 'written_off' and measured.has_left_ar
             then coalesce(measured.balance_at_exit, 0) else 0 end

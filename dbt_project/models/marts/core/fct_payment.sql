@@ -27,7 +27,7 @@ select
     cast(coalesce(applied.applied_amount, 0) as decimal(18, 4)) as applied_amount,
     cast(receipts.amount - coalesce(applied.applied_amount, 0) as decimal(18, 4)) as unapplied_amount,
     cast(coalesce(applied.invoices_paid, 0) as integer) as invoices_paid,
-    cast(round(receipts.amount * fx.rate, 2) as decimal(18, 2)) as amount_rpt,
+    {{ to_reporting_rounded('receipts.amount', 'fx.rate') }} as amount_rpt,
     receipts.counterparty_name,
     receipts.counterparty_account,
     receipts.remittance_text,

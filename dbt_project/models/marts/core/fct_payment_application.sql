@@ -11,7 +11,7 @@ select
     allocations.confidence,
     invoices.currency,
     cast(allocations.applied_amount as decimal(18, 4)) as applied_amount,
-    cast(round(allocations.applied_amount * fx.rate, 2) as decimal(18, 2)) as applied_amount_rpt
+    {{ to_reporting_rounded('allocations.applied_amount', 'fx.rate') }} as applied_amount_rpt
 from {{ ref('int_payment_allocations') }} as allocations
 inner join {{ ref('int_invoices_classified') }} as invoices
     on allocations.invoice_no = invoices.invoice_no

@@ -29,7 +29,7 @@ behaviour_now as (
         customer_id,
         count(*) as settled_invoices,
         sum(is_late) as late_invoices,
-        sum(gross_amount_rpt * payment_delay_days) / nullif(sum(gross_amount_rpt), 0) as weighted_days_late,
+        sum(cast(gross_amount_rpt as double) * payment_delay_days) / nullif(sum(gross_amount_rpt), 0) as weighted_days_late,
         cast(sum(is_late) as double) / count(*) as late_share
     from settled
     group by customer_id
@@ -40,7 +40,7 @@ behaviour_before as (
 
     select
         settled.customer_id,
-        sum(settled.gross_amount_rpt * settled.payment_delay_days) / nullif(sum(settled.gross_amount_rpt), 0)
+        sum(cast(settled.gross_amount_rpt as double) * settled.payment_delay_days) / nullif(sum(settled.gross_amount_rpt), 0)
             as weighted_days_late,
         cast(sum(settled.is_late) as double) / count(*) as late_share
     from settled
@@ -114,7 +114,7 @@ customers as (
 
     select
         customers.*,
-        customers.credit_limit * fx.rate as credit_limit_rpt
+        {{ to_reporting('customers.credit_limit', 'fx.rate') }} as credit_limit_rpt
     from {{ ref('dim_customer') }} as customers
     left join {{ ref('int_fx_rates_monthly') }} as fx
         on {{ fx_rate_valid_on('fx', "coalesce(customers.currency, " ~ reporting_currency() ~ ")", as_of_date()) }}

@@ -16,7 +16,7 @@ contracts as (
         contracts.project_id,
         contracts.currency,
         contracts.signed_date,
-        contracts.contract_amount * fx.rate as contract_amount_rpt,
+        {{ to_reporting('contracts.contract_amount', 'fx.rate') }} as contract_amount_rpt,
         fx.rate as signing_rate
     from {{ ref('stg_erp__contracts') }} as contracts
     left join {{ ref('int_fx_rates_monthly') }} as fx
@@ -30,11 +30,11 @@ milestones as (
     select
         contracts.project_id,
         sum(case when milestones.invoice_no is null and milestones.planned_date <= {{ as_of_date() }}
-            then milestones.amount * contracts.signing_rate else 0 end) as unbilled_due_rpt,
+            then {{ to_reporting('milestones.amount', 'contracts.signing_rate') }} else 0 end) as unbilled_due_rpt,
         sum(case when milestones.invoice_no is null
-            then milestones.amount * contracts.signing_rate else 0 end) as unbilled_total_rpt,
+            then {{ to_reporting('milestones.amount', 'contracts.signing_rate') }} else 0 end) as unbilled_total_rpt,
         sum(case when milestones.invoice_no is null and milestones.milestone_type = 'retention'
-            then milestones.amount * contracts.signing_rate else 0 end) as retention_held_rpt,
+            then {{ to_reporting('milestones.amount', 'contracts.signing_rate') }} else 0 end) as retention_held_rpt,
         count(case when milestones.invoice_no is null and milestones.planned_date <= {{ as_of_date() }}
             then 1 end) as unbilled_due_milestones
     from {{ ref('stg_erp__payment_milestones') }} as milestones
@@ -50,7 +50,7 @@ invoiced as (
         project_id,
         sum(case when issue_date <= as_of_date and status not in ('draft', 'cancelled', 'not_yet_issued')
             then gross_amount_rpt else 0 end) as billed_rpt,
-        sum(paid_amount * fx_rate_issue) as collected_rpt,
+        sum({{ to_reporting('paid_amount', 'fx_rate_issue') }}) as collected_rpt,
         sum(case when is_in_ar then open_amount_rpt else 0 end) as open_ar_rpt,
         sum(case when is_in_ar and is_overdue then open_amount_rpt else 0 end) as overdue_ar_rpt
     from {{ ref('fct_invoice') }}
@@ -79,7 +79,7 @@ select
     projects.status as project_status,
     projects.currency,
     {{ reporting_currency() }} as reporting_currency,
-    cast(round(coalesce(contract_totals.contract_value_rpt, projects.contract_value * fx.rate), 2) as decimal(18, 2))
+    cast(round(coalesce(contract_totals.contract_value_rpt, {{ to_reporting('projects.contract_value', 'fx.rate') }}), 2) as decimal(18, 2))
         as contract_value_rpt,
     cast(round(coalesce(invoiced.billed_rpt, 0), 2) as decimal(18, 2)) as billed_rpt,
     cast(round(coalesce(invoiced.collected_rpt, 0), 2) as decimal(18, 2)) as collected_rpt,
