@@ -108,13 +108,13 @@ def replicate(inputs: dict, truth: pd.DataFrame, copies: int) -> tuple[dict, pd.
     for c in range(copies):
         tag = f"{c:02d}"
 
-        def inv(s):
+        def inv(s, c=c, tag=tag):
             return s if c == 0 else s.str.replace(r"^(.*-\d{4}-)", r"\g<1>" + tag, regex=True)
 
-        def name(s):
+        def name(s, c=c):
             return disguise(s, c)
 
-        def text(s):
+        def text(s, c=c, tag=tag):
             return s if c == 0 else s.fillna("").str.replace(_YEAR_SEQ, lambda m: m.group(1) + m.group(2) + tag + m.group(3), regex=True)
 
         b = bank.copy()
@@ -241,7 +241,7 @@ def run(invoices: int, workdir: Path, scaling: bool = True, max_receipts: int = 
             r = reconcile(big["bank"], big["open_items"], big["customers"])
             secs, cpu = time.perf_counter() - t0, time.process_time() - c0
             s = score(r, big_truth, _credits(big["bank"]))
-            curve.append({"receipts": s["credits"], "open_items": int(len(big["open_items"])),
+            curve.append({"receipts": s["credits"], "open_items": len(big["open_items"]),
                           "seconds": round(secs, 2), "cpu_seconds": round(cpu, 2),
                           "load_1min": round(os.getloadavg()[0], 1), "payment_match_rate": s["payment_match_rate"],
                           "precision": s["precision"]})

@@ -33,4 +33,4 @@ class ReconcileConfig:
     def fee_cents(self, currency: str, open_cents: int) -> int:
         """Largest short payment (in cents) written off as fees for an item of `open_cents`."""
         abs_limit = self.fee_tolerance.get(currency, self.fee_tolerance_default)
-        return int(round(min(abs_limit, self.fee_tolerance_pct * open_cents / 100) * 100))
+        return round(min(abs_limit, self.fee_tolerance_pct * open_cents / 100) * 100)

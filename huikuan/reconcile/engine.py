@@ -524,7 +524,7 @@ class _Engine:
         for row in rows:
             idx = it.by_no.get(str(row["invoice_no"]).strip())
             amount = row.get("amount")
-            cents = None if amount is None or (isinstance(amount, float) and np.isnan(amount)) else int(round(float(amount) * 100))
+            cents = None if amount is None or (isinstance(amount, float) and np.isnan(amount)) else round(float(amount) * 100)
             if idx is None:
                 self._unmatched(i, "decided", f"decision names unknown invoice {row['invoice_no']}")
                 continue
@@ -562,7 +562,7 @@ class _Engine:
             return False
         idxs_sorted = sorted(idxs, key=it.order_key)
         strong = all(k == STRONG for k in kinds)
-        tol = int(round(cfg.exact_tolerance * 100))
+        tol = round(cfg.exact_tolerance * 100)
         # A payer nets open credit notes against the invoices they correct, quoting only the invoice.
         notes = [c for x in idxs_sorted for c in it.credits_of.get(it.no[x], ())
                  if it.open[c] < 0 and it.issue[c] <= self.days[i] and (key, it.no[c]) not in self.decisions.rejected]
@@ -895,9 +895,10 @@ def reconcile(
     decisions: pd.DataFrame | None = None,
     aliases: pd.DataFrame | None = None,
     *,
-    config: ReconcileConfig = ReconcileConfig(),
+    config: ReconcileConfig | None = None,
 ) -> ReconcileResult:
     """Match bank lines to open items (DESIGN.md §6). Inputs may be pandas DataFrames or Arrow tables."""
+    config = config or ReconcileConfig()
     bank, open_items, customers, decisions, aliases = (
         x.to_pandas() if hasattr(x, "to_pandas") and not isinstance(x, pd.DataFrame) else x
         for x in (bank, open_items, customers, decisions, aliases)

@@ -44,7 +44,7 @@ class RefIndex:
     max_runs: int = 6
 
     @classmethod
-    def build(cls, invoice_numbers: Iterable[str], min_digits: int = 6) -> "RefIndex":
+    def build(cls, invoice_numbers: Iterable[str], min_digits: int = 6) -> RefIndex:
         keys: dict[str, str | None] = {}
         kinds: dict[str, str] = {}
         digit_keys: dict[str, str | None] = {}

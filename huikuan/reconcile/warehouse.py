@@ -105,7 +105,7 @@ def load_inputs(con, ops_path=None) -> dict[str, pd.DataFrame]:
             "aliases": aliases, "source": source}
 
 
-def reconcile_warehouse(con_or_path, ops_path=None, *, config: ReconcileConfig = ReconcileConfig(),
+def reconcile_warehouse(con_or_path, ops_path=None, *, config: ReconcileConfig | None = None,
                         write: bool = False) -> ReconcileResult:
     """Run the engine on the warehouse (and the operational store); optionally write the results."""
     with _connection(con_or_path, read_only=not write) as con:

@@ -206,8 +206,8 @@ def test_open_amounts_are_consumed_in_booking_order():
 
 def decisions(*rows):
     return pd.DataFrame(
-        [dict(decision_id=k + 1, bank_txn_key=key, invoice_no=inv, amount=amt, decision=d, decided_by="wang",
-              decided_at="2026-03-05T00:00:00", reason=None) for k, (key, inv, amt, d) in enumerate(rows)]
+        [{"decision_id": k + 1, "bank_txn_key": key, "invoice_no": inv, "amount": amt, "decision": d, "decided_by": "wang",
+              "decided_at": "2026-03-05T00:00:00", "reason": None} for k, (key, inv, amt, d) in enumerate(rows)]
     )
 
 
@@ -251,10 +251,10 @@ def test_decision_consumes_the_open_amount_before_rules_run():
 
 def test_alias_identifies_payer_by_account_and_name():
     aliases = pd.DataFrame([
-        dict(alias_id=1, payer_name=None, counterparty_account="6222 0000 1111", customer_id="C1",
-             learned_from="decision:1", created_by="x", created_at="2026-01-01"),
-        dict(alias_id=2, payer_name="老华建", counterparty_account=None, customer_id="C1",
-             learned_from="decision:2", created_by="x", created_at="2026-01-01"),
+        {"alias_id": 1, "payer_name": None, "counterparty_account": "6222 0000 1111", "customer_id": "C1",
+             "learned_from": "decision:1", "created_by": "x", "created_at": "2026-01-01"},
+        {"alias_id": 2, "payer_name": "老华建", "counterparty_account": None, "customer_id": "C1",
+             "learned_from": "decision:2", "created_by": "x", "created_at": "2026-01-01"},
     ])
     b = bank({"amount": 7300.50, "counterparty_name": "张三", "counterparty_account": "622200001111"},
              {"amount": 10000.00, "counterparty_name": "老华建"})

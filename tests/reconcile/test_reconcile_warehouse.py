@@ -25,30 +25,30 @@ def make_warehouse(path):
     con = duckdb.connect(str(path))
     create_raw_tables(con)
     _insert(con, "customers", [
-        dict(customer_id="C1", customer_name="北京华建工程有限公司"),
-        dict(customer_id="C2", customer_name="上海申通物流有限公司"),
+        {"customer_id": "C1", "customer_name": "北京华建工程有限公司"},
+        {"customer_id": "C2", "customer_name": "上海申通物流有限公司"},
     ])
     _insert(con, "invoices", [
         # paid long before the bank history starts, cleared in the ERP: not a candidate any more
-        dict(invoice_no="INV-2025-0000001", customer_id="C1", currency="CNY", issue_date=date(2025, 3, 1),
-             gross_amount=8000.0, cleared_amount=8000.0, cleared_date=date(2025, 4, 1), status="paid"),
-        dict(invoice_no="INV-2026-0000010", customer_id="C1", currency="CNY", issue_date=date(2026, 1, 5),
-             gross_amount=10000.0, status="issued"),
+        {"invoice_no": "INV-2025-0000001", "customer_id": "C1", "currency": "CNY", "issue_date": date(2025, 3, 1),
+             "gross_amount": 8000.0, "cleared_amount": 8000.0, "cleared_date": date(2025, 4, 1), "status": "paid"},
+        {"invoice_no": "INV-2026-0000010", "customer_id": "C1", "currency": "CNY", "issue_date": date(2026, 1, 5),
+             "gross_amount": 10000.0, "status": "issued"},
         # cleared by the ERP from a payment that is in the bank file: offered at its gross amount
-        dict(invoice_no="INV-2026-0000011", customer_id="C2", currency="CNY", issue_date=date(2026, 1, 6),
-             gross_amount=4321.0, cleared_amount=4321.0, cleared_date=date(2026, 2, 3), status="paid"),
-        dict(invoice_no="INV-2026-0000012", customer_id="C2", currency="CNY", issue_date=date(2026, 1, 7),
-             gross_amount=999.0, status="cancelled"),
+        {"invoice_no": "INV-2026-0000011", "customer_id": "C2", "currency": "CNY", "issue_date": date(2026, 1, 6),
+             "gross_amount": 4321.0, "cleared_amount": 4321.0, "cleared_date": date(2026, 2, 3), "status": "paid"},
+        {"invoice_no": "INV-2026-0000012", "customer_id": "C2", "currency": "CNY", "issue_date": date(2026, 1, 7),
+             "gross_amount": 999.0, "status": "cancelled"},
     ])
     _insert(con, "bank_transactions", [
-        dict(bank_txn_key="K1", booking_date=date(2026, 2, 1), amount=10000.0, currency="CNY",
-             counterparty_name="北京华建工程有限公司", remittance_text="付INV-2026-0000010", is_reversal=False),
-        dict(bank_txn_key="K2", booking_date=date(2026, 2, 3), amount=4321.0, currency="CNY",
-             counterparty_name="申通物流", counterparty_account="6222-0001", remittance_text="货款",
-             is_reversal=False),
-        dict(bank_txn_key="K3", booking_date=date(2026, 2, 4), amount=8000.0, currency="CNY",
-             counterparty_name="某未知单位", is_reversal=False),
-        dict(bank_txn_key="K4", booking_date=date(2026, 2, 5), amount=-50.0, currency="CNY", is_reversal=False),
+        {"bank_txn_key": "K1", "booking_date": date(2026, 2, 1), "amount": 10000.0, "currency": "CNY",
+             "counterparty_name": "北京华建工程有限公司", "remittance_text": "付INV-2026-0000010", "is_reversal": False},
+        {"bank_txn_key": "K2", "booking_date": date(2026, 2, 3), "amount": 4321.0, "currency": "CNY",
+             "counterparty_name": "申通物流", "counterparty_account": "6222-0001", "remittance_text": "货款",
+             "is_reversal": False},
+        {"bank_txn_key": "K3", "booking_date": date(2026, 2, 4), "amount": 8000.0, "currency": "CNY",
+             "counterparty_name": "某未知单位", "is_reversal": False},
+        {"bank_txn_key": "K4", "booking_date": date(2026, 2, 5), "amount": -50.0, "currency": "CNY", "is_reversal": False},
     ])
     return con
 
@@ -112,8 +112,8 @@ def test_people_decide_and_teach_aliases(tmp_path):
 
     # The learned alias now identifies that payer on a new line, automatically.
     con = duckdb.connect(str(wh))
-    _insert(con, "bank_transactions", [dict(bank_txn_key="K5", booking_date=date(2026, 2, 9), amount=2000.0,
-                                            currency="CNY", counterparty_name="某未知单位", is_reversal=False)])
+    _insert(con, "bank_transactions", [{"bank_txn_key": "K5", "booking_date": date(2026, 2, 9), "amount": 2000.0,
+                                            "currency": "CNY", "counterparty_name": "某未知单位", "is_reversal": False}])
     con.close()
     r = reconcile_warehouse(wh, ops)
     k5 = r.matches[r.matches.bank_txn_key == "K5"]
