@@ -163,6 +163,9 @@ def transcode_to_utf8(facts: FileFacts, out: Path) -> None:
     """Stream the file into a UTF-8 copy with LF line ends (for DuckDB, which reads UTF-8 only).
     Invalid bytes in a GB18030 file reject the file with the line they are on."""
     codec = _codec(facts.encoding)
+    if codec == "utf-8":
+        _normalise_newlines(facts, out)
+        return
     decoder = codecs.getincrementaldecoder(codec)(errors="strict")
     line_base = 1
     pending_cr = False
@@ -189,6 +192,26 @@ def transcode_to_utf8(facts: FileFacts, out: Path) -> None:
             dst.write(text.replace("\r\n", "\n").replace("\r", "\n"))
         tail = decoder.decode(b"", final=True)
         dst.write(("\r" if pending_cr else "") + tail)
+
+
+def _normalise_newlines(facts: FileFacts, out: Path) -> None:
+    """UTF-8 input: rewrite CRLF and bare CR as LF byte by byte (no decoding), so bytes that are not
+    UTF-8 reach DuckDB unchanged and quarantine their own rows instead of rejecting the file."""
+    pending_cr = False
+    with open(facts.path, "rb") as src, open(out, "wb") as dst:
+        first = True
+        while chunk := src.read(CHUNK):
+            if first and chunk.startswith(codecs.BOM_UTF8):
+                chunk = chunk[3:]
+            first = False
+            if pending_cr:
+                chunk = b"\r" + chunk
+            pending_cr = chunk.endswith(b"\r")
+            if pending_cr:
+                chunk = chunk[:-1]
+            dst.write(chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+        if pending_cr:
+            dst.write(b"\n")
 
 
 def read_text_rows(facts: FileFacts) -> list[list[str]]:

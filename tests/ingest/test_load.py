@@ -600,3 +600,12 @@ def test_generated_landing_loads_fully(generated_small, tmp_path):
     assert n == 600
     again = ingest_paths([land], wh, landing_root=land)
     assert all(r.status == "unchanged" for r in again)
+
+
+def test_bad_bytes_in_crlf_utf8_file_quarantine_only_their_row(tmp_path):
+    raw = "customer_id,customer_name\r\nC1,华筑工程\r\n".encode() + b"C2,\xffbad\r\n" + "C3,远景\r\n".encode()
+    res, wh = load(tmp_path, {"customers.csv": raw})
+    r = res["customers.csv"]
+    assert (r.status, r.rows_loaded, r.rows_quarantined) == ("loaded", 2, 1)
+    assert query(wh, "SELECT customer_name FROM raw.customers ORDER BY 1") == [("华筑工程",), ("远景",)]
+    assert accounting_holds(wh)
