@@ -8,6 +8,7 @@ All state (landing folder, warehouse, published snapshots, operational store, mo
 from __future__ import annotations
 
 import os
+from datetime import date
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -27,7 +28,14 @@ class Settings:
     keep_snapshots: int = 5
     max_file_mb: int = 4096  # landing files above this are rejected
     dbt_target: str = "duckdb"  # "spark" for the scale-out target
+    as_of_date: str = ""  # YYYY-MM-DD the reports are as of; empty means today
+    dunning_mode: str = "dry_run"  # dry_run (write .eml to outbox/), send (SMTP), or off
     alert_emails: str = ""  # comma-separated recipients of failure alerts (SMTP from HUIKUAN_SMTP_*)
+
+    @property
+    def as_of(self) -> date:
+        """The date the warehouse reports as of (configured, else today)."""
+        return date.fromisoformat(self.as_of_date) if self.as_of_date else date.today()
 
     @property
     def alert_recipients(self) -> list[str]:
@@ -108,4 +116,12 @@ def load_settings(home: str | os.PathLike | None = None) -> Settings:
     for name in ("keep_snapshots", "max_file_mb"):
         if name in values:
             values[name] = int(values[name])
+    if values.get("as_of_date"):
+        try:
+            date.fromisoformat(str(values["as_of_date"]))
+        except ValueError:
+            raise ValueError(f"as_of_date must be YYYY-MM-DD, not {values['as_of_date']!r}") from None
+        values["as_of_date"] = str(values["as_of_date"])
+    if values.get("dunning_mode", "dry_run") not in ("dry_run", "send", "off"):
+        raise ValueError(f"dunning_mode must be dry_run, send or off, not {values['dunning_mode']!r}")
     return Settings(home=home_path, **values)

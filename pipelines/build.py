@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from huikuan.settings import load_settings
+from pipelines.collections.assets import dunning_reminders
 from pipelines.dbt.assets import build_dbt_assets, dbt_resource
 from pipelines.ingest.assets import raw_extracts
 from pipelines.publish.assets import build_publish_asset
@@ -30,7 +31,7 @@ def build_definitions() -> dg.Definitions:
         description="Daily build at 06:00 in the configured time zone.",
     )
     return dg.Definitions(
-        assets=[raw_extracts, warehouse_models, published],
+        assets=[raw_extracts, warehouse_models, published, dunning_reminders],
         jobs=[daily_job],
         schedules=[daily_schedule],
         sensors=[landing_sensor, run_failure_alert_sensor],

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from huikuan.publish import connect_published, current_snapshot
-from tests.conftest import ROOT
+from tests.conftest import AS_OF, ROOT
 
 pytestmark = pytest.mark.slow
 HUIKUAN = str(Path(sys.executable).with_name("huikuan"))
@@ -46,6 +46,7 @@ def _descendants(pid: int) -> list[str]:
 @pytest.fixture(scope="module")
 def published_home(tmp_path_factory, generated_small):
     home = tmp_path_factory.mktemp("failures")
+    (home / "huikuan.yml").write_text(f"as_of_date: '{AS_OF.isoformat()}'\n", encoding="utf-8")
     shutil.copytree(generated_small / "landing", home / "landing")
     first = _run(home)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]

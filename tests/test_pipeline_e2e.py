@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import AS_OF, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -32,6 +32,7 @@ def instance(tmp_path_factory, generated_small):
     home = tmp_path_factory.mktemp("instance")
     old = os.environ.get("HUIKUAN_HOME")
     os.environ["HUIKUAN_HOME"] = str(home)
+    (home / "huikuan.yml").write_text(f"as_of_date: '{AS_OF.isoformat()}'\n", encoding="utf-8")
     try:
         shutil.copytree(generated_small / "landing", home / "landing")
         from huikuan.commands.run import run_job
@@ -52,25 +53,24 @@ def _published(home: Path) -> duckdb.DuckDBPyConnection:
 
 
 def test_definitions_load_with_layers_and_lineage(instance):
+    import dagster as dg
+
     from pipelines.definitions import defs
 
     d = defs()
     job = d.resolve_job_def("daily_job")
     keys = {k.to_user_string() for k in d.resolve_all_asset_keys()}
-    assert {"raw/invoices", "raw/bank_transactions", "published_warehouse", "ar_aging", "fct_invoice"} <= keys
+    assert {"raw/invoices", "raw/bank_transactions", "staging/stg_invoicing__invoices", "marts/ar_aging",
+            "marts/fct_invoice", "published_warehouse", "dunning_reminders"} <= keys
     assert job is not None
     # dbt sources are the ingest assets: staging depends on raw/<entity>.
     graph = d.resolve_asset_graph()
-    parents = {p.to_user_string() for p in graph.get(dg_key("stg_invoicing__invoices")).parent_keys}
-    assert "raw/invoices" in parents
-    groups = {graph.get(dg_key(k)).group_name for k in ("stg_invoicing__invoices", "ar_aging")}
-    assert groups == {"staging", "marts"}
-
-
-def dg_key(name: str):
-    import dagster as dg
-
-    return dg.AssetKey([name])
+    stg = graph.get(dg.AssetKey(["staging", "stg_invoicing__invoices"]))
+    assert dg.AssetKey(["raw", "invoices"]) in stg.parent_keys
+    assert stg.group_name == "staging"
+    assert graph.get(dg.AssetKey(["marts", "ar_aging"])).group_name == "marts"
+    assert graph.get(dg.AssetKey(["raw", "invoices"])).group_name == "ingest"
+    assert graph.get(dg.AssetKey(["published_warehouse"])).group_name == "publish"
 
 
 def test_dagster_cli_validates_definitions(instance):
@@ -109,6 +109,7 @@ def test_aging_buckets_sum_exactly_to_total_open_ar(instance):
             ).fetchone()
             assert n > 0
             assert buckets == total
+            assert con.execute("select distinct as_of_date from marts.ar_aging").fetchall() == [(AS_OF,)]
         fct_open = con.execute(
             "select sum(open_amount) from marts.fct_invoice where open_amount <> 0 and currency = 'CNY'"
         ).fetchone()[0]
@@ -137,23 +138,21 @@ def test_rerun_is_idempotent(instance):
 
 
 def test_aging_page_shows_the_warehouse_figures(instance):
-    from streamlit.testing.v1 import AppTest
+    from dashboards import data
+    from dashboards.i18n import format_amount, t
+    from tests.dashboard.conftest import app_as, write_users
 
-    from dashboards.i18n import format_amount
-
+    write_users(instance)
+    data._cached_query.clear()
     with _published(instance) as con:
         total, overdue = con.execute(
             "select sum(open_amount_rpt), sum(open_amount_rpt) filter (where bucket_key <> 'not_due') "
             "from marts.ar_aging where basis = 'due_date'"
         ).fetchone()
     for lang in ("zh", "en"):
-        at = AppTest.from_file(str(ROOT / "dashboards" / "app.py"), default_timeout=60)
-        at.query_params["lang"] = lang
+        at = app_as("cfo", page="aging", lang=lang)
         at.run()
         assert not at.exception, at.exception
         metrics = {m.label: m.value for m in at.metric}
-        from dashboards.i18n import t
-
         assert metrics[t("total_ar", lang)] == format_amount(total, lang)
         assert metrics[t("overdue_ar", lang)] == format_amount(overdue, lang)
-        assert len(at.dataframe) >= 2

@@ -1,15 +1,20 @@
 """dbt models as assets. The manifest is read when definitions load, never when this module is imported."""
 
 
+import fcntl
+import hashlib
+import json
 import os
+import sys
 from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from huikuan.settings import DBT_PROJECT_DIR
+from huikuan.settings import DBT_PROJECT_DIR, SEEDS_DIR
 from pipelines.resources import HuikuanResource
 
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts", "ml": "ml"}
@@ -35,14 +40,36 @@ def dbt_project() -> DbtProject:
     return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
+def project_fingerprint() -> str:
+    """Hash of everything dbt parses (models, macros, tests, seeds, project files)."""
+    h = hashlib.sha256()
+    roots = [DBT_PROJECT_DIR, SEEDS_DIR]
+    for root in roots:
+        for p in sorted(root.rglob("*")):
+            rel = p.relative_to(root).parts
+            if p.is_file() and rel[0] not in ("target", "logs", "dbt_packages") and p.suffix in (
+                ".sql", ".yml", ".yaml", ".csv", ".md",
+            ):
+                h.update(str(p.relative_to(root)).encode())
+                h.update(p.read_bytes())
+    return h.hexdigest()
+
+
 def ensure_manifest() -> None:
-    """Parse the dbt project once if no manifest exists yet (at definitions load, never at import)."""
+    """Parse the dbt project if its manifest is missing or stale (at definitions load, never at import)."""
     project = dbt_project()
-    if not project.manifest_path.exists():
+    stamp = project.manifest_path.with_name("manifest.fingerprint")
+    fingerprint = project_fingerprint()
+    project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(project.manifest_path.with_name("manifest.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent loaders parse once
+        if project.manifest_path.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+            return
         from huikuan.dbt import run_dbt
         from huikuan.settings import load_settings
 
         run_dbt(["parse"], load_settings().warehouse_path)
+        stamp.write_text(fingerprint)
 
 
 @cache
@@ -59,8 +86,11 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, huikuan: HuikuanResource):
         from huikuan.dbt import dbt_env
 
-        os.environ.update(dbt_env(huikuan.settings().warehouse_path))
-        yield from dbt.cli(["build"], context=context).stream()
+        settings = huikuan.settings()
+        os.environ.update(dbt_env(settings.warehouse_path, target=settings.dbt_target))
+        # Run artifacts belong to the instance (one writer per instance), not to the source tree.
+        args = ["build", "--vars", json.dumps({"as_of_date": settings.as_of.isoformat()})]
+        yield from dbt.cli(args, context=context, target_path=settings.dbt_target_dir).stream()
 
     return warehouse_models
 
@@ -68,6 +98,11 @@ def build_dbt_assets() -> dg.AssetsDefinition:
 def dbt_resource() -> DbtCliResource:
     from huikuan.settings import load_settings
 
+    # The dbt installed beside this interpreter, whether or not the venv is on PATH.
+    executable = Path(sys.executable).with_name("dbt")
     return DbtCliResource(
-        project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), target=load_settings().dbt_target
+        project_dir=dbt_project(),
+        profiles_dir=str(DBT_PROJECT_DIR),
+        target=load_settings().dbt_target,
+        dbt_executable=str(executable) if executable.exists() else "dbt",
     )

@@ -35,7 +35,8 @@ def raw_asset_key(entity: str) -> dg.AssetKey:
 )
 def raw_extracts(context: dg.AssetExecutionContext, huikuan: HuikuanResource):
     """Load new files from the landing folder (each file once, by content hash) into raw.*."""
-    from huikuan.ingest import check_bank_balances, check_control_totals, check_row_accounting, ingest_paths
+    from huikuan.ingest import ingest_paths
+    from huikuan.ingest.checks import check_bank_balances, check_control_totals, check_row_accounting
 
     settings = huikuan.settings()
     results = ingest_paths(

@@ -1,0 +1,1 @@
+"""Collections asset group: dunning reminders from the published snapshot."""
