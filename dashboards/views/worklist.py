@@ -57,6 +57,8 @@ show_table(
 )
 
 st.subheader(t("record_action", lang))
+if flash := st.session_state.pop("wl_flash", None):
+    st.success(flash)
 if not user.can_act:
     st.info(t("read_only_role", lang))
 elif items.empty:
@@ -98,7 +100,9 @@ else:
             else:
                 st.warning(t("text_required", lang))
     if done is not None:
-        st.success(t("action_saved", lang, user=user.username))
+        # Rerun so the table shows the new promise state at once; the message survives the rerun.
+        st.session_state["wl_flash"] = t("action_saved", lang, user=user.username)
+        st.rerun()
     recent = actions.notes_for(scope, invoice_nos=[invoice_no])
     if len(recent):
         st.caption(t("history", lang))

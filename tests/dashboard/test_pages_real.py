@@ -157,3 +157,76 @@ def test_reconciliation_figures_match_the_snapshot(real_home):
     assert m[t("auto_lines", "en")] == f"{auto:,}"
     assert m[t("review_lines", "en")] == f"{review:,}"
     assert len(frame_with(at, t("bank_ref", "en"))) == review
+
+
+def test_overview_kpis_are_the_latest_company_month(real_home):
+    from dashboards.i18n import format_days, format_pct
+
+    if data.missing(data.KPI_TABLES):
+        pytest.fail(f"kpi_monthly lacks {data.missing(data.KPI_TABLES)}")
+    with snapshot_con(real_home) as con:
+        dso, bpdso, add, cei, collected = con.execute(
+            """select countback_dso, best_possible_dso, average_days_delinquent, cei_pct, collected_rpt
+               from marts.kpi_monthly where dimension = 'company' order by month_end desc limit 1"""
+        ).fetchone()
+    at = app_as("cfo", "overview")
+    at.run()
+    assert not at.exception
+    m = metrics(at)
+    assert m[t("dso_countback", "en")] == format_days(dso, "en")
+    assert m[t("bpdso", "en")] == format_days(bpdso, "en")
+    assert m[t("add", "en")] == format_days(add, "en")
+    assert m[t("cei", "en")] == format_pct(None if cei is None else float(cei) / 100, "en")
+    assert format_amount(collected, "en") in m.values()
+
+
+def test_worklist_order_and_a_promise_recorded_through_the_page(real_home):
+    from datetime import date, timedelta
+
+    from huikuan import opstore
+
+    with snapshot_con(real_home) as con:
+        ranked = [r[0] for r in con.execute(
+            "select invoice_no from marts.collections_worklist order by priority_rank, invoice_no").fetchall()]
+        open_rpt = con.execute("select sum(open_amount_rpt) from marts.collections_worklist").fetchone()[0]
+    assert ranked
+    at = app_as("collector", "worklist")
+    at.run()
+    assert not at.exception
+    assert frame_with(at, t("invoice_no", "en"))[t("invoice_no", "en")].tolist() == ranked
+    assert metrics(at)[t("worklist_open", "en")] == format_amount(open_rpt, "en")
+    invoice = ranked[0]
+    at.selectbox(key="wl_invoice").set_value(invoice)
+    promised = date.today() + timedelta(days=10)
+    at.date_input(key="wl_p_date").set_value(promised)
+    at.button(key="FormSubmitter:wl_promise_form-" + t("save_promise", "en")).click().run()
+    assert not at.exception
+    rows = opstore.read_table(real_home / "ops" / "ops.sqlite", "promises_to_pay")
+    assert rows.iloc[-1][["invoice_no", "promised_date", "recorded_by"]].tolist() == [
+        invoice, promised.isoformat(), "collector"]
+    table = frame_with(at, t("invoice_no", "en")).set_index(t("invoice_no", "en"))
+    assert table.at[invoice, t("promise_state", "en")] == t("promise_open", "en")
+
+
+def test_credit_and_projects_pages_match_their_marts(real_home):
+    with snapshot_con(real_home) as con:
+        n, alerts, ar = con.execute(
+            "select count(*), count(*) filter (where has_alert), sum(open_ar_rpt) from marts.customer_credit"
+        ).fetchone()
+        cv, billed, retention = con.execute(
+            "select sum(contract_value_rpt), sum(billed_rpt), sum(retention_held_rpt) from marts.project_receivables"
+        ).fetchone()
+    at = app_as("cfo", "customers")
+    at.run()
+    assert not at.exception
+    m = metrics(at)
+    assert m[t("customers_count", "en")] == f"{n:,}"
+    assert m[t("customers_alerts", "en")] == f"{alerts:,}"
+    assert m[t("total_ar", "en")] == format_amount(ar, "en")
+    at = app_as("cfo", "projects", "zh")
+    at.run()
+    assert not at.exception
+    m = metrics(at)
+    assert m[t("contract_value", "zh")] == format_amount(cv, "zh")
+    assert m[t("billed", "zh")] == format_amount(billed, "zh")
+    assert m[t("retention_held", "zh")] == format_amount(retention, "zh")
