@@ -37,8 +37,9 @@ CREATE TABLE IF NOT EXISTS raw.file_controls (
 )"""
 
 IGNORED_NAMES = re.compile(
-    r"^(\.|~\$)|\.(tmp|part|crdownload)$|^(readme|sources)\.(md|txt|tsv)$", re.IGNORECASE
-)
+    r"^(\.|~\$)|\.(tmp|part|crdownload|duckdb|wal|sqlite|sqlite-wal|sqlite-shm)$|^(readme|sources)\.(md|txt|tsv)$",
+    re.IGNORECASE,
+)  # partial downloads, Office lock files, databases, and notes kept beside the data
 # Period tokens in file names: 202403, 2024-03, 2024_03, 20240301, 2024Q1; and version suffixes.
 PERIOD_RE = re.compile(
     r"(?<!\d)(\d{4})[-_]?(0[1-9]|1[0-2])(?:[-_]?(0[1-9]|[12]\d|3[01]))?(?!\d)|(?<!\d)(\d{4})[-_]?Q([1-4])",
