@@ -308,11 +308,11 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     all_rows = np.arange(n_inv)
 
     def ev(rows, etype, days, lo, hi, actor):
-        ev_rows.append(rows)
+        ev_rows.append(rows.astype(np.int32))
         ev_type.append(np.full(len(rows), type_code[etype], np.int8))
-        ev_day.append(np.asarray(days, np.int64))
-        ev_sec.append(_time_of_day(rng, len(rows), lo, hi))
-        ev_actor.append(np.full(len(rows), actor, np.int64) if np.ndim(actor) == 0 else actor[rows])
+        ev_day.append(np.asarray(days, np.int32))
+        ev_sec.append(_time_of_day(rng, len(rows), lo, hi).astype(np.int32))
+        ev_actor.append(np.full(len(rows), actor, np.int32) if np.ndim(actor) == 0 else actor[rows].astype(np.int32))
 
     created = issue - rng.integers(0, 4, n_inv)
     ev(all_rows, "created", created, 8.5, 10, owner)
@@ -348,6 +348,8 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     put_table(invd / "invoice_events.csv", CONTRACTS["invoice_events"].column_names, eo,
               lambda ix: [w.take(inv_no_pa, er[ix]), w.take(types_pa, et[ix]),
                           w.fmt_timestamp(ed[ix], es[ix]), w.take(actors, ea[ix])])
+    n_events = len(er)
+    del er, ed, es, et, ea, eo, keep  # the largest table: free it before the bank files
 
     # ---- bank statement files
     months = np.arange(month_index(np.array([day_number(_months_back(as_of, 36)) + 1]))[0],
@@ -449,7 +451,7 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
         "customers": n_c, "salespeople": len(sales["salesperson_id"]), "projects": len(projects["project_id"]),
         "contracts": len(contracts["contract_id"]), "payment_milestones": len(ms["m_k"]),
         "unbilled_milestones": int((ms["invoice_row"] < 0).sum()),
-        "invoices": n_inv, "invoice_events": int(len(er)), "bank_lines": int(len(L["day"])),
+        "invoices": n_inv, "invoice_events": int(n_events), "bank_lines": int(len(L["day"])),
         "receipts": n_receipts, "payment_links": int(len(links["r"])),
     }
     recv = L["category"] == bk.RECEIVABLE
