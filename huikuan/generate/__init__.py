@@ -399,23 +399,28 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     paid_by_as_of = paid & (paid_day <= today)
     days_to_pay = np.where(paid, paid_day - inv["issue"][std], -1)
     days_late = np.where(paid, paid_day - inv["due"][std], 0)
-    mask_np = ~paid
-    put(truth / "invoice_outcomes.csv",
-        ["invoice_no", "customer_id", "issue_date", "due_date", "expected_delay_days", "delay_scale", "p_default",
-         "defaulted", "disputed", "settled_by_credit_note", "paid_date", "paid_by_as_of", "days_to_pay",
-         "days_late", "written_off_date"],
-        [w.take(inv_no_pa, std), w.take(cid_pa, inv["k_cust"][std]),
-         w.fmt_date(inv["issue"][std]), w.fmt_date(inv["due"][std]),
-         w.fmt_fixed(beh["expected_delay"], 2), w.fmt_fixed(beh["delay_scale"], 2),
-         w.fmt_fixed(beh["p_default"], 5),
-         np.where(beh["defaulted"], "true", "false").astype(object),
-         np.where(beh["disputed"], "true", "false").astype(object),
-         np.where(settle["by_credit"], "true", "false").astype(object),
-         w.fmt_date(np.where(paid, paid_day, -1)),
-         np.where(paid_by_as_of, "true", "false").astype(object),
-         pc.if_else(pa.array(mask_np), pa.nulls(ns, pa.string()), pc.cast(pa.array(days_to_pay), pa.string())),
-         pc.if_else(pa.array(mask_np), pa.nulls(ns, pa.string()), pc.cast(pa.array(days_late), pa.string())),
-         w.fmt_date(np.where(written_off[std], wo_day[std], -1))])
+    tf = pa.array(["false", "true"], pa.string())
+
+    def outcome_columns(ix):  # ix: positions among standard invoices
+        rows = std[ix]
+        unpaid = pa.array(~paid[ix])
+        return [
+            w.take(inv_no_pa, rows), w.take(cid_pa, inv["k_cust"][rows]),
+            w.fmt_date(inv["issue"][rows]), w.fmt_date(inv["due"][rows]),
+            w.fmt_fixed(beh["expected_delay"][ix], 2), w.fmt_fixed(beh["delay_scale"][ix], 2),
+            w.fmt_fixed(beh["p_default"][ix], 5), w.take(tf, beh["defaulted"][ix]),
+            w.take(tf, beh["disputed"][ix]), w.take(tf, settle["by_credit"][ix]),
+            w.fmt_date(np.where(paid[ix], paid_day[ix], -1)), w.take(tf, paid_by_as_of[ix]),
+            pc.if_else(unpaid, pa.nulls(len(ix), pa.string()), pc.cast(pa.array(days_to_pay[ix]), pa.string())),
+            pc.if_else(unpaid, pa.nulls(len(ix), pa.string()), pc.cast(pa.array(days_late[ix]), pa.string())),
+            w.fmt_date(np.where(written_off[rows], wo_day[rows], -1)),
+        ]
+
+    put_table(truth / "invoice_outcomes.csv",
+              ["invoice_no", "customer_id", "issue_date", "due_date", "expected_delay_days", "delay_scale",
+               "p_default", "defaulted", "disputed", "settled_by_credit_note", "paid_date", "paid_by_as_of",
+               "days_to_pay", "days_late", "written_off_date"],
+              np.lexsort((inv["seq"][std], inv["year"][std])), outcome_columns)
     put(truth / "customer_profiles.csv",
         ["customer_id", "customer_type", "propensity", "deteriorating", "deterioration_start",
          "deterioration_days_per_month"],

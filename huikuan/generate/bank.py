@@ -392,7 +392,7 @@ def other_lines(rng, receipts: dict, cust: dict, first_day: int, as_of: int, cal
             add(ai, day, amt, NON_RECEIVABLE, cp, "", texts[kind], summ[kind], "RCDT")
 
         # debits: payroll, taxes, social security, suppliers and fees, sized to the month's inflow
-        target = credits * rng.uniform(0.78, 1.0, len(months))
+        target = credits * rng.uniform(0.88, 1.04, len(months))  # cash out roughly matches cash in
         n_sup = np.maximum((n_cred * 0.6).astype(np.int64), 1)
         sup_m = np.repeat(np.arange(len(months)), n_sup)
         sup_day = cal.next_business_day(m_start[sup_m] + (rng.random(len(sup_m)) * (m_end[sup_m] - m_start[sup_m] + 1)).astype(np.int64))

@@ -138,7 +138,8 @@ def fmt_timestamp(days, secs) -> pa.Array:
 
 
 def take(arr: pa.Array, idx) -> pa.Array:
-    return arr.take(pa.array(np.asarray(idx, np.int64)))
+    """arr[idx] for an index array (booleans index a two-value lookup such as ['false', 'true'])."""
+    return arr.take(pa.array(np.asarray(idx).astype(np.int64)))
 
 
 def xml_escape(col) -> pa.Array:
