@@ -359,7 +359,7 @@ def load_tabular(
     out.rows_loaded = con.execute(
         f"""INSERT INTO raw.{entity} ({cols}, source_file, source_row, file_hash, loaded_at)
             SELECT {cols}, ?, hk_row(i), ?, ? FROM {parsed}
-            WHERE errs = '' AND i NOT IN (SELECT i FROM issues)""",
+            WHERE errs = '' {"AND i NOT IN (SELECT i FROM issues)" if n_issue_rows else ""}""",
         [source_file, facts.sha256, loaded_at],
     ).fetchone()[0]
 
