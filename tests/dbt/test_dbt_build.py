@@ -161,3 +161,41 @@ def test_large_amounts_translate_without_overflow(warehouse):
     assert limit == Decimal("120000000.00")
     (value,) = _query(warehouse, "select contract_value_rpt from marts.project_receivables where project_id = 'P001'")[0]
     assert value == Decimal("150000000.00")
+
+
+def test_docs_generate_lists_every_mart(warehouse, tmp_path):
+    import json
+
+    run_dbt(["docs", "generate", "--quiet"], warehouse, target_path=tmp_path / "docs", vars={"as_of_date": "2026-06-30"})
+    catalog = json.loads((tmp_path / "docs" / "catalog.json").read_text())
+    marts = {n["metadata"]["name"] for n in catalog["nodes"].values() if n["metadata"]["schema"] == "marts"}
+    assert {"fct_invoice", "ar_aging", "kpi_monthly", "collections_worklist", "customer_credit",
+            "project_receivables", "expected_credit_loss", "ar_aging_monthly"} <= marts
+
+
+def test_reconciliation_matches_replace_later_erp_clearings(tmp_path):
+    from huikuan.reconcile.warehouse import DDL
+
+    wh = write_fixture_warehouse(tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(wh))
+    con.execute("create schema reconciliation")
+    con.execute(f"create table reconciliation.matches ({DDL['matches']})")
+    # The only bank line (2026-07-05) pays INV-004 in full; the ERP's own clearing of the same
+    # payment (also 2026-07-05, not before the bank history starts) must not count a second time.
+    con.execute(
+        """insert into reconciliation.matches values ('ICBC202607050001', 'INV-004', 'C001', date '2026-07-05',
+           25000, 'CNY', 'remittance_invoice_no', 0.99, 'INV-004 in remittance', 'auto', 0, null)"""
+    )
+    con.close()
+    run_dbt(["build", "--quiet", "--select", "+fct_invoice", "+fct_payment", "+fct_payment_application",
+             "--indirect-selection", "cautious"], wh, target_path=tmp_path / "t", vars={"as_of_date": "2026-07-10"})
+    inv = {r[0]: r[1:] for r in _query(
+        wh, "select invoice_no, paid_amount, short_payment_written_off_amount, open_amount, status from marts.fct_invoice")}
+    assert inv["INV-004"] == (Decimal("25000"), Decimal("0"), Decimal("0"), "paid")
+    # ERP clearings before the bank history starts still count.
+    assert inv["INV-001"][0] == Decimal("100000") and inv["INV-002"][0] == Decimal("20000")
+    pay = _query(wh, "select applied_amount, unapplied_amount, invoices_paid from marts.fct_payment")
+    assert pay == [(Decimal("25000"), Decimal("0"), 1)]
+    methods = dict(_query(wh, "select invoice_no, application_method from marts.fct_payment_application"
+                              " where application_type = 'payment'"))
+    assert methods == {"INV-001": "erp", "INV-002": "erp", "INV-004": "remittance_invoice_no"}

@@ -4,6 +4,7 @@
 -- the bank history starts (those payments are not in the bank files) plus the engine's applied
 -- matches (auto and manual); later ERP clearings are the same payments the matches apply, so they
 -- are not counted twice. Short payments the engine wrote off (bank fees, rounding) are adjustments.
+-- depends_on: {{ ref('stg_bank__transactions') }}
 {%- set matches = none -%}
 {%- if execute -%}
     {%- set matches = adapter.get_relation(database=target.database, schema='reconciliation', identifier='matches') -%}
