@@ -28,7 +28,13 @@ class HistoryLoad:
 
 
 def _dates(s: pd.Series) -> pd.Series:
-    return pd.to_datetime(s, errors="coerce").astype("datetime64[ns]")
+    """Dates or timestamps; ISO text (what extracts and the warehouse hold) parses on the fast path."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.astype("datetime64[ns]")
+    try:
+        return pd.to_datetime(s, format="ISO8601").astype("datetime64[ns]")
+    except (ValueError, TypeError):
+        return pd.to_datetime(s, errors="coerce", format="mixed").astype("datetime64[ns]")
 
 
 def _num(s: pd.Series) -> pd.Series:
@@ -204,7 +210,9 @@ def read_extracts(landing: Path) -> dict[str, pd.DataFrame]:
                 raise FileNotFoundError(f"{path}: the invoice register is required")
             continue
         try:
-            tables[name] = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+            tables[name] = pd.read_csv(
+                path, dtype=str, encoding="utf-8-sig", keep_default_na=False, na_values=[""], engine="pyarrow"
+            )
         except (UnicodeDecodeError, pd.errors.ParserError) as exc:
             raise ValueError(f"{path}: cannot read: {exc}") from exc
     return tables

@@ -48,6 +48,7 @@ OPTIONAL_COLUMNS = (
 )
 HISTORY_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
+_EPOCH = pd.Timestamp("1970-01-01")
 DEFAULT_AFTER_DUE_DAYS = 90  # "default" = still unpaid this many days after the due date
 
 # Spring Festival (Chinese New Year's day). Payments stall for about two weeks around it.
@@ -168,6 +169,9 @@ def _settlement_stream(h: pd.DataFrame, key: str) -> pd.DataFrame:
     longer = g["late"].rolling(12, min_periods=1).mean().reset_index(level=0, drop=True)
     ev["trend_late"] = recent - longer  # > 0: paying later lately than over the past year of invoices
     ev["std_late"] = g["late"].rolling(12, min_periods=2).std().reset_index(level=0, drop=True)
+    ev["median5_late"] = g["late"].rolling(5, min_periods=1).median().reset_index(level=0, drop=True)
+    # exponentially weighted over the key's settlements in order (half-life of 4 invoices)
+    ev["ewm_late"] = g["late"].ewm(halflife=4, min_periods=1).mean().reset_index(level=0, drop=True)
     return ev
 
 
@@ -182,10 +186,11 @@ def _position_stream(h: pd.DataFrame, key: str, after_due_days: int) -> pd.DataF
     amt = h["amount"]
     paid = h["paid_date"]
     over_due = h["due_date"] + pd.Timedelta(days=after_due_days)
+    due_day = (h["due_date"] - _EPOCH).dt.days.astype(float)  # summed to get the mean overdue age
     parts = [
         pd.DataFrame({key: k, "t": h["issue_date"], "d_open": amt, "d_n": 1.0}),
         pd.DataFrame({key: k[paid.notna()], "t": paid[paid.notna()], "d_open": -amt[paid.notna()]}),
-        pd.DataFrame({key: k, "t": h["due_date"], "d_over": 1.0, "d_over_amt": amt}),
+        pd.DataFrame({key: k, "t": h["due_date"], "d_over": 1.0, "d_over_amt": amt, "d_over_due": due_day}),
     ]
     settled_after_due = paid.notna() & (paid > h["due_date"])
     parts.append(
@@ -195,13 +200,17 @@ def _position_stream(h: pd.DataFrame, key: str, after_due_days: int) -> pd.DataF
                 "t": paid[settled_after_due],
                 "d_over": -1.0,
                 "d_over_amt": -amt[settled_after_due],
+                "d_over_due": -due_day[settled_after_due],
             }
         )
     )
     # paid on or before the due date: the item never counts as overdue (+1 and -1 at the due date)
     on_time = paid.notna() & (paid <= h["due_date"])
     parts.append(
-        pd.DataFrame({key: k[on_time], "t": h["due_date"][on_time], "d_over": -1.0, "d_over_amt": -amt[on_time]})
+        pd.DataFrame(
+            {key: k[on_time], "t": h["due_date"][on_time], "d_over": -1.0, "d_over_amt": -amt[on_time],
+             "d_over_due": -due_day[on_time]}
+        )
     )
     serious = paid.isna() | (paid > over_due)
     parts.append(pd.DataFrame({key: k[serious], "t": over_due[serious], "d_90": 1.0}))
@@ -209,7 +218,7 @@ def _position_stream(h: pd.DataFrame, key: str, after_due_days: int) -> pd.DataF
         disp = h["first_dispute_date"].notna()
         parts.append(pd.DataFrame({key: k[disp], "t": h["first_dispute_date"][disp], "d_disp": 1.0}))
     ev = pd.concat(parts, ignore_index=True)
-    for c in ("d_open", "d_n", "d_over", "d_over_amt", "d_90", "d_disp"):
+    for c in ("d_open", "d_n", "d_over", "d_over_amt", "d_over_due", "d_90", "d_disp"):
         if c not in ev.columns:
             ev[c] = 0.0
         ev[c] = ev[c].fillna(0.0)
@@ -220,6 +229,7 @@ def _position_stream(h: pd.DataFrame, key: str, after_due_days: int) -> pd.DataF
     ev["n_issued"] = g["d_n"].cumsum()
     ev["n_overdue"] = g["d_over"].cumsum()
     ev["overdue_amount"] = g["d_over_amt"].cumsum()
+    ev["overdue_due_sum"] = g["d_over_due"].cumsum()
     ev["n_90plus"] = g["d_90"].cumsum()
     ev["n_disputes"] = g["d_disp"].cumsum()
     ev["first_t"] = g["t"].transform("min")
@@ -252,6 +262,9 @@ def feature_set(history: pd.DataFrame) -> FeatureSet:
         "cust_n_overdue",
         "cust_overdue_amount_log",
         "cust_n_90plus",
+        "cust_mean_days_overdue_open",
+        "cust_ewm_days_late",
+        "cust_median5_days_late",
         "cust_tenure_days",
         "cust_days_since_last_settlement",
         "amount_vs_cust_open",
@@ -349,7 +362,7 @@ def point_in_time_features(
         _settlement_stream(h, "customer_id"),
         "customer_id",
         ["n", "mean_dtp", "median_dtp", "mean_late", "median_late", "late_share", "last_late", "trend_late",
-         "std_late", "last_t"],
+         "std_late", "last_t", "median5_late", "ewm_late"],
     )  # fmt: skip
     out["cust_n_settled"] = cust["n"].fillna(0.0)
     out["cust_mean_days_to_pay"] = cust["mean_dtp"]
@@ -360,6 +373,8 @@ def point_in_time_features(
     out["cust_last_days_late"] = cust["last_late"]
     out["cust_trend_days_late"] = cust["trend_late"]
     out["cust_std_days_late"] = cust["std_late"]
+    out["cust_median5_days_late"] = cust["median5_late"]
+    out["cust_ewm_days_late"] = cust["ewm_late"]
     last_settled = pd.to_datetime(cust["last_t"])
     out["cust_days_since_last_settlement"] = (t - last_settled).dt.days.astype(float)
 
@@ -369,14 +384,19 @@ def point_in_time_features(
         t,
         _position_stream(h, "customer_id", after_due_days),
         "customer_id",
-        ["open_amount", "n_issued", "n_overdue", "overdue_amount", "n_90plus", "n_disputes", "first_t"],
-    )
+        ["open_amount", "n_issued", "n_overdue", "overdue_amount", "overdue_due_sum", "n_90plus", "n_disputes",
+         "first_t"],
+    )  # fmt: skip
     open_amount = pos["open_amount"].fillna(0.0).clip(lower=0.0)
     out["cust_n_issued"] = pos["n_issued"].fillna(0.0)
     out["cust_open_amount_log"] = _log(open_amount)
     out["cust_n_overdue"] = pos["n_overdue"].fillna(0.0)
     out["cust_overdue_amount_log"] = _log(pos["overdue_amount"].fillna(0.0).clip(lower=0.0))
     out["cust_n_90plus"] = pos["n_90plus"].fillna(0.0)
+    # mean days past due of the items overdue and unpaid that morning: lateness not yet settled
+    n_over = pos["n_overdue"].where(pos["n_overdue"] > 0.5)
+    t_day = (t - _EPOCH).dt.days.astype(float)
+    out["cust_mean_days_overdue_open"] = (t_day - pos["overdue_due_sum"] / n_over).fillna(0.0)
     out["cust_tenure_days"] = (t - pd.to_datetime(pos["first_t"])).dt.days.astype(float)
     out["amount_vs_cust_open"] = rows["amount"].to_numpy() / (open_amount.to_numpy() + rows["amount"].abs().to_numpy() + 1.0)
     if "cust_n_disputes" in fs.numeric:
