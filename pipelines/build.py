@@ -8,6 +8,7 @@ from huikuan.settings import load_settings
 from pipelines.collections.assets import dunning_reminders
 from pipelines.dbt.assets import build_dbt_assets, dbt_resource
 from pipelines.ingest.assets import raw_extracts
+from pipelines.reconciliation.assets import reconciliation_results
 from pipelines.publish.assets import build_publish_asset
 from pipelines.resources import HuikuanResource
 from pipelines.sensors import landing_sensor, run_failure_alert_sensor
@@ -22,7 +23,7 @@ daily_job = dg.define_asset_job(
 def build_definitions() -> dg.Definitions:
     settings = load_settings()
     warehouse_models = build_dbt_assets()
-    published = build_publish_asset([warehouse_models])
+    published = build_publish_asset([warehouse_models, reconciliation_results])
     daily_schedule = dg.ScheduleDefinition(
         name="daily_schedule",
         job=daily_job,
@@ -31,7 +32,7 @@ def build_definitions() -> dg.Definitions:
         description="Daily build at 06:00 in the configured time zone.",
     )
     return dg.Definitions(
-        assets=[raw_extracts, warehouse_models, published, dunning_reminders],
+        assets=[raw_extracts, reconciliation_results, warehouse_models, published, dunning_reminders],
         jobs=[daily_job],
         schedules=[daily_schedule],
         sensors=[landing_sensor, run_failure_alert_sensor],

@@ -17,6 +17,12 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from huikuan.settings import DBT_PROJECT_DIR, SEEDS_DIR
 from pipelines.resources import HuikuanResource
 
+# Models that read tables written by other asset groups (not dbt sources): declared so the graph
+# orders them after their writers and lineage shows the edge.
+READS_OUTSIDE_DBT = {
+    "int_payment_allocations": [dg.AssetKey(["reconciliation", "matches"])],
+}
+
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts", "ml": "ml"}
 
 
@@ -32,7 +38,9 @@ class HuikuanTranslator(DagsterDbtTranslator):
         group = next((LAYER_GROUPS[p] for p in fqn[1:-1] if p in LAYER_GROUPS), None)
         if props["resource_type"] == "seed":
             group = "seeds"
-        return spec.replace_attributes(group_name=group or "marts")
+        spec = spec.replace_attributes(group_name=group or "marts")
+        extra = READS_OUTSIDE_DBT.get(props["name"])
+        return spec.merge_attributes(deps=extra) if extra else spec
 
 
 @cache

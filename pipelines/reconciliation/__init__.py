@@ -1,0 +1,1 @@
+"""Reconciliation asset group: bank receipts matched to open invoices."""
