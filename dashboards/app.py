@@ -8,7 +8,7 @@ from dashboards.i18n import LANGUAGES, t
 from dashboards.login import login_page
 from dashboards.state import current_language, current_user, sign_out
 
-st.set_page_config(page_title="Huikuan 回款", page_icon=":material/payments:", layout="wide")
+st.set_page_config(page_title="Huikuan 回款", page_icon="💴", layout="wide")
 st.set_option("client.toolbarMode", "viewer")  # no "Deploy" button for finance users
 
 lang = current_language()

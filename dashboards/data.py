@@ -51,7 +51,16 @@ def snapshot_path() -> Path:
 
 def query(sql: str, params: list | None = None) -> pd.DataFrame:
     """Run one query on the current snapshot, cached per snapshot so a new publish refreshes it."""
-    return _cached_query(str(snapshot_path()), sql, tuple(params or ()))
+    for attempt in range(3):
+        snapshot = snapshot_path()
+        try:
+            return _cached_query(str(snapshot), sql, tuple(params or ()))
+        except duckdb.IOException:
+            # A publish pruned the snapshot between reading the pointer and opening it: read the
+            # pointer again (it names a newer snapshot by then).
+            if snapshot.exists() or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=2000)
@@ -78,7 +87,14 @@ def _catalog(snapshot: str) -> dict[str, frozenset[str]]:
 
 def catalog() -> dict[str, frozenset[str]]:
     """{schema.table: columns} of the current snapshot."""
-    return _catalog(str(snapshot_path()))
+    for attempt in range(3):
+        snapshot = snapshot_path()
+        try:
+            return _catalog(str(snapshot))
+        except duckdb.IOException:
+            if snapshot.exists() or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def has(table: str, *columns: str) -> bool:

@@ -102,7 +102,7 @@ def wait_ready(page, title: str, timeout: float = 30.0) -> None:
             quiet_since = None
         elif quiet_since is None:
             quiet_since = time.time()
-        elif time.time() - quiet_since > 1.0:
+        elif time.time() - quiet_since > 1.5:  # tables draw on a canvas just after the run ends
             return
         page.wait_for_timeout(150)
     raise AssertionError(f"{title}: still running after {timeout} s")
@@ -117,7 +117,8 @@ def log_in(page, url: str, lang: str, username: str = "cfo") -> None:
 
 
 def open_page(page, name: str, lang: str) -> None:
-    page.locator(f'[data-testid="stSidebarNav"] a[href$="/{name}"]').first.click()
+    # The default page's link points at "/", so find links by their (translated) title.
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=t(f"page_{name}", lang)).first.click()
     wait_ready(page, t("aging_title" if name == "aging" else f"page_{name}", lang))
 
 
@@ -125,13 +126,16 @@ def watch_console(page) -> list[str]:
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url} ({r.failure})"))
     return errors
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_page_in_the_browser(server, browser, lang):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN" if lang == "zh" else "en-US")
+    # Tall enough that a screenshot shows a whole page (Streamlit scrolls inside its own container).
+    context = browser.new_context(viewport={"width": 1440, "height": 2000},
+                                  locale="zh-CN" if lang == "zh" else "en-US")
     page = context.new_page()
     errors = watch_console(page)
     log_in(page, server, lang)
@@ -163,5 +167,32 @@ def test_phone_width_overview_and_worklist(server, browser):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1, f"the page scrolls sideways at 390 px ({width} px wide)"
     assert page.locator('[data-testid="stException"]').count() == 0
+    assert not errors, errors
+    context.close()
+
+
+def test_pages_keep_rendering_while_publishing(server, browser, real_instance):
+    """Click through pages in a real browser while the pipeline swaps snapshots underneath."""
+    import threading
+
+    from tests.dashboard.test_publish_while_serving import _publisher
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors = watch_console(page)
+    log_in(page, server, "en")
+    stop, published, failures = threading.Event(), [], []
+    thread = threading.Thread(target=_publisher, args=(real_instance, stop, published, failures), daemon=True)
+    thread.start()
+    try:
+        for _ in range(2):
+            for name in ("aging", "customers", "worklist", "overview"):
+                open_page(page, name, "en")
+                assert page.locator('[data-testid="stException"]').count() == 0, name
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert not failures, failures
+    assert len(published) >= 2
     assert not errors, errors
     context.close()
