@@ -795,6 +795,8 @@ class _Engine:
         order = sorted(range(len(sols)), key=lambda k: (fits[k], sorted(self.items.order_key(x) for x in sols[k])))
         best = order[0]
         ev = {"date_fit_days": fits[best], "solutions": len(sols) if sub.complete else f"{len(sols)}+"}
+        if len(sols) > 1:
+            ev["runner_up_fit_days"] = fits[order[1]]
         # Measured on generated data: coincidences grow with the pool and with the number of items.
         window = cfg.habit_window_days if len(pool) <= 16 else cfg.habit_window_days // 2
         fits_well = fits[best] <= window
