@@ -10,6 +10,7 @@ Prints the metrics table of the model and its baselines; `--json` prints one JSO
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
@@ -46,10 +47,14 @@ def _load_from_landing(landing: Path, work: Path, log) -> "object":
     from models_ml.data import history_from_warehouse
 
     warehouse = work / "warehouse.duckdb"
-    results = ingest_paths([landing], warehouse, landing_root=landing)
-    rejected = [r for r in results if getattr(r, "status", "") == "rejected"]
-    log(f"ingested {len(results)} files into {warehouse} ({len(rejected)} rejected)")
-    run_dbt(["build"], warehouse, target_path=work / "dbt_target")
+    # progress and dbt's log go to stderr: stdout carries only the table or the JSON object
+    with contextlib.redirect_stdout(sys.stderr):
+        results = ingest_paths([landing], warehouse, landing_root=landing)
+        rejected = [r for r in results if r.status == "rejected"]
+        log(f"ingested {len(results)} files into {warehouse} ({len(rejected)} rejected)")
+        for r in rejected:
+            log(f"  rejected {r.file}: {'; '.join(r.reasons)}")
+        run_dbt(["build", "--quiet"], warehouse, target_path=work / "dbt_target")
     log("warehouse built (dbt build)")
     return history_from_warehouse(warehouse)
 

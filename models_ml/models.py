@@ -119,7 +119,7 @@ def _fit_classifier(x_fit, y_fit, x_cal, y_cal, fs: FeatureSet, cfg: TrainConfig
 
         return DummyClassifier(strategy="prior").fit(x_fit, y_fit), "constant (one class in training)"
     pipe = make_pipeline(fs, "classifier", cfg).fit(x_fit, y_fit)
-    if len(y_cal) >= 50 and len(np.unique(y_cal)) == 2:
+    if len(y_cal) >= 50 and min(int(y_cal.sum()), int(len(y_cal) - y_cal.sum())) >= 10:
         method = cfg.calibration_method if len(y_cal) >= 1000 else "sigmoid"
         cal = CalibratedClassifierCV(FrozenEstimator(pipe), method=method).fit(x_cal, y_cal)
         return cal, method
