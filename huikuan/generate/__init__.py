@@ -102,6 +102,7 @@ def generate(out: Path, invoices: int, seed: int, as_of: dt.date) -> dict:
     others = bk.other_lines(rng, receipts, cust, first_bank_day, today, cal, sup_cn, sup_en)
 
     lines = _assemble_lines(rng, receipts, others, cust, today)
+    del others  # copied into `lines`
     stats = _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, projects, inv, beh,
                        receipts, links, settle, lines, cal)
     return stats
