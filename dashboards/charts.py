@@ -59,7 +59,7 @@ def stacked_aging(df: pd.DataFrame, label_col: str, group_title: str, amount_tit
                 alt.Tooltip("invoices:Q", format=","),
             ],
         )
-        .properties(height=max(220, 26 * len(groups)))
+        .properties(height=alt.Step(26))
     )
 
 
@@ -109,16 +109,17 @@ def bars_with_band(df: pd.DataFrame, x: str, actual: str | None, expected: str, 
 
 
 def simple_bars(df: pd.DataFrame, x: str, y: str, x_title: str, y_title: str, color: str = ACCENT,
-                horizontal: bool = False, fmt: str = ",.0f", sort: list | None = None) -> alt.Chart:
+                horizontal: bool = False, fmt: str = ",.0f", sort: list | None = None,
+                axis_format: str = "~s") -> alt.Chart:
     if horizontal:
         enc = dict(y=alt.Y(f"{x}:N", title=x_title, sort=sort or "-x", axis=alt.Axis(labelLimit=200)),
-                   x=alt.X(f"{y}:Q", title=y_title, axis=alt.Axis(format="~s")))
+                   x=alt.X(f"{y}:Q", title=y_title, axis=alt.Axis(format=axis_format)))
     else:
         enc = dict(x=alt.X(f"{x}:N", title=x_title, sort=sort), y=alt.Y(f"{y}:Q", title=y_title))
     return (
         alt.Chart(df).mark_bar(color=color)
         .encode(**enc, tooltip=[f"{x}:N", alt.Tooltip(f"{y}:Q", format=fmt)])
-        .properties(height=max(200, 24 * len(df)) if horizontal else 240)
+        .properties(height=alt.Step(24) if horizontal else 240)
     )
 
 

@@ -447,7 +447,8 @@ CREDIT_TABLES = {"marts.customer_credit": (
     "credit_utilization", "is_utilization_alert", "is_consecutive_late_alert", "is_downgrade_alert", "has_alert")}
 
 
-def credit_overview(scope: Scope = EVERYTHING) -> pd.DataFrame:
+def credit_overview(scope: Scope = EVERYTHING, limit: int = 1000) -> pd.DataFrame:
+    """Customers by open AR, largest first (the first `limit`; totals come from credit_summary)."""
     extra, params = scope_filter(scope, "marts.customer_credit")
     return query(
         f"""
@@ -455,7 +456,21 @@ def credit_overview(scope: Scope = EVERYTHING) -> pd.DataFrame:
                late_share, consecutive_late_payments, credit_limit_rpt, open_ar_rpt, overdue_ar_rpt,
                credit_utilization, is_utilization_alert, is_consecutive_late_alert, is_downgrade_alert, has_alert
         from marts.customer_credit where true{extra}
-        order by open_ar_rpt desc nulls last, customer_id
+        order by open_ar_rpt desc nulls last, customer_id limit ?
+        """,
+        [*params, limit],
+    )
+
+
+def credit_summary(scope: Scope = EVERYTHING) -> pd.DataFrame:
+    """Per rating: customers, customers with alerts, open AR (all customers in the scope)."""
+    extra, params = scope_filter(scope, "marts.customer_credit")
+    return query(
+        f"""
+        select coalesce(rating, '—') as rating, count(*) as customers,
+               count(*) filter (where has_alert) as alerts, coalesce(sum(open_ar_rpt), 0) as open_ar
+        from marts.customer_credit where true{extra}
+        group by 1 order by 1
         """,
         params,
     )
@@ -545,7 +560,8 @@ PROJECT_TABLES = {"marts.project_receivables": (
     "retention_held_rpt", "collection_rate")}
 
 
-def projects(scope: Scope = EVERYTHING) -> pd.DataFrame:
+def projects(scope: Scope = EVERYTHING, limit: int = 1000) -> pd.DataFrame:
+    """Projects by contract value, largest first (the first `limit`; totals come from project_totals)."""
     extra, params = scope_filter(scope, "marts.project_receivables")
     return query(
         f"""
@@ -553,10 +569,24 @@ def projects(scope: Scope = EVERYTHING) -> pd.DataFrame:
                collected_rpt, open_ar_rpt, unbilled_due_milestones, unbilled_due_rpt, retention_held_rpt,
                collection_rate
         from marts.project_receivables where true{extra}
-        order by contract_value_rpt desc nulls last, project_id
+        order by contract_value_rpt desc nulls last, project_id limit ?
+        """,
+        [*params, limit],
+    )
+
+
+def project_totals(scope: Scope = EVERYTHING) -> dict:
+    extra, params = scope_filter(scope, "marts.project_receivables")
+    return query(
+        f"""
+        select count(*) as projects, coalesce(sum(contract_value_rpt), 0) as contract_value_rpt,
+               coalesce(sum(billed_rpt), 0) as billed_rpt, coalesce(sum(collected_rpt), 0) as collected_rpt,
+               coalesce(sum(unbilled_due_rpt), 0) as unbilled_due_rpt,
+               coalesce(sum(retention_held_rpt), 0) as retention_held_rpt
+        from marts.project_receivables where true{extra}
         """,
         params,
-    )
+    ).iloc[0].to_dict()
 
 
 # ---------------------------------------------------------------------------------------------

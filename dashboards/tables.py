@@ -41,9 +41,11 @@ def show_table(
                          key=key, height=height or "auto", **kwargs)
     if export and not df.empty:
         c1, c2, _ = st.columns([1, 1, 4])
-        c1.download_button(t("download_csv", lang), to_csv(renamed), f"{key}.csv", "text/csv", key=f"{key}_csv")
+        # Callables: the file is built only when someone clicks, not on every rerun.
+        c1.download_button(t("download_csv", lang), lambda: to_csv(renamed), f"{key}.csv", "text/csv",
+                           key=f"{key}_csv")
         c2.download_button(
-            t("download_xlsx", lang), to_xlsx(renamed, key), f"{key}.xlsx",
+            t("download_xlsx", lang), lambda: to_xlsx(renamed, key), f"{key}.xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
         )
     return shown

@@ -63,7 +63,7 @@ with right:
     grouped = data.aging_by_group(scope, basis, as_of, group)
     if not grouped.empty:
         chart = stacked_aging(grouped, label, group_name, t("amount", lang), t("bucket", lang))
-        st.altair_chart(chart, width="stretch", height=chart.height)
+        st.altair_chart(chart, width="stretch")
 
 st.subheader(t("drill_down", lang))
 members = grouped[grouped["group_key"] != "…"][["group_key", "group_label"]].drop_duplicates()

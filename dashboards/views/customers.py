@@ -28,23 +28,22 @@ if wanted and wanted not in names:
 if choice is None:
     if require(ctx, data.CREDIT_TABLES, stop=False):
         credit = data.credit_overview(scope)
+        dist = data.credit_summary(scope)
         c1, c2, c3 = st.columns(3)
-        c1.metric(t("customers_count", lang), f"{len(credit):,}")
-        c2.metric(t("customers_alerts", lang), f"{int(credit['has_alert'].fillna(False).sum()):,}")
-        c3.metric(t("total_ar", lang), format_amount(credit["open_ar_rpt"].sum(), lang, ccy))
+        c1.metric(t("customers_count", lang), f"{int(dist['customers'].sum()):,}")
+        c2.metric(t("customers_alerts", lang), f"{int(dist['alerts'].sum()):,}")
+        c3.metric(t("total_ar", lang), format_amount(dist["open_ar"].sum(), lang, ccy))
         left, right = st.columns(2)
         with left:
             st.subheader(t("rating_distribution", lang))
-            dist = credit.groupby("rating", dropna=False).agg(customers=("customer_id", "count"),
-                                                              open_ar=("open_ar_rpt", "sum")).reset_index()
-            dist["rating"] = dist["rating"].fillna("—")
             st.altair_chart(simple_bars(dist, "rating", "open_ar", t("rating", lang), t("total_ar", lang),
                                         sort=sorted(dist["rating"])), width="stretch")
         with right:
             st.subheader(t("limit_utilization", lang))
             top = credit.dropna(subset=["credit_utilization"]).nlargest(12, "credit_utilization")
             st.altair_chart(simple_bars(top, "customer_name", "credit_utilization", t("customer", lang),
-                                        t("limit_utilization", lang), horizontal=True, fmt=".1%"), width="stretch")
+                                        t("limit_utilization", lang), horizontal=True, fmt=".1%",
+                                        axis_format="%"), width="stretch")
         show_table(
             credit.drop(columns=["customer_id", "salesperson_id", "is_utilization_alert", "is_consecutive_late_alert",
                                  "is_downgrade_alert"]),

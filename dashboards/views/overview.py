@@ -25,7 +25,7 @@ c1, c2, c3 = st.columns(3)
 c1.metric(t("total_ar", lang), format_amount(total_ar, lang, ccy))
 c2.metric(t("overdue_ar", lang), format_amount(overdue, lang, ccy),
           format_pct(overdue / total_ar if total_ar else None, lang) + " " + t("of_total", lang),
-          delta_color="off")
+          delta_color="off", delta_arrow="off")
 c3.metric(t("open_invoices", lang), f"{int(totals['open_invoices'] or 0):,}")
 
 if require(ctx, data.KPI_TABLES, stop=False):
@@ -46,7 +46,7 @@ if require(ctx, data.KPI_TABLES, stop=False):
         k1.metric(t("dso_countback", lang), format_days(dso, lang),
                   t("vs_target", lang, target=format_days(DSO_TARGET, lang))
                   + (" ✓" if dso is not None and dso <= DSO_TARGET else " ✗"),
-                  delta_color="off", help=t("dso_help", lang))
+                  delta_color="off", delta_arrow="off", help=t("dso_help", lang))
         k2.metric(t("bpdso", lang), format_days(last["best_possible_dso"], lang), help=t("bpdso_help", lang))
         k3.metric(t("add", lang), format_days(last["average_days_delinquent"], lang),
                   None if delta("average_days_delinquent") is None else f"{delta('average_days_delinquent'):+.1f}",

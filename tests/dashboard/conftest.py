@@ -86,7 +86,7 @@ def clear_caches() -> None:
 @pytest.fixture(scope="session")
 def real_instance(tmp_path_factory, generated_small):
     """One instance built by the real pipeline steps from the small generated dataset."""
-    from tests.dashboard.pipeline import build_instance
+    from bench.dashboard import build_instance
 
     home = tmp_path_factory.mktemp("dash_real") / "home"
     home.mkdir()

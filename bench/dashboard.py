@@ -1,0 +1,137 @@
+"""Dashboard benchmark: build a warehouse at a given size, then time every page's queries and render.
+
+`huikuan bench dashboard --invoices N` generates N invoices, runs ingest → dbt → reconcile → publish,
+and renders each page once with empty caches (what the first visitor after a publish waits for:
+every query on the fresh snapshot plus the render) and once warm. Baselines measured in the same
+run: a bare `select count(*)` on the snapshot, and the render of an empty Streamlit script (the
+framework's own cost); ratios are page seconds over the empty render.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from datetime import date
+from pathlib import Path
+
+PAGES = ("overview", "aging", "worklist", "forecast", "customers", "projects", "reconciliation", "models")
+AS_OF = date(2026, 6, 30)
+
+
+def build_instance(home: Path, generated: Path | None = None, *, invoices: int = 600, seed: int = 7,
+                   as_of: date = AS_OF) -> dict[str, float]:
+    """Fill `home` with a published warehouse built from generated extracts; returns seconds per step."""
+    from huikuan.dbt import run_dbt
+    from huikuan.ingest import ingest_paths
+    from huikuan.publish import publish
+    from huikuan.reconcile.warehouse import reconcile_warehouse
+    from huikuan.settings import load_settings
+
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    if generated is None:
+        from huikuan.generate import generate
+
+        generated = Path(home).parent / "generated"
+        generate(out=generated, invoices=invoices, seed=seed, as_of=as_of)
+        timings["generate"] = time.perf_counter() - t
+    settings = load_settings(home).ensure_dirs()
+    shutil.copytree(Path(generated) / "landing", settings.landing_dir, dirs_exist_ok=True)
+    wh = settings.warehouse_path
+    steps = (
+        ("ingest", lambda: ingest_paths([settings.landing_dir], wh, landing_root=settings.landing_dir)),
+        ("dbt", lambda: run_dbt(["build"], wh, target_path=Path(home) / "dbt" / "target",
+                                vars={"as_of_date": as_of.isoformat()})),
+        ("reconcile", lambda: reconcile_warehouse(wh, settings.ops_path, write=True)),
+        ("publish", lambda: publish(wh, settings.published_dir)),
+    )
+    for name, step in steps:
+        t = time.perf_counter()
+        step()
+        timings[name] = time.perf_counter() - t
+    return timings
+
+
+def _render(page: str | None, user: dict) -> float:
+    """Seconds for one AppTest run of the app on `page` as `user`; raises if the page failed."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboards.state import USER_KEY
+    from huikuan.settings import PROJECT_ROOT
+
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboards" / "app.py"), default_timeout=600)
+    at.session_state[USER_KEY] = user
+    at.query_params["lang"] = "zh"
+    if page:
+        at.switch_page(f"views/{page}.py")
+    t = time.perf_counter()
+    at.run()
+    seconds = time.perf_counter() - t
+    if at.exception:
+        raise RuntimeError(f"page {page} failed: {at.exception[0].message}")
+    return seconds
+
+
+def _empty_render() -> float:
+    from streamlit.testing.v1 import AppTest
+
+    def empty():
+        import streamlit as st
+
+        st.title("·")
+
+    at = AppTest.from_function(empty)
+    t = time.perf_counter()
+    at.run()
+    return time.perf_counter() - t
+
+
+def run(invoices: int, workdir: Path) -> dict:
+    import duckdb
+
+    from dashboards import data
+    from dashboards.auth import User
+    from huikuan.publish import current_snapshot
+
+    home = Path(workdir) / "home"
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(Path(workdir) / "generated", ignore_errors=True)
+    home.mkdir(parents=True)
+    build = build_instance(home, invoices=invoices)
+    old_home = os.environ.get("HUIKUAN_HOME")
+    os.environ["HUIKUAN_HOME"] = str(home)
+    try:
+        snapshot = current_snapshot(home / "published")
+        t = time.perf_counter()
+        with duckdb.connect(str(snapshot), read_only=True) as con:
+            rows = con.execute("select count(*) from marts.fct_invoice").fetchone()[0]
+        count_seconds = time.perf_counter() - t
+        _empty_render()  # warm the imports once, so no page pays for them
+        empty = min(_empty_render() for _ in range(3))
+        cfo = User("bench", "Bench", "cfo").to_session()
+        _render("aging", cfo)  # first AppTest run imports the dashboard modules
+        cold, warm = {}, {}
+        for page in PAGES:
+            data._cached_query.clear()
+            data._catalog.clear()
+            cold[page] = round(_render(page, cfo), 4)
+            warm[page] = round(_render(page, cfo), 4)
+    finally:
+        if old_home is None:
+            os.environ.pop("HUIKUAN_HOME", None)
+        else:
+            os.environ["HUIKUAN_HOME"] = old_home
+    return {
+        "invoices": invoices,
+        "fct_invoice_rows": int(rows),
+        "snapshot_mb": round(snapshot.stat().st_size / 1e6, 1),
+        "pages": cold,
+        "pages_warm": warm,
+        "slowest_page": max(cold, key=cold.get),
+        "slowest_seconds": max(cold.values()),
+        "baseline": {"count_star_seconds": round(count_seconds, 4), "empty_render_seconds": round(empty, 4)},
+        "ratio_to_empty_render": {p: round(s / empty, 1) for p, s in cold.items()},
+        "build_seconds": {k: round(v, 2) for k, v in build.items()},
+    }
