@@ -38,8 +38,11 @@ def medium(tmp_path_factory):
 
 
 def _hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _csv(path: Path, **kw) -> pd.DataFrame:
@@ -62,8 +65,12 @@ def test_uscc_check_digit_known_code_and_mutations():
 def test_generated_usccs_are_valid_and_carry_inputs():
     rng = np.random.Generator(np.random.PCG64(1))
     n = 500
-    codes = make_usccs(rng, np.array(["9"] * n, dtype=object), np.array(["1"] * n, dtype=object),
-                       np.array(["420100"] * n, dtype=object))
+    codes = make_usccs(
+        rng,
+        np.array(["9"] * n, dtype=object),
+        np.array(["1"] * n, dtype=object),
+        np.array(["420100"] * n, dtype=object),
+    )
     assert all(is_valid_uscc(c) for c in codes)
     assert all(c.startswith("91420100") for c in codes)
     assert len(set(codes)) > 490
@@ -108,12 +115,23 @@ def test_layout_and_manifest(generated_small):
         assert any(re.fullmatch(rf"hsbc_\d+_{ccy}_\d{{6}}\.sta", n) for n in bank)
     for rel, info in manifest["files"].items():
         assert hashlib.sha256((root / rel).read_bytes()).hexdigest() == info["sha256"]
-    assert {"payment_links.csv", "bank_lines.csv", "invoice_outcomes.csv"} <= {p.name for p in (root / "truth").iterdir()}
+    assert {"payment_links.csv", "bank_lines.csv", "invoice_outcomes.csv"} <= {
+        p.name for p in (root / "truth").iterdir()
+    }
 
 
-@pytest.mark.parametrize("folder,entity", [
-    ("erp", "customers"), ("erp", "salespeople"), ("erp", "projects"), ("erp", "contracts"),
-    ("erp", "payment_milestones"), ("invoicing", "invoices"), ("invoicing", "invoice_events")])
+@pytest.mark.parametrize(
+    "folder,entity",
+    [
+        ("erp", "customers"),
+        ("erp", "salespeople"),
+        ("erp", "projects"),
+        ("erp", "contracts"),
+        ("erp", "payment_milestones"),
+        ("invoicing", "invoices"),
+        ("invoicing", "invoice_events"),
+    ],
+)
 def test_headers_are_contract_columns(generated_small, folder, entity):
     raw = (generated_small / "landing" / folder / f"{entity}.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") == (folder == "erp")  # ERP exports carry a BOM
@@ -173,7 +191,9 @@ def test_invoice_amounts_dates_and_numbers(generated_small):
     assert cn.original_invoice_no.isin(inv.invoice_no).all()
     assert (inv.status == "cancelled").sum() == 6
     ev = _csv(generated_small / "landing/invoicing/invoice_events.csv")
-    assert set(ev.loc[ev.event_type == "cancelled", "invoice_no"]) == set(inv.loc[inv.status == "cancelled", "invoice_no"])
+    assert set(ev.loc[ev.event_type == "cancelled", "invoice_no"]) == set(
+        inv.loc[inv.status == "cancelled", "invoice_no"]
+    )
     assert ev.invoice_no.isin(inv.invoice_no).all()
     assert pd.to_datetime(ev.event_at).max() < pd.Timestamp(AS_OF + timedelta(days=1))
     assert {"disputed", "acknowledged", "sent"} <= set(ev.event_type)
@@ -238,13 +258,19 @@ def test_camt_balances_and_counts(generated_small):
     for f in files:
         doc = etree.parse(str(f))
         stmt = doc.find(".//c:Stmt", CAMT_NS)
-        bals = {b.findtext("c:Tp/c:CdOrPrtry/c:Cd", namespaces=CAMT_NS):
-                Decimal(b.findtext("c:Amt", namespaces=CAMT_NS))
-                * (1 if b.findtext("c:CdtDbtInd", namespaces=CAMT_NS) == "CRDT" else -1)
-                for b in stmt.findall("c:Bal", CAMT_NS)}
+        bals = {
+            b.findtext("c:Tp/c:CdOrPrtry/c:Cd", namespaces=CAMT_NS): Decimal(
+                b.findtext("c:Amt", namespaces=CAMT_NS)
+            )
+            * (1 if b.findtext("c:CdtDbtInd", namespaces=CAMT_NS) == "CRDT" else -1)
+            for b in stmt.findall("c:Bal", CAMT_NS)
+        }
         entries = stmt.findall("c:Ntry", CAMT_NS)
-        total = sum(Decimal(e.findtext("c:Amt", namespaces=CAMT_NS))
-                    * (1 if e.findtext("c:CdtDbtInd", namespaces=CAMT_NS) == "CRDT" else -1) for e in entries)
+        total = sum(
+            Decimal(e.findtext("c:Amt", namespaces=CAMT_NS))
+            * (1 if e.findtext("c:CdtDbtInd", namespaces=CAMT_NS) == "CRDT" else -1)
+            for e in entries
+        )
         assert bals["OPBD"] + total == bals["CLBD"], f.name
         assert int(stmt.findtext("c:TxsSummry/c:TtlNtries/c:NbOfNtries", namespaces=CAMT_NS)) == len(entries)
         if prev_close is not None:
@@ -293,9 +319,12 @@ def _bank_keys_in_files(root: Path) -> list[str]:
     for f in sorted((root / "landing/bank").glob("icbc_*.csv")):
         keys += list(_icbc_rows(f)["交易流水号"])
     for f in sorted((root / "landing/bank").glob("cmb_*.xml")):
-        keys += [e.text for e in etree.parse(str(f)).iterfind("c:BkToCstmrStmt/c:Stmt/c:Ntry/c:AcctSvcrRef", CAMT_NS)]
+        keys += [
+            e.text
+            for e in etree.parse(str(f)).iterfind("c:BkToCstmrStmt/c:Stmt/c:Ntry/c:AcctSvcrRef", CAMT_NS)
+        ]
     for f in sorted((root / "landing/bank").glob("hsbc_*.sta")):
-        keys += re.findall(r"^:61:.*//(\S+)$", f.read_text(encoding="ascii"), flags=re.M)
+        keys += re.findall(r"^:61:.*//(\S+)$", f.read_text(encoding="ascii"), flags=re.MULTILINE)
     return keys
 
 
@@ -362,7 +391,8 @@ def test_noise_shares_measured_from_truth(medium):
     assert 0.02 <= len(parts) / paid <= 0.09 and parts.max() <= 3
     manifest = json.loads((medium / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["shares"]["receipts_without_invoice_ref"] == pytest.approx(
-        (rec.has_invoice_ref == "false").mean(), abs=1e-3)
+        (rec.has_invoice_ref == "false").mean(), abs=1e-3
+    )
 
 
 def test_noise_floor_matches_outcomes_and_structure_is_learnable(medium):
@@ -392,15 +422,31 @@ def test_noise_floor_matches_outcomes_and_structure_is_learnable(medium):
     assert 0.005 < y.mean() < 0.06
     assert auc(y, out.p_default.astype(float).to_numpy()) >= 0.85
     # payment dates after as_of are open at as_of
-    assert (pd.to_datetime(out.loc[out.paid_by_as_of == "false", "paid_date"].replace("", None)).dropna()
-            > pd.Timestamp(AS_OF)).all()
+    assert (
+        pd.to_datetime(out.loc[out.paid_by_as_of == "false", "paid_date"].replace("", None)).dropna()
+        > pd.Timestamp(AS_OF)
+    ).all()
 
 
 def test_cli_prints_summary(tmp_path, capsys):
     from huikuan.cli import main
 
-    assert main(["generate", "--invoices", "200", "--seed", "1", "--out", str(tmp_path / "o"),
-                 "--as-of", "2026-06-30"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--invoices",
+                "200",
+                "--seed",
+                "1",
+                "--out",
+                str(tmp_path / "o"),
+                "--as-of",
+                "2026-06-30",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "200 invoices" in printed and "noise floor" in printed
     assert (tmp_path / "o/manifest.json").exists()

@@ -23,7 +23,7 @@ from huikuan.generate import statements as st
 from huikuan.generate import writers as w
 from huikuan.generate.calendar import Calendar, day_number, month_index
 
-__all__ = ["generate", "noise_floor_mae", "auc"]
+__all__ = ["auc", "generate", "noise_floor_mae"]
 
 ERP_CLEARING_LAG_DAYS = 15  # the ERP has applied payments booked at least this long before as_of
 LINK_KINDS = np.array(["full", "partial", "combined", "fee_short", "net_of_credit"], dtype=object)
@@ -76,8 +76,8 @@ def generate(out: Path, invoices: int, seed: int, as_of: dt.date) -> dict:
     n_sales = max(5, n_cust // 15)
     sales = lg.build_salespeople(rng, n_sales)
     cust, variants = lg.build_customers(rng, n_cust, sales, today, window_start)
-    n_credit = int(round(lg.CREDIT_NOTE_SHARE * invoices))
-    n_cancel = int(round(lg.CANCEL_SHARE * invoices))
+    n_credit = round(lg.CREDIT_NOTE_SHARE * invoices)
+    n_cancel = round(lg.CANCEL_SHARE * invoices)
     n_std = invoices - n_credit - n_cancel
     contracts, ms, proj_first = lg.build_contracts(rng, n_std, cust, today, window_start, cal)
     projects = lg.build_projects(rng, contracts, proj_first, cust, today)
@@ -89,29 +89,68 @@ def generate(out: Path, invoices: int, seed: int, as_of: dt.date) -> dict:
     ccy_code = {"CNY": 0, "USD": 1, "EUR": 2, "HKD": 3}
     inv_ccy = np.select([inv["currency"] == c for c in ccy_code], list(ccy_code.values()), 0)
     gross_cny = inv["gross"][std] / 100.0 * fx[inv_ccy[std]]
-    beh = lg.payment_behaviour(rng, cust, k_std, inv["issue"][std], inv["due"][std], inv["terms"][std],
-                               gross_cny, ms["type"][inv["ms_row"][std]], cal)
+    beh = lg.payment_behaviour(
+        rng,
+        cust,
+        k_std,
+        inv["issue"][std],
+        inv["due"][std],
+        inv["terms"][std],
+        gross_cny,
+        ms["type"][inv["ms_row"][std]],
+        cal,
+    )
 
     receipts, links, settle = bk.build_receipts(rng, cust, inv, beh, variants, today, cal)
-    sup_cn = np.array([nm.company_name(rng, "private", c, i, "CNY")[0] for c, i in zip(
-        nm.pick(rng, [c[0] for c in nm.CITIES], max(30, n_cust // 4)),
-        nm.pick(rng, ["建筑业", "制造业", "信息技术", "电力能源"], max(30, n_cust // 4)), strict=True)], dtype=object)
-    sup_en = np.array([nm.company_name(rng, "foreign", "上海", "制造业", c)[0]
-                       for c in nm.pick(rng, ["USD", "EUR", "HKD"], 30)], dtype=object)
+    sup_cn = np.array(
+        [
+            nm.company_name(rng, "private", c, i, "CNY")[0]
+            for c, i in zip(
+                nm.pick(rng, [c[0] for c in nm.CITIES], max(30, n_cust // 4)),
+                nm.pick(rng, ["建筑业", "制造业", "信息技术", "电力能源"], max(30, n_cust // 4)),
+                strict=True,
+            )
+        ],
+        dtype=object,
+    )
+    sup_en = np.array(
+        [
+            nm.company_name(rng, "foreign", "上海", "制造业", c)[0]
+            for c in nm.pick(rng, ["USD", "EUR", "HKD"], 30)
+        ],
+        dtype=object,
+    )
     first_bank_day = window_start
     others = bk.other_lines(rng, receipts, cust, first_bank_day, today, cal, sup_cn, sup_en)
 
     lines = _assemble_lines(rng, receipts, others, cust, today)
     del others  # copied into `lines`
-    stats = _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, projects, inv, beh,
-                       receipts, links, settle, lines, cal)
+    stats = _write_all(
+        out,
+        rng,
+        seed,
+        as_of,
+        today,
+        sales,
+        cust,
+        contracts,
+        ms,
+        projects,
+        inv,
+        beh,
+        receipts,
+        links,
+        settle,
+        lines,
+        cal,
+    )
     return stats
 
 
 def _assemble_lines(rng, r: dict, o: dict, cust: dict, today: int) -> dict:
     """One table of bank lines over all accounts: sorted, keyed, with running balances."""
     n_r, n_o = len(r["day"]), len(o["day"])
-    cat = lambda a, b: np.concatenate([np.asarray(a, dtype=object), np.asarray(b, dtype=object)])  # noqa: E731
+    cat = lambda a, b: np.concatenate([np.asarray(a, dtype=object), np.asarray(b, dtype=object)])
     L = {
         "account": np.concatenate([r["account"], o["account"]]).astype(np.int64),
         "day": np.concatenate([r["day"], o["day"]]).astype(np.int64),
@@ -132,8 +171,11 @@ def _assemble_lines(rng, r: dict, o: dict, cust: dict, today: int) -> dict:
     e2e = np.full(n, None, dtype=object)
     has_e2e = (np.arange(n) < n_r) & (rng.random(n) < 0.45)
     ymd = np.asarray(L["day"]).astype("datetime64[D]").astype(str)
-    e2e[has_e2e] = "P" + np.char.replace(ymd[has_e2e], "-", "").astype(object) + \
-        np.char.zfill(rng.integers(0, 10**6, int(has_e2e.sum())).astype(str), 6).astype(object)
+    e2e[has_e2e] = (
+        "P"
+        + np.char.replace(ymd[has_e2e], "-", "").astype(object)
+        + np.char.zfill(rng.integers(0, 10**6, int(has_e2e.sum())).astype(str), 6).astype(object)
+    )
     L["e2e"] = e2e
     sref = np.full(n, None, dtype=object)
     sref[:n_r] = r["structured_ref"]
@@ -166,11 +208,32 @@ def _assemble_lines(rng, r: dict, o: dict, cust: dict, today: int) -> dict:
     return L
 
 
-def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, projects, inv, beh, receipts,
-               links, settle, L, cal) -> dict:
+def _write_all(
+    out,
+    rng,
+    seed,
+    as_of,
+    today,
+    sales,
+    cust,
+    contracts,
+    ms,
+    projects,
+    inv,
+    beh,
+    receipts,
+    links,
+    settle,
+    L,
+    cal,
+) -> dict:
     files: dict[str, tuple[int, str]] = {}
-    erp, invd, bankd, truth = (out / "landing" / "erp", out / "landing" / "invoicing", out / "landing" / "bank",
-                               out / "truth")
+    erp, invd, bankd, truth = (
+        out / "landing" / "erp",
+        out / "landing" / "invoicing",
+        out / "landing" / "bank",
+        out / "truth",
+    )
     for d in (erp, invd, bankd, truth):
         d.mkdir(parents=True, exist_ok=True)
         for old in d.iterdir():  # a rerun into the same folder replaces, never mixes, outputs
@@ -194,11 +257,13 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     std = np.flatnonzero(inv["kind"] == 0)
     inv_no_pa = inv["invoice_no"]
     cid_pa = w.sarr(cust["customer_id"])
-    ns = len(std)
     # ---- customers: credit limit from last year's billing, created before the first contract
     year_ago = inv["issue"] >= today - 365
-    billed = np.bincount(inv["k_cust"][year_ago & (inv["kind"] == 0)],
-                         weights=inv["gross"][year_ago & (inv["kind"] == 0)], minlength=n_c)
+    billed = np.bincount(
+        inv["k_cust"][year_ago & (inv["kind"] == 0)],
+        weights=inv["gross"][year_ago & (inv["kind"] == 0)],
+        minlength=n_c,
+    )
     limit = np.maximum(np.ceil(billed * rng.uniform(0.25, 0.7, n_c) / 1_000_000) * 1_000_000, 5_000_000)
     limit = np.where(cust["customer_type"] == "individual", 2_000_000, limit).astype(np.int64)
     first_sign = np.full(n_c, today, np.int64)
@@ -207,41 +272,81 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     last_sign = np.full(n_c, -1, np.int64)
     np.maximum.at(last_sign, contracts["k_cust"], contracts["signed"])
     active = (last_sign >= today - 730) | (rng.random(n_c) < 0.3)
-    parent_id = np.where(cust["parent_idx"] >= 0, cust["customer_id"][np.maximum(cust["parent_idx"], 0)], None)
-    contract_csv(erp, "customers", {
-        "customer_id": cust["customer_id"], "customer_name": cust["customer_name"], "tax_id": cust["tax_id"],
-        "parent_customer_id": parent_id, "region": cust["region"],
-        "industry": np.where(cust["industry"] == "", "个人", cust["industry"]),
-        "customer_type": cust["customer_type"], "salesperson_id": cust["salesperson_id"],
-        "payment_terms_days": pc.cast(pa.array(cust["payment_terms_days"]), pa.string()),
-        "credit_limit": w.fmt_cents(limit), "currency": cust["currency"], "created_date": w.fmt_date(created),
-        "is_active": pa.array(np.where(active, "true", "false")),
-    }, bom=True)
+    parent_id = np.where(
+        cust["parent_idx"] >= 0, cust["customer_id"][np.maximum(cust["parent_idx"], 0)], None
+    )
+    contract_csv(
+        erp,
+        "customers",
+        {
+            "customer_id": cust["customer_id"],
+            "customer_name": cust["customer_name"],
+            "tax_id": cust["tax_id"],
+            "parent_customer_id": parent_id,
+            "region": cust["region"],
+            "industry": np.where(cust["industry"] == "", "个人", cust["industry"]),
+            "customer_type": cust["customer_type"],
+            "salesperson_id": cust["salesperson_id"],
+            "payment_terms_days": pc.cast(pa.array(cust["payment_terms_days"]), pa.string()),
+            "credit_limit": w.fmt_cents(limit),
+            "currency": cust["currency"],
+            "created_date": w.fmt_date(created),
+            "is_active": pa.array(np.where(active, "true", "false")),
+        },
+        bom=True,
+    )
     contract_csv(erp, "salespeople", sales, bom=True)
     cid = cust["customer_id"]
-    contract_csv(erp, "projects", {
-        "project_id": projects["project_id"], "project_name": projects["project_name"],
-        "customer_id": cid[projects["k_cust"]], "project_manager": projects["project_manager"],
-        "start_date": w.fmt_date(projects["start"]), "planned_end_date": w.fmt_date(projects["planned_end"]),
-        "contract_value": w.fmt_cents(projects["value_cents"]), "currency": projects["currency"],
-        "status": projects["status"],
-    }, bom=True)
-    contract_csv(erp, "contracts", {
-        "contract_id": contracts["contract_id"], "project_id": projects["project_id"][contracts["proj_idx"]],
-        "customer_id": cid[contracts["k_cust"]], "signed_date": w.fmt_date(contracts["signed"]),
-        "contract_amount": w.fmt_cents(contracts["amount_cents"]), "currency": contracts["currency"],
-        "payment_terms_days": pc.cast(pa.array(contracts["terms"]), pa.string()),
-        "retention_pct": pc.cast(pa.array(contracts["retention_pct"].astype(np.int64)), pa.string()),
-    }, bom=True)
-    contract_csv(erp, "payment_milestones", {
-        "milestone_id": ms["milestone_id"], "contract_id": contracts["contract_id"][ms["m_k"]],
-        "seq": pc.cast(pa.array(ms["seq"]), pa.string()),
-        "milestone_type": np.array(lg.MILESTONE_TYPES, dtype=object)[ms["type"]],
-        "pct": w.fmt_fixed(ms["pct"], 2),
-        "amount": w.fmt_cents(ms["amount_cents"]), "planned_date": w.fmt_date(ms["planned"]),
-        "invoice_no": pc.if_else(pa.array(ms["invoice_row"] < 0), pa.nulls(len(ms["m_k"]), pa.string()),
-                                 w.take(inv_no_pa, np.maximum(ms["invoice_row"], 0))),
-    }, bom=True)
+    contract_csv(
+        erp,
+        "projects",
+        {
+            "project_id": projects["project_id"],
+            "project_name": projects["project_name"],
+            "customer_id": cid[projects["k_cust"]],
+            "project_manager": projects["project_manager"],
+            "start_date": w.fmt_date(projects["start"]),
+            "planned_end_date": w.fmt_date(projects["planned_end"]),
+            "contract_value": w.fmt_cents(projects["value_cents"]),
+            "currency": projects["currency"],
+            "status": projects["status"],
+        },
+        bom=True,
+    )
+    contract_csv(
+        erp,
+        "contracts",
+        {
+            "contract_id": contracts["contract_id"],
+            "project_id": projects["project_id"][contracts["proj_idx"]],
+            "customer_id": cid[contracts["k_cust"]],
+            "signed_date": w.fmt_date(contracts["signed"]),
+            "contract_amount": w.fmt_cents(contracts["amount_cents"]),
+            "currency": contracts["currency"],
+            "payment_terms_days": pc.cast(pa.array(contracts["terms"]), pa.string()),
+            "retention_pct": pc.cast(pa.array(contracts["retention_pct"].astype(np.int64)), pa.string()),
+        },
+        bom=True,
+    )
+    contract_csv(
+        erp,
+        "payment_milestones",
+        {
+            "milestone_id": ms["milestone_id"],
+            "contract_id": contracts["contract_id"][ms["m_k"]],
+            "seq": pc.cast(pa.array(ms["seq"]), pa.string()),
+            "milestone_type": np.array(lg.MILESTONE_TYPES, dtype=object)[ms["type"]],
+            "pct": w.fmt_fixed(ms["pct"], 2),
+            "amount": w.fmt_cents(ms["amount_cents"]),
+            "planned_date": w.fmt_date(ms["planned"]),
+            "invoice_no": pc.if_else(
+                pa.array(ms["invoice_row"] < 0),
+                pa.nulls(len(ms["m_k"]), pa.string()),
+                w.take(inv_no_pa, np.maximum(ms["invoice_row"], 0)),
+            ),
+        },
+        bom=True,
+    )
 
     # ---- invoices: ERP-applied cash (booked >= 15 days before as_of), status as the ERP sees it
     n_inv = len(inv["kind"])
@@ -267,7 +372,9 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     disputed[std] = beh["disputed"]
     wo_day = np.where(defaulted, inv["due"] + rng.integers(300, 500, n_inv), -1)
     written_off = defaulted & (wo_day <= today)
-    status = np.where(cleared == 0, "issued", np.where(cleared == inv["gross"], "paid", "partially_paid")).astype(object)
+    status = np.where(
+        cleared == 0, "issued", np.where(cleared == inv["gross"], "paid", "partially_paid")
+    ).astype(object)
     status[written_off] = "written_off"
     status[inv["kind"] == 1] = "cancelled"
     orig_row = np.where(inv["original"] >= 0, std[np.maximum(inv["original"], 0)], -1)
@@ -282,14 +389,25 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
         is_cn = inv["kind"][ix] == 2
         orow = orig_row[ix]
         return [
-            w.take(inv_no_pa, ix), w.take(kinds_pa, inv["kind"][ix]), w.take(cid_pa, inv["k_cust"][ix]),
-            w.take(proj_pa, contracts["proj_idx"][k]), w.take(contract_pa, k),
+            w.take(inv_no_pa, ix),
+            w.take(kinds_pa, inv["kind"][ix]),
+            w.take(cid_pa, inv["k_cust"][ix]),
+            w.take(proj_pa, contracts["proj_idx"][k]),
+            w.take(contract_pa, k),
             pc.if_else(pa.array(is_cn), pa.nulls(len(ix), pa.string()), w.take(ms_id_pa, inv["ms_row"][ix])),
-            w.fmt_date(inv["issue"][ix]), w.fmt_date(inv["due"][ix]), inv["currency"][ix],
-            w.fmt_cents(inv["net"][ix]), w.fmt_cents(inv["tax"][ix]), w.fmt_cents(inv["gross"][ix]),
+            w.fmt_date(inv["issue"][ix]),
+            w.fmt_date(inv["due"][ix]),
+            inv["currency"][ix],
+            w.fmt_cents(inv["net"][ix]),
+            w.fmt_cents(inv["tax"][ix]),
+            w.fmt_cents(inv["gross"][ix]),
             w.fmt_fixed(inv["rate"][ix], 2),
-            pc.if_else(pa.array(orow < 0), pa.nulls(len(ix), pa.string()), w.take(inv_no_pa, np.maximum(orow, 0))),
-            status[ix], w.fmt_date(cleared_day[ix]), w.fmt_cents(cleared[ix], mask=cleared_day[ix] < 0),
+            pc.if_else(
+                pa.array(orow < 0), pa.nulls(len(ix), pa.string()), w.take(inv_no_pa, np.maximum(orow, 0))
+            ),
+            status[ix],
+            w.fmt_date(cleared_day[ix]),
+            w.fmt_cents(cleared[ix], mask=cleared_day[ix] < 0),
         ]
 
     put_table(invd / "invoices.csv", CONTRACTS["invoices"].column_names, order, invoice_columns)
@@ -299,9 +417,18 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     sp_pos = {s: i for i, s in enumerate(sales["salesperson_id"].tolist())}
     n_sp = len(sp_pos)
     owner = np.array([sp_pos[s] for s in cust["salesperson_id"].tolist()], np.int64)[inv["k_cust"]]
-    actors = pa.array(list(sales["email"]) + [
-        "finance.zhao@corp.example.cn", "finance.qian@corp.example.cn", "finance.sun@corp.example.cn",
-        "tax-invoice-system", "customer", "finance.manager@corp.example.cn"], pa.string())
+    actors = pa.array(
+        list(sales["email"])
+        + [
+            "finance.zhao@corp.example.cn",
+            "finance.qian@corp.example.cn",
+            "finance.sun@corp.example.cn",
+            "tax-invoice-system",
+            "customer",
+            "finance.manager@corp.example.cn",
+        ],
+        pa.string(),
+    )
     system, customer, manager = n_sp + 3, n_sp + 4, n_sp + 5
     clerk = n_sp + rng.integers(0, 3, n_inv)
     type_code = {t: i for i, t in enumerate(INVOICE_EVENT_TYPES)}
@@ -313,7 +440,9 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
         ev_type.append(np.full(len(rows), type_code[etype], np.int8))
         ev_day.append(np.asarray(days, np.int32))
         ev_sec.append(_time_of_day(rng, len(rows), lo, hi).astype(np.int32))
-        ev_actor.append(np.full(len(rows), actor, np.int32) if np.ndim(actor) == 0 else actor[rows].astype(np.int32))
+        ev_actor.append(
+            np.full(len(rows), actor, np.int32) if np.ndim(actor) == 0 else actor[rows].astype(np.int32)
+        )
 
     created = issue - rng.integers(0, 4, n_inv)
     ev(all_rows, "created", created, 8.5, 10, owner)
@@ -343,18 +472,29 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     es = np.concatenate(ev_sec)[keep]
     et = np.concatenate(ev_type)[keep]
     ea = np.concatenate(ev_actor)[keep]
-    del ev_rows, ev_type, ev_day, ev_sec, ev_actor
+    for parts in (ev_rows, ev_type, ev_day, ev_sec, ev_actor):
+        parts.clear()
     eo = np.lexsort((es, ed, inv["seq"][er], inv["year"][er]))
     types_pa = pa.array(INVOICE_EVENT_TYPES, pa.string())
-    put_table(invd / "invoice_events.csv", CONTRACTS["invoice_events"].column_names, eo,
-              lambda ix: [w.take(inv_no_pa, er[ix]), w.take(types_pa, et[ix]),
-                          w.fmt_timestamp(ed[ix], es[ix]), w.take(actors, ea[ix])])
+    put_table(
+        invd / "invoice_events.csv",
+        CONTRACTS["invoice_events"].column_names,
+        eo,
+        lambda ix: [
+            w.take(inv_no_pa, er[ix]),
+            w.take(types_pa, et[ix]),
+            w.fmt_timestamp(ed[ix], es[ix]),
+            w.take(actors, ea[ix]),
+        ],
+    )
     n_events = len(er)
-    del er, ed, es, et, ea, eo, keep  # the largest table: free it before the bank files
+    er = ed = es = et = ea = eo = keep = None  # the largest table: free it before the bank files
 
     # ---- bank statement files
-    months = np.arange(month_index(np.array([day_number(_months_back(as_of, 36)) + 1]))[0],
-                       month_index(np.array([today]))[0] + 1)
+    months = np.arange(
+        month_index(np.array([day_number(_months_back(as_of, 36)) + 1]))[0],
+        month_index(np.array([today]))[0] + 1,
+    )
     writers = {"icbc": st.write_icbc, "cmb": st.write_camt, "hsbc": st.write_mt940}
     for ai, acc in enumerate(bk.ACCOUNTS):
         m = L["account"] == ai
@@ -379,21 +519,52 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     has_ref[is_r] = receipts["has_ref"][rk[is_r]]
     vkind[is_r] = receipts["variant_kind"][rk[is_r]]
     rkind[is_r] = RECEIPT_KINDS[receipts["kind"][rk[is_r]]]
-    put(truth / "bank_lines.csv",
-        ["bank_txn_key", "account_id", "booking_date", "amount", "currency", "category", "true_customer_id",
-         "payer_customer_id", "has_invoice_ref", "payer_variant_kind", "receipt_kind"],
-        [L["key"], acct_ids[L["account"]], w.fmt_date(L["day"]), w.fmt_cents(L["amount"]), acct_ccy[L["account"]],
-         np.array(bk.CATEGORIES, dtype=object)[L["category"]], true_cust, payer,
-         np.where(is_r, np.where(has_ref, "true", "false"), None).astype(object), vkind, rkind])
+    put(
+        truth / "bank_lines.csv",
+        [
+            "bank_txn_key",
+            "account_id",
+            "booking_date",
+            "amount",
+            "currency",
+            "category",
+            "true_customer_id",
+            "payer_customer_id",
+            "has_invoice_ref",
+            "payer_variant_kind",
+            "receipt_kind",
+        ],
+        [
+            L["key"],
+            acct_ids[L["account"]],
+            w.fmt_date(L["day"]),
+            w.fmt_cents(L["amount"]),
+            acct_ccy[L["account"]],
+            np.array(bk.CATEGORIES, dtype=object)[L["category"]],
+            true_cust,
+            payer,
+            np.where(is_r, np.where(has_ref, "true", "false"), None).astype(object),
+            vkind,
+            rkind,
+        ],
+    )
     lkey = L["key"][line_of_receipt[links["r"]]]
     by_parent = receipts["by_parent"][links["r"]]
     lkind = LINK_KINDS[links["kind"]]
     lkind = np.where(by_parent & (links["kind"] == 0), "parent_pays", lkind)
     lo = np.lexsort((inv["seq"][links["inv_row"]], line_of_receipt[links["r"]]))
-    put(truth / "payment_links.csv",
+    put(
+        truth / "payment_links.csv",
         ["bank_txn_key", "invoice_no", "applied_amount", "link_kind", "short_amount", "paid_by_parent"],
-        [lkey[lo], w.take(inv_no_pa, links["inv_row"][lo]), w.fmt_cents(links["applied"][lo]), lkind[lo],
-         w.fmt_cents(links["short"][lo]), np.where(by_parent[lo], "true", "false").astype(object)])
+        [
+            lkey[lo],
+            w.take(inv_no_pa, links["inv_row"][lo]),
+            w.fmt_cents(links["applied"][lo]),
+            lkind[lo],
+            w.fmt_cents(links["short"][lo]),
+            np.where(by_parent[lo], "true", "false").astype(object),
+        ],
+    )
 
     paid_day = settle["paid_day"]
     paid = paid_day >= 0
@@ -406,29 +577,68 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
         rows = std[ix]
         unpaid = pa.array(~paid[ix])
         return [
-            w.take(inv_no_pa, rows), w.take(cid_pa, inv["k_cust"][rows]),
-            w.fmt_date(inv["issue"][rows]), w.fmt_date(inv["due"][rows]),
-            w.fmt_fixed(beh["expected_delay"][ix], 2), w.fmt_fixed(beh["delay_scale"][ix], 2),
-            w.fmt_fixed(beh["p_default"][ix], 5), w.take(tf, beh["defaulted"][ix]),
-            w.take(tf, beh["disputed"][ix]), w.take(tf, settle["by_credit"][ix]),
-            w.fmt_date(np.where(paid[ix], paid_day[ix], -1)), w.take(tf, paid_by_as_of[ix]),
-            pc.if_else(unpaid, pa.nulls(len(ix), pa.string()), pc.cast(pa.array(days_to_pay[ix]), pa.string())),
+            w.take(inv_no_pa, rows),
+            w.take(cid_pa, inv["k_cust"][rows]),
+            w.fmt_date(inv["issue"][rows]),
+            w.fmt_date(inv["due"][rows]),
+            w.fmt_fixed(beh["expected_delay"][ix], 2),
+            w.fmt_fixed(beh["delay_scale"][ix], 2),
+            w.fmt_fixed(beh["p_default"][ix], 5),
+            w.take(tf, beh["defaulted"][ix]),
+            w.take(tf, beh["disputed"][ix]),
+            w.take(tf, settle["by_credit"][ix]),
+            w.fmt_date(np.where(paid[ix], paid_day[ix], -1)),
+            w.take(tf, paid_by_as_of[ix]),
+            pc.if_else(
+                unpaid, pa.nulls(len(ix), pa.string()), pc.cast(pa.array(days_to_pay[ix]), pa.string())
+            ),
             pc.if_else(unpaid, pa.nulls(len(ix), pa.string()), pc.cast(pa.array(days_late[ix]), pa.string())),
             w.fmt_date(np.where(written_off[rows], wo_day[rows], -1)),
         ]
 
-    put_table(truth / "invoice_outcomes.csv",
-              ["invoice_no", "customer_id", "issue_date", "due_date", "expected_delay_days", "delay_scale",
-               "p_default", "defaulted", "disputed", "settled_by_credit_note", "paid_date", "paid_by_as_of",
-               "days_to_pay", "days_late", "written_off_date"],
-              np.lexsort((inv["seq"][std], inv["year"][std])), outcome_columns)
-    put(truth / "customer_profiles.csv",
-        ["customer_id", "customer_type", "propensity", "deteriorating", "deterioration_start",
-         "deterioration_days_per_month"],
-        [cid, cust["customer_type"], w.fmt_fixed(cust["propensity"], 4),
-         np.where(cust["deteriorating"], "true", "false").astype(object),
-         w.fmt_date(np.where(cust["deteriorating"], cust["det_start"], -1)),
-         pa.array(np.where(cust["deteriorating"], np.char.mod("%.2f", cust["det_slope"]), "").astype(object))])
+    put_table(
+        truth / "invoice_outcomes.csv",
+        [
+            "invoice_no",
+            "customer_id",
+            "issue_date",
+            "due_date",
+            "expected_delay_days",
+            "delay_scale",
+            "p_default",
+            "defaulted",
+            "disputed",
+            "settled_by_credit_note",
+            "paid_date",
+            "paid_by_as_of",
+            "days_to_pay",
+            "days_late",
+            "written_off_date",
+        ],
+        np.lexsort((inv["seq"][std], inv["year"][std])),
+        outcome_columns,
+    )
+    put(
+        truth / "customer_profiles.csv",
+        [
+            "customer_id",
+            "customer_type",
+            "propensity",
+            "deteriorating",
+            "deterioration_start",
+            "deterioration_days_per_month",
+        ],
+        [
+            cid,
+            cust["customer_type"],
+            w.fmt_fixed(cust["propensity"], 4),
+            np.where(cust["deteriorating"], "true", "false").astype(object),
+            w.fmt_date(np.where(cust["deteriorating"], cust["det_start"], -1)),
+            pa.array(
+                np.where(cust["deteriorating"], np.char.mod("%.2f", cust["det_slope"]), "").astype(object)
+            ),
+        ],
+    )
 
     # ---- statistics and manifest
     floor_m = paid_by_as_of
@@ -437,8 +647,11 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
     n_links_r = np.bincount(links["r"], minlength=n_receipts)
     credit_lines = L["amount"] > 0
     types = cust["customer_type"][inv["k_cust"][std]]
-    mean_delay = {t: round(float(beh["expected_delay"][types == t].mean()), 2)
-                  for t in lg.CUSTOMER_TYPE_P if (types == t).any()}
+    mean_delay = {
+        t: round(float(beh["expected_delay"][types == t].mean()), 2)
+        for t in lg.CUSTOMER_TYPE_P
+        if (types == t).any()
+    }
     shares = {
         "receipts_without_invoice_ref": _share(~receipts["has_ref"]),
         "receipts_combined": _share(n_links_r[receipts["kind"] == 2] >= 2, n_receipts),
@@ -454,11 +667,17 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
         "invoices_open_at_as_of": _share(~paid_by_as_of & ~settle["by_credit"]),
     }
     counts = {
-        "customers": n_c, "salespeople": len(sales["salesperson_id"]), "projects": len(projects["project_id"]),
-        "contracts": len(contracts["contract_id"]), "payment_milestones": len(ms["m_k"]),
+        "customers": n_c,
+        "salespeople": len(sales["salesperson_id"]),
+        "projects": len(projects["project_id"]),
+        "contracts": len(contracts["contract_id"]),
+        "payment_milestones": len(ms["m_k"]),
         "unbilled_milestones": int((ms["invoice_row"] < 0).sum()),
-        "invoices": n_inv, "invoice_events": int(n_events), "bank_lines": int(len(L["day"])),
-        "receipts": n_receipts, "payment_links": int(len(links["r"])),
+        "invoices": n_inv,
+        "invoice_events": int(n_events),
+        "bank_lines": len(L["day"]),
+        "receipts": n_receipts,
+        "payment_links": len(links["r"]),
     }
     recv = L["category"] == bk.RECEIVABLE
     bytes_written = int(sum(b for b, _ in files.values()))
@@ -466,7 +685,9 @@ def _write_all(out, rng, seed, as_of, today, sales, cust, contracts, ms, project
         "generator": "huikuan.generate",
         "seed": seed,
         "as_of": as_of.isoformat(),
-        "window_start": str(dt.date(1970, 1, 1) + dt.timedelta(days=int(day_number(_months_back(as_of, 36)) + 1))),
+        "window_start": str(
+            dt.date(1970, 1, 1) + dt.timedelta(days=int(day_number(_months_back(as_of, 36)) + 1))
+        ),
         "counts": counts,
         "shares": shares,
         "noise_floor_mae_days": round(floor, 3),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from huikuan.generate import names as nm
-from huikuan.generate.calendar import Calendar, calendar_month, month_index, year_of
+from huikuan.generate.calendar import Calendar, calendar_month, month_index
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,25 @@ RECEIVABLE, NON_RECEIVABLE, DEBIT = 0, 1, 2
 CATEGORIES = ("receivable", "non_receivable", "debit")
 
 SPELLINGS = 8
-CN_REF_TEMPLATES = (("", ""), ("支付", "工程款"), ("付", "进度款"), ("货款 ", ""), ("发票号:", ""),
-                    ("付款", ""), ("", " 服务费"), ("结算款 ", ""), ("转账 ", " 项目款"), ("支付发票", "款项"))
-EN_REF_TEMPLATES = (("Payment for invoice ", ""), ("INV ", ""), ("", ""), ("Settlement ", ""),
-                    ("Invoice ", " payment"))
+CN_REF_TEMPLATES = (
+    ("", ""),
+    ("支付", "工程款"),
+    ("付", "进度款"),
+    ("货款 ", ""),
+    ("发票号:", ""),
+    ("付款", ""),
+    ("", " 服务费"),
+    ("结算款 ", ""),
+    ("转账 ", " 项目款"),
+    ("支付发票", "款项"),
+)
+EN_REF_TEMPLATES = (
+    ("Payment for invoice ", ""),
+    ("INV ", ""),
+    ("", ""),
+    ("Settlement ", ""),
+    ("Invoice ", " payment"),
+)
 CN_NOREF = ("工程款", "货款", "进度款", "往来款", "服务费", "项目款", "", "付款", "网银转账", "CONTRACT")
 EN_NOREF = ("PAYMENT", "TRADE SETTLEMENT", "PROJECT PAYMENT", "SERVICE FEE", "", "CONTRACT")
 SEPARATORS = np.array([",", "、", "/", " ", ";", "，"], dtype=object)
@@ -57,8 +72,16 @@ SEPARATORS = np.array([",", "、", "/", " ", ";", "，"], dtype=object)
 def spell_invoice_numbers(year: np.ndarray, seq: np.ndarray, spelling: np.ndarray) -> np.ndarray:
     """Invoice numbers the way payers type them: with or without prefix, dashes, spaces, case."""
     out = np.empty(len(year), dtype=object)
-    forms = (("INV-", "-"), ("INV", ""), ("inv-", "-"), ("INV ", " "), ("", "-"), ("", ""), ("INV-", ""),
-             ("INV ", "-"))
+    forms = (
+        ("INV-", "-"),
+        ("INV", ""),
+        ("inv-", "-"),
+        ("INV ", " "),
+        ("", "-"),
+        ("", ""),
+        ("INV-", ""),
+        ("INV ", "-"),
+    )
     for i, (pre, mid) in enumerate(forms):
         m = spelling == i
         if m.any():
@@ -90,8 +113,9 @@ def _iban(country: str, bban: str) -> str:
     return f"{country}{98 - int(num) % 97:02d}{bban}"
 
 
-def build_receipts(rng, cust: dict, inv: dict, beh: dict, variants: np.ndarray, as_of: int,
-                   cal: Calendar) -> tuple[dict, dict, dict]:
+def build_receipts(
+    rng, cust: dict, inv: dict, beh: dict, variants: np.ndarray, as_of: int, cal: Calendar
+) -> tuple[dict, dict, dict]:
     """Receipts for paid invoices, their true links, and per-invoice settlement facts.
 
     Returns (receipt lines, links, settlement) where settlement holds per standard invoice the
@@ -136,7 +160,7 @@ def build_receipts(rng, cust: dict, inv: dict, beh: dict, variants: np.ndarray, 
     chunk = rank // csize[gid]
     chunk_key = gid.astype(np.int64) * 1000 + chunk
     in_chosen = chosen[gid]
-    ck_u, ck_inv, ck_cnt = np.unique(chunk_key, return_inverse=True, return_counts=True)
+    _, ck_inv, ck_cnt = np.unique(chunk_key, return_inverse=True, return_counts=True)
     combined_m = in_chosen & (ck_cnt[ck_inv] >= 2)
     comb_inv = ci[o][combined_m]  # standard-invoice positions, grouped by chunk
     comb_chunk = np.unique(chunk_key[combined_m], return_inverse=True)[1]
@@ -150,8 +174,13 @@ def build_receipts(rng, cust: dict, inv: dict, beh: dict, variants: np.ndarray, 
     single = payable & ~part & ~combined
     fee = single & ~netted & (rng.random(ns) < FEE_SHORT_SHARE)
     ccy = inv["currency"][std]
-    fee_amt = np.where(ccy == "CNY", rng.choice([1000, 1500, 2000, 2500, 3000, 5000], ns),
-                       np.where(ccy == "HKD", rng.choice([10000, 15000, 20000], ns), rng.choice([1500, 2500, 3500, 4500], ns)))
+    fee_amt = np.where(
+        ccy == "CNY",
+        rng.choice([1000, 1500, 2000, 2500, 3000, 5000], ns),
+        np.where(
+            ccy == "HKD", rng.choice([10000, 15000, 20000], ns), rng.choice([1500, 2500, 3500, 4500], ns)
+        ),
+    )
     fee_amt = np.where(fee, np.minimum(fee_amt, pay_amount // 10), 0)
 
     # --- receipts (r) and links (l) ---
@@ -163,10 +192,13 @@ def build_receipts(rng, cust: dict, inv: dict, beh: dict, variants: np.ndarray, 
     r_parts.append((k[si], pay[si], pay_amount[si] - fee_amt[si], s_kind, np.zeros(len(si), np.int64), si))
     base = 0
     lid = np.arange(len(si))
-    l_parts.append((lid, std[si], np.where(netted[si], gross[si], pay_amount[si] - fee_amt[si]),
-                    s_kind, fee_amt[si]))
+    l_parts.append(
+        (lid, std[si], np.where(netted[si], gross[si], pay_amount[si] - fee_amt[si]), s_kind, fee_amt[si])
+    )
     nl = netted[si]
-    l_parts.append((lid[nl], cn_of[si][nl], cn_amt[si][nl], np.full(int(nl.sum()), 4), np.zeros(int(nl.sum()), np.int64)))
+    l_parts.append(
+        (lid[nl], cn_of[si][nl], cn_amt[si][nl], np.full(int(nl.sum()), 4), np.zeros(int(nl.sum()), np.int64))
+    )
     base += len(si)
     # partials
     pi = np.flatnonzero(part)
@@ -178,28 +210,52 @@ def build_receipts(rng, cust: dict, inv: dict, beh: dict, variants: np.ndarray, 
     p_day = pay[pi][rep] - back * gaps
     p_day = cal.next_business_day(np.maximum(p_day, issue[pi][rep] + 3))
     p_day = np.minimum(p_day, pay[pi][rep])
-    share = np.where(nparts[rep] == 2, np.where(pno == 0, rng.choice([0.3, 0.4, 0.5, 0.6], len(rep)), 0.0),
-                     np.where(pno < 2, rng.choice([0.2, 0.3], len(rep)), 0.0))
+    share = np.where(
+        nparts[rep] == 2,
+        np.where(pno == 0, rng.choice([0.3, 0.4, 0.5, 0.6], len(rep)), 0.0),
+        np.where(pno < 2, rng.choice([0.2, 0.3], len(rep)), 0.0),
+    )
     unit = np.where(ccy[pi][rep] == "CNY", 10_000, 100)
     p_amt = (np.round(pay_amount[pi][rep] * share / unit) * unit).astype(np.int64)
     first_sum = np.bincount(rep, weights=p_amt, minlength=len(pi)).astype(np.int64)
     final = back == 0
     p_amt[final] = pay_amount[pi] - first_sum  # final part settles the rest
     r_parts.append((k[pi][rep], p_day, p_amt, np.full(len(rep), 1), pno + 1, pi[rep]))
-    l_parts.append((base + np.arange(len(rep)), std[pi][rep], p_amt, np.full(len(rep), 1), np.zeros(len(rep), np.int64)))
+    l_parts.append(
+        (base + np.arange(len(rep)), std[pi][rep], p_amt, np.full(len(rep), 1), np.zeros(len(rep), np.int64))
+    )
     base += len(rep)
     # combined
     first = np.r_[0, np.flatnonzero(np.diff(comb_chunk)) + 1] if n_chunks else np.array([], np.int64)
     c_amt = np.bincount(comb_chunk, weights=pay_amount[comb_inv], minlength=n_chunks).astype(np.int64)
-    r_parts.append((k[comb_inv][first], chunk_day, c_amt, np.full(n_chunks, 2),
-                    np.zeros(n_chunks, np.int64), comb_inv[first]))
-    l_parts.append((base + comb_chunk, std[comb_inv], pay_amount[comb_inv], np.full(len(comb_inv), 2),
-                    np.zeros(len(comb_inv), np.int64)))
+    r_parts.append(
+        (
+            k[comb_inv][first],
+            chunk_day,
+            c_amt,
+            np.full(n_chunks, 2),
+            np.zeros(n_chunks, np.int64),
+            comb_inv[first],
+        )
+    )
+    l_parts.append(
+        (
+            base + comb_chunk,
+            std[comb_inv],
+            pay_amount[comb_inv],
+            np.full(len(comb_inv), 2),
+            np.zeros(len(comb_inv), np.int64),
+        )
+    )
 
-    r = {key_: np.concatenate([p[i] for p in r_parts]) for i, key_ in
-         enumerate(("k", "day", "amount", "kind", "part_no", "std_pos"))}
-    links = {key_: np.concatenate([p[i] for p in l_parts]) for i, key_ in
-             enumerate(("r", "inv_row", "applied", "kind", "short"))}
+    r = {
+        key_: np.concatenate([p[i] for p in r_parts])
+        for i, key_ in enumerate(("k", "day", "amount", "kind", "part_no", "std_pos"))
+    }
+    links = {
+        key_: np.concatenate([p[i] for p in l_parts])
+        for i, key_ in enumerate(("r", "inv_row", "applied", "kind", "short"))
+    }
 
     # settlement per standard invoice: the last receipt date (also after as_of), or none
     last_day = np.full(ns, -1, np.int64)
@@ -208,8 +264,15 @@ def build_receipts(rng, cust: dict, inv: dict, beh: dict, variants: np.ndarray, 
     lp = std_pos_of_row[links["inv_row"]]
     ok = lp >= 0
     np.maximum.at(last_day, lp[ok], r["day"][links["r"][ok]])
-    settlement = {"paid_day": last_day, "by_credit": by_credit, "fee": fee_amt, "netted": netted,
-                  "part": part, "combined": combined, "cn_of": cn_of}
+    settlement = {
+        "paid_day": last_day,
+        "by_credit": by_credit,
+        "fee": fee_amt,
+        "netted": netted,
+        "part": part,
+        "combined": combined,
+        "cn_of": cn_of,
+    }
 
     # keep what the bank has booked by as_of
     visible = r["day"] <= as_of
@@ -260,8 +323,9 @@ def build_receipts(rng, cust: dict, inv: dict, beh: dict, variants: np.ndarray, 
     r["cp_account"] = cp_accounts[payer]
     r["by_treasury"] = r["variant_kind"] == "treasury"
     tre = np.flatnonzero(r["by_treasury"])  # the city treasury's own account pays for the agency
-    r["cp_account"][tre] = [f"2700{cust['tax_id'][p][2:8]}00000{i % 9 + 1}" for i, p in
-                            enumerate(payer[tre].tolist())]
+    r["cp_account"][tre] = [
+        f"2700{cust['tax_id'][p][2:8]}00000{i % 9 + 1}" for i, p in enumerate(payer[tre].tolist())
+    ]
 
     # remittance text
     foreign_ccy = r["currency"] != "CNY"
@@ -289,10 +353,16 @@ def build_receipts(rng, cust: dict, inv: dict, beh: dict, variants: np.ndarray, 
         refs[multi] = [sp.join(g) for sp, g in zip(sep[multi].tolist(), groups, strict=True)]
     t_cn = rng.integers(0, len(CN_REF_TEMPLATES), n)
     t_en = rng.integers(0, len(EN_REF_TEMPLATES), n)
-    pre = np.where(foreign_ccy, np.array([t[0] for t in EN_REF_TEMPLATES], dtype=object)[t_en],
-                   np.array([t[0] for t in CN_REF_TEMPLATES], dtype=object)[t_cn])
-    suf = np.where(foreign_ccy, np.array([t[1] for t in EN_REF_TEMPLATES], dtype=object)[t_en],
-                   np.array([t[1] for t in CN_REF_TEMPLATES], dtype=object)[t_cn])
+    pre = np.where(
+        foreign_ccy,
+        np.array([t[0] for t in EN_REF_TEMPLATES], dtype=object)[t_en],
+        np.array([t[0] for t in CN_REF_TEMPLATES], dtype=object)[t_cn],
+    )
+    suf = np.where(
+        foreign_ccy,
+        np.array([t[1] for t in EN_REF_TEMPLATES], dtype=object)[t_en],
+        np.array([t[1] for t in CN_REF_TEMPLATES], dtype=object)[t_cn],
+    )
     contract_ref = inv["k_contract"][std[r["std_pos"]]]
     with_ref = pre + refs + suf
     noref_cn = np.array(CN_NOREF, dtype=object)[rng.integers(0, len(CN_NOREF), n)]
@@ -304,7 +374,12 @@ def build_receipts(rng, cust: dict, inv: dict, beh: dict, variants: np.ndarray, 
     say = by_parent & ~foreign_ccy & (rng.random(n) < 0.4)
     text[say] = "代" + cust["short_name"][r["k"][say]] + "付" + text[say]
     is_part = r["kind"] == 1
-    text[is_part & ~foreign_ccy] = text[is_part & ~foreign_ccy] + " 第" + r["part_no"][is_part & ~foreign_ccy].astype(str).astype(object) + "笔"
+    text[is_part & ~foreign_ccy] = (
+        text[is_part & ~foreign_ccy]
+        + " 第"
+        + r["part_no"][is_part & ~foreign_ccy].astype(str).astype(object)
+        + "笔"
+    )
     r["has_ref"] = has_ref & (refs != "")
     r["text"] = text
     r["contract_k"] = contract_ref
@@ -321,11 +396,31 @@ def build_receipts(rng, cust: dict, inv: dict, beh: dict, variants: np.ndarray, 
     return r, links, settlement
 
 
-def other_lines(rng, receipts: dict, cust: dict, first_day: int, as_of: int, cal: Calendar,
-                suppliers_cn: np.ndarray, suppliers_en: np.ndarray) -> dict:
+def other_lines(
+    rng,
+    receipts: dict,
+    cust: dict,
+    first_day: int,
+    as_of: int,
+    cal: Calendar,
+    suppliers_cn: np.ndarray,
+    suppliers_en: np.ndarray,
+) -> dict:
     """Non-receivable credits (interest, tax refunds, deposits, loans, subsidies) and all debits."""
-    out = {k: [] for k in ("account", "day", "amount", "category", "cp_name", "cp_account", "text",
-                           "summary", "tx_code")}
+    out = {
+        k: []
+        for k in (
+            "account",
+            "day",
+            "amount",
+            "category",
+            "cp_name",
+            "cp_account",
+            "text",
+            "summary",
+            "tx_code",
+        )
+    }
 
     def add(acct, day, amount, category, cp_name, cp_account, text, summary, tx_code):
         n = len(day)
@@ -333,13 +428,20 @@ def other_lines(rng, receipts: dict, cust: dict, first_day: int, as_of: int, cal
         out["day"].append(np.asarray(day, np.int64))
         out["amount"].append(np.asarray(amount, np.int64))
         out["category"].append(np.full(n, category))
-        for key_, v in (("cp_name", cp_name), ("cp_account", cp_account), ("text", text),
-                        ("summary", summary), ("tx_code", tx_code)):
+        for key_, v in (
+            ("cp_name", cp_name),
+            ("cp_account", cp_account),
+            ("text", text),
+            ("summary", summary),
+            ("tx_code", tx_code),
+        ):
             out[key_].append(np.broadcast_to(np.asarray(v, dtype=object), (n,)).copy())
 
     months = np.arange(month_index(np.array([first_day]))[0], month_index(np.array([as_of]))[0] + 1)
     m_start = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    m_end = np.minimum((months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - 1, as_of)
+    m_end = np.minimum(
+        (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - 1, as_of
+    )
     city = "北京"
     for ai, acc in enumerate(ACCOUNTS):
         cn = acc.currency == "CNY"
@@ -354,48 +456,92 @@ def other_lines(rng, receipts: dict, cust: dict, first_day: int, as_of: int, cal
         iday = m_start[q] + 20
         iday = iday[(iday <= as_of) & (iday >= first_day)]
         iamt = _round_to(rng.uniform(0.002, 0.02, len(iday)) * scale * 10, 1)
-        add(ai, iday, np.maximum(iamt, 100), NON_RECEIVABLE, acc.bank_name if not cn else acc.bank_name,
-            "", "结息" if cn else "INTEREST", "结息" if cn else "INT", "INT")
+        add(
+            ai,
+            iday,
+            np.maximum(iamt, 100),
+            NON_RECEIVABLE,
+            acc.bank_name,
+            "",
+            "结息" if cn else "INTEREST",
+            "结息" if cn else "INT",
+            "INT",
+        )
         # other non-receivable credits, about 5 % of the account's credit lines in total
-        n_other = max(int(round(NON_RECEIVABLE_SHARE * mine.sum())) - len(iday), 0)
+        n_other = max(round(NON_RECEIVABLE_SHARE * int(mine.sum())) - len(iday), 0)
         if n_other:
             day = cal.next_business_day(rng.integers(first_day, as_of + 1, n_other))
             day = np.minimum(day, as_of)
             kind = rng.choice(5, n_other, p=[0.3, 0.35, 0.1, 0.15, 0.1])
             if cn:
-                cps = np.array([f"国家税务总局{city}市税务局", f"{city}市公共资源交易中心", acc.bank_name,
-                                f"{city}市财政局", f"{city}市住房公积金管理中心"], dtype=object)
-                texts = np.array(["增值税留抵退税", "投标保证金退还", "流动资金贷款放款", "稳岗补贴", "公积金退回"],
-                                 dtype=object)
+                cps = np.array(
+                    [
+                        f"国家税务总局{city}市税务局",
+                        f"{city}市公共资源交易中心",
+                        acc.bank_name,
+                        f"{city}市财政局",
+                        f"{city}市住房公积金管理中心",
+                    ],
+                    dtype=object,
+                )
+                texts = np.array(
+                    ["增值税留抵退税", "投标保证金退还", "流动资金贷款放款", "稳岗补贴", "公积金退回"],
+                    dtype=object,
+                )
                 summ = np.array(["退税", "保证金退回", "贷款发放", "政府补助", "退款"], dtype=object)
             else:
-                cps = np.array(["HKSAR GOVERNMENT", "TENDER DEPOSIT ESCROW", acc.bank_name, "FX DESK",
-                                "HSBC TRADE SERVICES"], dtype=object)
-                texts = np.array(["TAX REFUND", "TENDER DEPOSIT REFUND", "LOAN DRAWDOWN", "FX CONVERSION",
-                                  "DEPOSIT RETURNED"], dtype=object)
+                cps = np.array(
+                    [
+                        "HKSAR GOVERNMENT",
+                        "TENDER DEPOSIT ESCROW",
+                        acc.bank_name,
+                        "FX DESK",
+                        "HSBC TRADE SERVICES",
+                    ],
+                    dtype=object,
+                )
+                texts = np.array(
+                    [
+                        "TAX REFUND",
+                        "TENDER DEPOSIT REFUND",
+                        "LOAN DRAWDOWN",
+                        "FX CONVERSION",
+                        "DEPOSIT RETURNED",
+                    ],
+                    dtype=object,
+                )
                 summ = np.array(["REFUND", "DEPOSIT", "LOAN", "FX", "DEPOSIT"], dtype=object)
             amt = np.select(
                 [kind == 0, kind == 1, kind == 2, kind == 3],
-                [_round_to(rng.uniform(0.05, 2.0, n_other) * scale, 1),
-                 _round_to(rng.uniform(0.1, 3.0, n_other) * scale, 1_000_000),
-                 _round_to(rng.uniform(5, 40, n_other) * scale, 10_000_000),
-                 _round_to(rng.uniform(0.05, 1.0, n_other) * scale, 100)],
-                _round_to(rng.uniform(0.02, 0.5, n_other) * scale, 100))
+                [
+                    _round_to(rng.uniform(0.05, 2.0, n_other) * scale, 1),
+                    _round_to(rng.uniform(0.1, 3.0, n_other) * scale, 1_000_000),
+                    _round_to(rng.uniform(5, 40, n_other) * scale, 10_000_000),
+                    _round_to(rng.uniform(0.05, 1.0, n_other) * scale, 100),
+                ],
+                _round_to(rng.uniform(0.02, 0.5, n_other) * scale, 100),
+            )
             amt = np.maximum(amt, 10_000)
             cp = cps[kind]
             # a deposit is sometimes returned by a customer itself: same name, never an invoice payment
             dep_cust = (kind == 1) & (rng.random(n_other) < 0.25)
             if dep_cust.any():
-                pool = np.flatnonzero((cust["currency"] == acc.currency) & (cust["customer_type"] != "individual"))
+                pool = np.flatnonzero(
+                    (cust["currency"] == acc.currency) & (cust["customer_type"] != "individual")
+                )
                 if len(pool):
-                    cp[dep_cust] = cust["customer_name"][pool[rng.integers(0, len(pool), int(dep_cust.sum()))]]
+                    cp[dep_cust] = cust["customer_name"][
+                        pool[rng.integers(0, len(pool), int(dep_cust.sum()))]
+                    ]
             add(ai, day, amt, NON_RECEIVABLE, cp, "", texts[kind], summ[kind], "RCDT")
 
         # debits: payroll, taxes, social security, suppliers and fees, sized to the month's inflow
         target = credits * rng.uniform(0.88, 1.04, len(months))  # cash out roughly matches cash in
         n_sup = np.maximum((n_cred * 0.6).astype(np.int64), 1)
         sup_m = np.repeat(np.arange(len(months)), n_sup)
-        sup_day = cal.next_business_day(m_start[sup_m] + (rng.random(len(sup_m)) * (m_end[sup_m] - m_start[sup_m] + 1)).astype(np.int64))
+        sup_day = cal.next_business_day(
+            m_start[sup_m] + (rng.random(len(sup_m)) * (m_end[sup_m] - m_start[sup_m] + 1)).astype(np.int64)
+        )
         sup_day = np.minimum(sup_day, m_end[sup_m])
         w = np.exp(rng.standard_normal(len(sup_m)))
         fixed_share = 0.35 if ai == 0 else 0.0
@@ -405,10 +551,22 @@ def other_lines(rng, receipts: dict, cust: dict, first_day: int, as_of: int, cal
         pool = suppliers_cn if cn else suppliers_en
         sp = rng.integers(0, len(pool), len(sup_m))
         sup_acct = _account_numbers(rng, len(pool), np.full(len(pool), acc.currency, dtype=object))
-        s_text = (np.array(["材料款", "设备款", "分包工程款", "劳务费", "技术服务费"], dtype=object) if cn
-                  else np.array(["SUPPLIER PAYMENT", "EQUIPMENT", "SUBCONTRACT", "SERVICES"], dtype=object))
-        add(ai, sup_day[keep], -sup_amt[keep], DEBIT, pool[sp][keep], sup_acct[sp][keep],
-            s_text[rng.integers(0, len(s_text), len(sup_m))][keep], "转账支出" if cn else "TRF", "ICDT")
+        s_text = (
+            np.array(["材料款", "设备款", "分包工程款", "劳务费", "技术服务费"], dtype=object)
+            if cn
+            else np.array(["SUPPLIER PAYMENT", "EQUIPMENT", "SUBCONTRACT", "SERVICES"], dtype=object)
+        )
+        add(
+            ai,
+            sup_day[keep],
+            -sup_amt[keep],
+            DEBIT,
+            pool[sp][keep],
+            sup_acct[sp][keep],
+            s_text[rng.integers(0, len(s_text), len(sup_m))][keep],
+            "转账支出" if cn else "TRF",
+            "ICDT",
+        )
         if ai == 0:  # payroll and taxes go through the main account
             for frac, day_of_month, cp, text, summ in (
                 (0.18, 9, "", "代发工资", "代发工资"),
@@ -425,6 +583,15 @@ def other_lines(rng, receipts: dict, cust: dict, first_day: int, as_of: int, cal
         fm = np.repeat(np.arange(len(months)), n_fee)
         fday = np.minimum(cal.next_business_day(m_start[fm] + rng.integers(0, 28, len(fm))), m_end[fm])
         famt = rng.integers(50, 5000, len(fm))
-        add(ai, fday, -famt, DEBIT, acc.bank_name, "", "手续费" if cn else "CHARGES",
-            "手续费" if cn else "CHG", "CHRG")
+        add(
+            ai,
+            fday,
+            -famt,
+            DEBIT,
+            acc.bank_name,
+            "",
+            "手续费" if cn else "CHARGES",
+            "手续费" if cn else "CHG",
+            "CHRG",
+        )
     return {k: np.concatenate(v) if v else np.array([]) for k, v in out.items()}

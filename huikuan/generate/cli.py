@@ -20,9 +20,13 @@ def add_arguments(p) -> None:
     p.add_argument("--invoices", type=int, default=5000, help="number of invoices (default 5000)")
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     p.add_argument("--out", required=True, help="output folder (landing/, truth/, manifest.json)")
-    p.add_argument("--as-of", dest="as_of", type=_date, default=None,
-                   help="as-of date YYYY-MM-DD (default today); fix it, with the seed, for "
-                        "byte-identical output")
+    p.add_argument(
+        "--as-of",
+        dest="as_of",
+        type=_date,
+        default=None,
+        help="as-of date YYYY-MM-DD (default today); fix it, with the seed, for byte-identical output",
+    )
 
 
 def run(args) -> int:
@@ -33,9 +37,13 @@ def run(args) -> int:
     stats = generate(out=Path(args.out), invoices=args.invoices, seed=args.seed, as_of=as_of)
     secs = time.perf_counter() - started
     c = stats["counts"]
-    print(f"generated {c['invoices']:,} invoices, {c['customers']:,} customers, {c['contracts']:,} contracts, "
-          f"{c['bank_lines']:,} bank lines ({c['receipts']:,} receipts) as of {stats['as_of']} "
-          f"in {secs:.1f}s, {stats['bytes_written'] / 1e6:.1f} MB -> {args.out}")
-    print(f"noise floor (MAE of the best days-to-pay prediction): {stats['noise_floor_mae_days']} days; "
-          f"oracle default AUC {stats['oracle_default_auc']}")
+    print(
+        f"generated {c['invoices']:,} invoices, {c['customers']:,} customers, {c['contracts']:,} contracts, "
+        f"{c['bank_lines']:,} bank lines ({c['receipts']:,} receipts) as of {stats['as_of']} "
+        f"in {secs:.1f}s, {stats['bytes_written'] / 1e6:.1f} MB -> {args.out}"
+    )
+    print(
+        f"noise floor (MAE of the best days-to-pay prediction): {stats['noise_floor_mae_days']} days; "
+        f"oracle default AUC {stats['oracle_default_auc']}"
+    )
     return 0

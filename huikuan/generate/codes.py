@@ -40,8 +40,9 @@ def is_valid_uscc(code: str) -> bool:
     return uscc_check_char(code[:17]) == code[17]
 
 
-def make_usccs(rng: np.random.Generator, authority: np.ndarray, category: np.ndarray,
-               division: np.ndarray) -> np.ndarray:
+def make_usccs(
+    rng: np.random.Generator, authority: np.ndarray, category: np.ndarray, division: np.ndarray
+) -> np.ndarray:
     """Vectorized valid credit codes.
 
     authority/category: single characters per row (e.g. '9','1' for a company, '1','1' for an

@@ -36,15 +36,38 @@ LINES = ("construction", "equipment", "it_services", "services")
 LINE_VAT = np.array([0.09, 0.13, 0.06, 0.06])
 LINE_MEDIAN_CNY = np.array([3_000_000.0, 1_200_000.0, 600_000.0, 400_000.0])
 INDUSTRY_LINE_P = {
-    "建筑业": (0.8, 0.1, 0.05, 0.05), "房地产业": (0.75, 0.1, 0.1, 0.05), "交通运输": (0.7, 0.15, 0.1, 0.05),
-    "电力能源": (0.4, 0.45, 0.1, 0.05), "制造业": (0.2, 0.55, 0.15, 0.1), "信息技术": (0.05, 0.15, 0.6, 0.2),
-    "医疗卫生": (0.3, 0.3, 0.3, 0.1), "教育": (0.35, 0.2, 0.35, 0.1), "金融业": (0.1, 0.1, 0.6, 0.2),
-    "公共管理": (0.4, 0.1, 0.35, 0.15), "水利环保": (0.6, 0.3, 0.05, 0.05), "": (0.5, 0.2, 0.2, 0.1),
+    "建筑业": (0.8, 0.1, 0.05, 0.05),
+    "房地产业": (0.75, 0.1, 0.1, 0.05),
+    "交通运输": (0.7, 0.15, 0.1, 0.05),
+    "电力能源": (0.4, 0.45, 0.1, 0.05),
+    "制造业": (0.2, 0.55, 0.15, 0.1),
+    "信息技术": (0.05, 0.15, 0.6, 0.2),
+    "医疗卫生": (0.3, 0.3, 0.3, 0.1),
+    "教育": (0.35, 0.2, 0.35, 0.1),
+    "金融业": (0.1, 0.1, 0.6, 0.2),
+    "公共管理": (0.4, 0.1, 0.35, 0.15),
+    "水利环保": (0.6, 0.3, 0.05, 0.05),
+    "": (0.5, 0.2, 0.2, 0.1),
 }
 TYPE_INDUSTRY_P = {
-    "soe": {"建筑业": 4, "交通运输": 3, "电力能源": 3, "房地产业": 2, "金融业": 1, "制造业": 2, "水利环保": 1},
-    "private": {"建筑业": 3, "房地产业": 3, "制造业": 3, "信息技术": 3, "医疗卫生": 1, "电力能源": 1,
-                "金融业": 1},
+    "soe": {
+        "建筑业": 4,
+        "交通运输": 3,
+        "电力能源": 3,
+        "房地产业": 2,
+        "金融业": 1,
+        "制造业": 2,
+        "水利环保": 1,
+    },
+    "private": {
+        "建筑业": 3,
+        "房地产业": 3,
+        "制造业": 3,
+        "信息技术": 3,
+        "医疗卫生": 1,
+        "电力能源": 1,
+        "金融业": 1,
+    },
     "government": {"公共管理": 5, "医疗卫生": 2, "教育": 2, "交通运输": 1, "水利环保": 1},
     "foreign": {"制造业": 3, "电力能源": 2, "信息技术": 2, "建筑业": 1},
     "individual": {"": 1},
@@ -53,22 +76,38 @@ TYPE_INDUSTRY_P = {
 # Milestone plan shapes: (milestone_type, pct, fraction of duration, extra days after that point).
 # Retention is released 12 months after acceptance.
 SHAPES = (
-    (("advance", 30, 0.0, 15), ("progress", 40, 0.5, 0), ("acceptance", 25, 1.0, 0),
-     ("retention", 5, 1.0, 365)),
-    (("advance", 10, 0.0, 15), ("progress", 15, 0.2, 0), ("progress", 15, 0.4, 0),
-     ("progress", 15, 0.6, 0), ("progress", 15, 0.8, 0), ("acceptance", 25, 1.0, 0),
-     ("retention", 5, 1.0, 365)),
+    (
+        ("advance", 30, 0.0, 15),
+        ("progress", 40, 0.5, 0),
+        ("acceptance", 25, 1.0, 0),
+        ("retention", 5, 1.0, 365),
+    ),
+    (
+        ("advance", 10, 0.0, 15),
+        ("progress", 15, 0.2, 0),
+        ("progress", 15, 0.4, 0),
+        ("progress", 15, 0.6, 0),
+        ("progress", 15, 0.8, 0),
+        ("acceptance", 25, 1.0, 0),
+        ("retention", 5, 1.0, 365),
+    ),
     (("advance", 30, 0.0, 10), ("acceptance", 60, 1.0, 0), ("final", 10, 1.0, 60)),
-    (("progress", 25, 0.25, 0), ("progress", 25, 0.5, 0), ("progress", 25, 0.75, 0),
-     ("progress", 25, 1.0, 0)),
+    (
+        ("progress", 25, 0.25, 0),
+        ("progress", 25, 0.5, 0),
+        ("progress", 25, 0.75, 0),
+        ("progress", 25, 1.0, 0),
+    ),
     (("advance", 30, 0.0, 10), ("progress", 60, 1.0, 0), ("retention", 10, 1.0, 365)),
 )
-LINE_SHAPE_P = np.array([
-    [0.6, 0.4, 0.0, 0.0, 0.0],  # construction
-    [0.0, 0.0, 0.2, 0.0, 0.8],  # equipment
-    [0.1, 0.0, 0.7, 0.2, 0.0],  # it_services
-    [0.0, 0.0, 0.3, 0.7, 0.0],  # services
-])
+LINE_SHAPE_P = np.array(
+    [
+        [0.6, 0.4, 0.0, 0.0, 0.0],  # construction
+        [0.0, 0.0, 0.2, 0.0, 0.8],  # equipment
+        [0.1, 0.0, 0.7, 0.2, 0.0],  # it_services
+        [0.0, 0.0, 0.3, 0.7, 0.0],  # services
+    ]
+)
 LINE_DURATION = np.array([[180, 720], [90, 270], [90, 365], [300, 400]])  # days, uniform range
 CARRY_DAYS = 540
 MILESTONE_TYPES = ("advance", "progress", "acceptance", "final", "retention")
@@ -131,7 +170,9 @@ def build_customers(rng, n: int, sales: dict, as_of: int, window_start: int) -> 
         industry[m] = np.array(keys, dtype=object)[_choice(rng, int(m.sum()), list(probs.values()))]
     currency = np.full(n, "CNY", dtype=object)
     fm = types == "foreign"
-    currency[fm] = np.array(["USD", "EUR", "HKD"], dtype=object)[_choice(rng, int(fm.sum()), [0.45, 0.3, 0.25])]
+    currency[fm] = np.array(["USD", "EUR", "HKD"], dtype=object)[
+        _choice(rng, int(fm.sum()), [0.45, 0.3, 0.25])
+    ]
 
     # Groups: some soe/private/foreign customers are parents; some others their subsidiaries.
     corp = np.isin(types, ["soe", "private", "foreign"])
@@ -146,8 +187,13 @@ def build_customers(rng, n: int, sales: dict, as_of: int, window_start: int) -> 
             parent[kids] = parents[rng.integers(0, len(parents), len(kids))]
     currency[parent >= 0] = currency[parent[parent >= 0]]  # a foreign group bills in one currency
 
-    terms_p = {"soe": [0.2, 0.4, 0.4], "private": [0.4, 0.4, 0.2], "government": [0.2, 0.3, 0.5],
-               "foreign": [0.5, 0.3, 0.2], "individual": [1.0, 0.0, 0.0]}
+    terms_p = {
+        "soe": [0.2, 0.4, 0.4],
+        "private": [0.4, 0.4, 0.2],
+        "government": [0.2, 0.3, 0.5],
+        "foreign": [0.5, 0.3, 0.2],
+        "individual": [1.0, 0.0, 0.0],
+    }
     terms = np.zeros(n, dtype=np.int64)
     for t, p in terms_p.items():
         m = types == t
@@ -161,7 +207,9 @@ def build_customers(rng, n: int, sales: dict, as_of: int, window_start: int) -> 
     for i in order.tolist():
         par = (full[parent[i]], short[parent[i]]) if parent[i] >= 0 else None
         for attempt in range(20):
-            f, s = nm.company_name(rng, types[i], cities[i], industry[i], currency[i], par, bool(is_parent[i]))
+            f, s = nm.company_name(
+                rng, types[i], cities[i], industry[i], currency[i], par, bool(is_parent[i])
+            )
             if f not in used or types[i] == "individual":
                 break
             if attempt >= 10:  # crowded vocabulary at large scale: disambiguate like real registrations do
@@ -172,8 +220,9 @@ def build_customers(rng, n: int, sales: dict, as_of: int, window_start: int) -> 
             f = f"{f}({i})" if types[i] != "foreign" else f"{f} ({i})"
         used.add(f)
         full[i], short[i] = f, s
-    variants = np.array([nm.payer_variants(full[i], short[i], types[i], cities[i]) for i in range(n)],
-                        dtype=object).reshape(n, len(nm.VARIANT_KINDS))
+    variants = np.array(
+        [nm.payer_variants(full[i], short[i], types[i], cities[i]) for i in range(n)], dtype=object
+    ).reshape(n, len(nm.VARIANT_KINDS))
 
     # Credit codes: companies '9'+'1', agencies and public institutions '1'+'1'/'2'.
     cn = ~np.isin(types, ["foreign", "individual"])
@@ -268,8 +317,9 @@ def build_contracts(rng, n_std: int, cust: dict, as_of: int, window_start: int, 
                 tmpl_type[si, j] = MILESTONE_TYPES.index(mt)
         ms = shape[m_k]
         m_pct = tmpl[ms, m_seq, 0]
-        m_planned = (signed[m_k] + np.round(tmpl[ms, m_seq, 1] * duration[m_k]) + tmpl[ms, m_seq, 2]
-                     ).astype(np.int64)
+        m_planned = (signed[m_k] + np.round(tmpl[ms, m_seq, 1] * duration[m_k]) + tmpl[ms, m_seq, 2]).astype(
+            np.int64
+        )
         m_type = tmpl_type[ms, m_seq]
         # billing: a few days to weeks after the planned date; year-end rush pulls January billing
         # into late December; nothing is invoiced on a holiday.
@@ -295,12 +345,15 @@ def build_contracts(rng, n_std: int, cust: dict, as_of: int, window_start: int, 
     sl = slice(0, n_k)
     k_cust, line, shape, signed, duration = k_cust[sl], line[sl], shape[sl], signed[sl], duration[sl]
     m_k, m_seq, m_pct, m_planned, m_type, issue, billed, alive = (
-        a[keep_m] for a in (m_k, m_seq, m_pct, m_planned, m_type, issue, billed, alive))
+        a[keep_m] for a in (m_k, m_seq, m_pct, m_planned, m_type, issue, billed, alive)
+    )
 
     ctype = cust["customer_type"][k_cust]
     ccy = cust["currency"][k_cust]
     fx = np.array([FX_TO_CNY[c] for c in ccy.tolist()])
-    size_mult = np.select([ctype == "government", ctype == "soe", ctype == "individual"], [1.4, 1.6, 0.05], 1.0)
+    size_mult = np.select(
+        [ctype == "government", ctype == "soe", ctype == "individual"], [1.4, 1.6, 0.05], 1.0
+    )
     amount_cny = _lognormal(rng, LINE_MEDIAN_CNY[line], 0.9, n_k) * size_mult
     amount = np.maximum(np.round(amount_cny / fx / 1000.0) * 1000.0, 10_000.0)
     amount_cents = (amount * 100).astype(np.int64)
@@ -315,12 +368,14 @@ def build_contracts(rng, n_std: int, cust: dict, as_of: int, window_start: int, 
     carried = np.bincount(m_k, weights=~alive, minlength=n_k) > 0
     new_k = np.cumsum(has_alive) - 1
     m_k, m_seq, m_pct, m_planned, m_type, issue, billed, m_amount = (
-        a[alive] for a in (m_k, m_seq, m_pct, m_planned, m_type, issue, billed, m_amount))
+        a[alive] for a in (m_k, m_seq, m_pct, m_planned, m_type, issue, billed, m_amount)
+    )
     keep_k = has_alive
     carried = carried[keep_k]
     m_k = new_k[m_k]
     k_cust, line, shape, signed, duration, amount_cents = (
-        a[keep_k] for a in (k_cust, line, shape, signed, duration, amount_cents))
+        a[keep_k] for a in (k_cust, line, shape, signed, duration, amount_cents)
+    )
     n_k = len(k_cust)
     ccy = ccy[keep_k]
     remaining = np.bincount(m_k, weights=m_amount, minlength=n_k).astype(np.int64)
@@ -347,15 +402,32 @@ def build_contracts(rng, n_std: int, cust: dict, as_of: int, window_start: int, 
     year = year_of(signed)
     contract_id = np.array([f"HT{y}{i + 1:06d}" for i, y in enumerate(year.tolist())], dtype=object)
     contracts = {
-        "contract_id": contract_id, "k_cust": k_cust, "line": line, "shape": shape, "signed": signed,
-        "duration": duration, "amount_cents": amount_cents, "currency": ccy, "retention_pct": retention,
-        "proj_idx": proj_idx, "terms": cust["payment_terms_days"][k_cust],
+        "contract_id": contract_id,
+        "k_cust": k_cust,
+        "line": line,
+        "shape": shape,
+        "signed": signed,
+        "duration": duration,
+        "amount_cents": amount_cents,
+        "currency": ccy,
+        "retention_pct": retention,
+        "proj_idx": proj_idx,
+        "terms": cust["payment_terms_days"][k_cust],
     }
     milestones = {
-        "m_k": m_k, "seq": m_seq + 1, "type": m_type, "pct": m_pct, "amount_cents": m_amount,
-        "planned": m_planned, "issue": issue, "billed": billed,
-        "milestone_id": w.cat(w.take(w.sarr(contract_id), m_k), "-M",
-                              pc.utf8_lpad(pc.cast(pa.array(m_seq + 1), pa.string()), 2, "0")),
+        "m_k": m_k,
+        "seq": m_seq + 1,
+        "type": m_type,
+        "pct": m_pct,
+        "amount_cents": m_amount,
+        "planned": m_planned,
+        "issue": issue,
+        "billed": billed,
+        "milestone_id": w.cat(
+            w.take(w.sarr(contract_id), m_k),
+            "-M",
+            pc.utf8_lpad(pc.cast(pa.array(m_seq + 1), pa.string()), 2, "0"),
+        ),
     }
     return contracts, milestones, uniq
 
@@ -395,8 +467,13 @@ def build_projects(rng, contracts: dict, proj_first: np.ndarray, cust: dict, as_
     status[(status == "active") & (rng.random(n) < 0.03)] = "suspended"
     return {
         "project_id": np.array([f"PRJ{i + 1:07d}" for i in range(n)], dtype=object),
-        "project_name": name, "k_cust": kc, "project_manager": pm, "start": contracts["signed"][k],
-        "planned_end": planned_end, "value_cents": value, "currency": contracts["currency"][k],
+        "project_name": name,
+        "k_cust": kc,
+        "project_manager": pm,
+        "start": contracts["signed"][k],
+        "planned_end": planned_end,
+        "value_cents": value,
+        "currency": contracts["currency"][k],
         "status": status,
     }
 
@@ -408,8 +485,17 @@ def _nearest_spring_festival(days: np.ndarray) -> np.ndarray:
     return np.where(days - before < after - days, before, after)
 
 
-def payment_behaviour(rng, cust: dict, k: np.ndarray, issue: np.ndarray, due: np.ndarray,
-                      terms: np.ndarray, gross_cny: np.ndarray, mtype: np.ndarray, cal: Calendar) -> dict:
+def payment_behaviour(
+    rng,
+    cust: dict,
+    k: np.ndarray,
+    issue: np.ndarray,
+    due: np.ndarray,
+    terms: np.ndarray,
+    gross_cny: np.ndarray,
+    mtype: np.ndarray,
+    cal: Calendar,
+) -> dict:
     """Draw each invoice's delay and default from a known distribution (the truth the ML can learn).
 
     delay (days after due) = max(mu + Laplace(0, b), lower), lower = 5 - terms (nobody pays within
@@ -428,23 +514,45 @@ def payment_behaviour(rng, cust: dict, k: np.ndarray, issue: np.ndarray, due: np
     sf = _nearest_spring_festival(due)
     spring = np.where((due >= sf - 20) & (due <= sf + 7), 10.0, 0.0)
     milestone = np.select([mtype == 4, mtype == 0], [25.0, -4.0], 0.0)
-    mu = (BASE_DELAY[tc] + PROPENSITY_DAYS * u + 5.0 * np.log10(np.maximum(gross_cny, 1e3) / 2e5)
-          - 0.08 * (terms - 60) + year_end + spring + dispute_extra + det_extra + milestone)
+    mu = (
+        BASE_DELAY[tc]
+        + PROPENSITY_DAYS * u
+        + 5.0 * np.log10(np.maximum(gross_cny, 1e3) / 2e5)
+        - 0.08 * (terms - 60)
+        + year_end
+        + spring
+        + dispute_extra
+        + det_extra
+        + milestone
+    )
     lower = 5.0 - terms
     expected = np.maximum(mu, lower)
     scale = DELAY_SCALE[tc] * np.where(disputed, 1.3, 1.0)
     delay = np.maximum(mu + rng.laplace(0.0, scale), lower)
     pay = cal.next_business_day(due + np.round(delay).astype(np.int64))
-    logit = (-6.0 + 2.3 * u + DEFAULT_TYPE_LOGIT[tc] + 2.5 * det_active + 1.2 * disputed
-             + 0.3 * np.log10(np.maximum(gross_cny, 1e3) / 2e5))
+    logit = (
+        -6.0
+        + 2.3 * u
+        + DEFAULT_TYPE_LOGIT[tc]
+        + 2.5 * det_active
+        + 1.2 * disputed
+        + 0.3 * np.log10(np.maximum(gross_cny, 1e3) / 2e5)
+    )
     p_default = 1.0 / (1.0 + np.exp(-logit))
     defaulted = rng.random(n) < p_default
-    return {"expected_delay": expected, "delay_scale": scale, "pay_drawn": pay, "p_default": p_default,
-            "defaulted": defaulted, "disputed": disputed}
+    return {
+        "expected_delay": expected,
+        "delay_scale": scale,
+        "pay_drawn": pay,
+        "p_default": p_default,
+        "defaulted": defaulted,
+        "disputed": disputed,
+    }
 
 
-def build_invoices(rng, cust: dict, contracts: dict, ms: dict, n_cancel: int, n_credit: int,
-                   as_of: int, cal: Calendar) -> dict:
+def build_invoices(
+    rng, cust: dict, contracts: dict, ms: dict, n_cancel: int, n_credit: int, as_of: int, cal: Calendar
+) -> dict:
     """Standard milestone invoices, cancelled duplicates and credit notes, numbered by issue date.
 
     Returns one dict of columns over all invoices; `kind` is 0 standard, 1 cancelled, 2 credit note.
@@ -460,7 +568,9 @@ def build_invoices(rng, cust: dict, contracts: dict, ms: dict, n_cancel: int, n_
 
     # cancelled duplicates: issued a few days before the valid invoice, cancelled soon after
     ci = np.sort(rng.choice(ns, size=min(n_cancel, ns), replace=False))
-    c_issue = np.maximum(cal.next_business_day(issue[ci] - rng.integers(3, 8, len(ci))) , contracts["signed"][kc[ci]])
+    c_issue = np.maximum(
+        cal.next_business_day(issue[ci] - rng.integers(3, 8, len(ci))), contracts["signed"][kc[ci]]
+    )
     c_issue = np.minimum(c_issue, issue[ci])
     # credit notes: price corrections 5-45 days after the invoice, some full reversals
     eligible = np.flatnonzero(issue <= as_of - 10)
@@ -488,19 +598,35 @@ def build_invoices(rng, cust: dict, contracts: dict, ms: dict, n_cancel: int, n_
     first_of_year = np.r_[0, np.flatnonzero(np.diff(oy)) + 1]
     pos = np.arange(len(order)) - np.repeat(first_of_year, np.diff(np.r_[first_of_year, len(order)]))
     seq[order] = pos + 1
-    invoice_no = w.cat("INV-", pc.cast(pa.array(year), pa.string()), "-",
-                       pc.utf8_lpad(pc.cast(pa.array(seq), pa.string()), 7, "0"))
+    invoice_no = w.cat(
+        "INV-",
+        pc.cast(pa.array(year), pa.string()),
+        "-",
+        pc.utf8_lpad(pc.cast(pa.array(seq), pa.string()), 7, "0"),
+    )
 
     inv = {
-        "invoice_no": invoice_no, "kind": kind, "src": src, "k_cust": k[src], "k_contract": kc[src],
-        "ms_row": b[src], "issue": inv_issue, "due": due, "gross": inv_gross, "net": net, "tax": tax,
-        "rate": inv_rate, "terms": inv_terms, "year": year, "seq": seq,
+        "invoice_no": invoice_no,
+        "kind": kind,
+        "src": src,
+        "k_cust": k[src],
+        "k_contract": kc[src],
+        "ms_row": b[src],
+        "issue": inv_issue,
+        "due": due,
+        "gross": inv_gross,
+        "net": net,
+        "tax": tax,
+        "rate": inv_rate,
+        "terms": inv_terms,
+        "year": year,
+        "seq": seq,
         "currency": contracts["currency"][kc[src]],
         "cancel_at": np.full(len(src), -1, np.int64),
         "original": np.full(len(src), -1, np.int64),
     }
-    inv["cancel_at"][ns:ns + len(ci)] = c_issue + rng.integers(1, 5, len(ci))
-    inv["original"][ns + len(ci):] = cn  # row of the corrected standard invoice
+    inv["cancel_at"][ns : ns + len(ci)] = c_issue + rng.integers(1, 5, len(ci))
+    inv["original"][ns + len(ci) :] = cn  # row of the corrected standard invoice
     ms_invoice = np.full(len(ms["m_k"]), -1, np.int64)
     ms_invoice[b] = np.arange(ns)  # invoice row once billed, -1 while unbilled
     ms["invoice_row"] = ms_invoice

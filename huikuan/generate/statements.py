@@ -17,8 +17,18 @@ from huikuan.generate.calendar import to_date
 
 COMPANY_CN = "北京华筑工程科技股份有限公司"
 COMPANY_EN = "BEIJING HUAZHU ENGINEERING TECHNOLOGY CO LTD"
-ICBC_HEADER = ["交易日期", "交易流水号", "摘要", "交易金额(收入)", "交易金额(支出)", "交易币种", "余额",
-               "对方户名", "对方账户", "附言"]
+ICBC_HEADER = [
+    "交易日期",
+    "交易流水号",
+    "摘要",
+    "交易金额(收入)",
+    "交易金额(支出)",
+    "交易币种",
+    "余额",
+    "对方户名",
+    "对方账户",
+    "附言",
+]
 
 
 def _months(lines: dict, months: np.ndarray) -> list[tuple[int, int]]:
@@ -45,27 +55,40 @@ def _slice(lines: dict, a: int, b: int) -> dict:
 
 def _icbc_rows(lines: dict) -> pa.Array:
     amt = lines["amount"]
-    tab = lambda a: w.cat(pc.fill_null(a, ""), "\t")  # noqa: E731 - ICBC pads cells with a tab
+    tab = lambda a: w.cat(pc.fill_null(a, ""), "\t")
     cols = [
-        tab(w.fmt_date(lines["day"])), tab(w.sarr(lines["key"])), tab(w.sarr(lines["summary"])),
+        tab(w.fmt_date(lines["day"])),
+        tab(w.sarr(lines["key"])),
+        tab(w.sarr(lines["summary"])),
         tab(w.fmt_cents(amt, thousands=True, mask=amt < 0)),
         tab(w.fmt_cents(amt, thousands=True, absolute=True, mask=amt > 0)),
         tab(pa.array(["人民币"] * len(amt), pa.string())),
         tab(w.fmt_cents(lines["balance"], thousands=True)),
-        tab(w.sarr(lines["cp_name"])), tab(w.sarr(lines["cp_account"])), tab(w.sarr(lines["text"])),
+        tab(w.sarr(lines["cp_name"])),
+        tab(w.sarr(lines["cp_account"])),
+        tab(w.sarr(lines["text"])),
     ]
-    return pc.binary_join_element_wise(*[w.csv_quote(c) for c in cols], ",") if len(amt) else pa.array([], pa.string())
+    return (
+        pc.binary_join_element_wise(*[w.csv_quote(c) for c in cols], ",")
+        if len(amt)
+        else pa.array([], pa.string())
+    )
 
 
-def write_icbc(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as_of: int) -> list[tuple[Path, tuple[int, str]]]:
+def write_icbc(
+    out: Path, acc, lines: dict, months: np.ndarray, opening: int, as_of: int
+) -> list[tuple[Path, tuple[int, str]]]:
     """ICBC online-banking detail export: title lines, then one row per transaction, GBK, CRLF."""
     files = []
     bal = opening
     for m, (a, b) in zip(months.tolist(), _months(lines, months), strict=True):
         start, end = _period(m, as_of)
-        head = (f"明细查询文件下载\r\n\r\n账号: {acc.number},\"户名: {COMPANY_CN}\"\r\n\r\n"
-                f"币种: 人民币,起始日期: {to_date(start)},截止日期: {to_date(end)}\r\n\r\n"
-                + ",".join(ICBC_HEADER) + "\r\n")
+        head = (
+            f'明细查询文件下载\r\n\r\n账号: {acc.number},"户名: {COMPANY_CN}"\r\n\r\n'
+            f"币种: 人民币,起始日期: {to_date(start)},截止日期: {to_date(end)}\r\n\r\n"
+            + ",".join(ICBC_HEADER)
+            + "\r\n"
+        )
         body = w.join_lines(_icbc_rows(_slice(lines, a, b)), "\r\n")
         text = head + body + ("\r\n" if b > a else "")
         ym = str(to_date(start))[:7].replace("-", "")
@@ -87,33 +110,92 @@ def _camt_entries(lines: dict, ccy: str) -> pa.Array:
     name = w.xml_escape(lines["cp_name"])
     acct = w.xml_escape(lines["cp_account"])
     text = w.xml_escape(lines["text"])
-    e2e = w.xml_escape(np.where(lines["e2e"] == None, "NOTPROVIDED", lines["e2e"]))  # noqa: E711
+    e2e = w.xml_escape(np.where(lines["e2e"] == None, "NOTPROVIDED", lines["e2e"]))
     sref = lines["structured_ref"]
     has_name = pc.not_equal(name, "")
     party_tag = pa.array(np.where(credit, "Dbtr", "Cdtr"))
     fmly = pa.array(np.where(credit, "RCDT", "ICDT"))
     dom = pa.array(np.where(np.isin(lines["tx_code"], ["CHRG", "INT"]), "ACMT", "PMNT"))
-    rltd = w.opt(has_name, w.cat(
-        "<RltdPties><", party_tag, "><Pty><Nm>", name, "</Nm></Pty></", party_tag, ">",
-        w.opt(pc.not_equal(acct, ""), w.cat("<", party_tag, "Acct><Id><Othr><Id>", acct,
-                                            "</Id></Othr></Id></", party_tag, "Acct>")),
-        "</RltdPties>")) if n else pa.array([], pa.string())
-    strd = w.opt(sref != None, w.cat(  # noqa: E711
-        "<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry><Issr>ISO</Issr></Tp><Ref>",
-        w.xml_escape(sref), "</Ref></CdtrRefInf></Strd>")) if n else pa.array([], pa.string())
-    return w.cat(
-        "      <Ntry>\n        <Amt Ccy=\"", ccy, "\">", a_txt, "</Amt>\n        <CdtDbtInd>", ind,
-        "</CdtDbtInd>\n        <Sts><Cd>BOOK</Cd></Sts>\n        <BookgDt><Dt>", day,
-        "</Dt></BookgDt>\n        <ValDt><Dt>", vday, "</Dt></ValDt>\n        <AcctSvcrRef>", key,
-        "</AcctSvcrRef>\n        <BkTxCd><Domn><Cd>", dom, "</Cd><Fmly><Cd>", fmly,
-        "</Cd><SubFmlyCd>OTHR</SubFmlyCd></Fmly></Domn></BkTxCd>\n        <NtryDtls><TxDtls>"
-        "\n          <Refs><AcctSvcrRef>", key, "</AcctSvcrRef><EndToEndId>", e2e,
-        "</EndToEndId></Refs>\n          <Amt Ccy=\"", ccy, "\">", a_txt, "</Amt>\n          <CdtDbtInd>",
-        ind, "</CdtDbtInd>\n          ", rltd, "\n          <RmtInf><Ustrd>", text, "</Ustrd>", strd,
-        "</RmtInf>\n        </TxDtls></NtryDtls>\n      </Ntry>") if n else pa.array([], pa.string())
+    rltd = (
+        w.opt(
+            has_name,
+            w.cat(
+                "<RltdPties><",
+                party_tag,
+                "><Pty><Nm>",
+                name,
+                "</Nm></Pty></",
+                party_tag,
+                ">",
+                w.opt(
+                    pc.not_equal(acct, ""),
+                    w.cat(
+                        "<", party_tag, "Acct><Id><Othr><Id>", acct, "</Id></Othr></Id></", party_tag, "Acct>"
+                    ),
+                ),
+                "</RltdPties>",
+            ),
+        )
+        if n
+        else pa.array([], pa.string())
+    )
+    strd = (
+        w.opt(
+            sref != None,
+            w.cat(
+                "<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry><Issr>ISO</Issr></Tp><Ref>",
+                w.xml_escape(sref),
+                "</Ref></CdtrRefInf></Strd>",
+            ),
+        )
+        if n
+        else pa.array([], pa.string())
+    )
+    return (
+        w.cat(
+            '      <Ntry>\n        <Amt Ccy="',
+            ccy,
+            '">',
+            a_txt,
+            "</Amt>\n        <CdtDbtInd>",
+            ind,
+            "</CdtDbtInd>\n        <Sts><Cd>BOOK</Cd></Sts>\n        <BookgDt><Dt>",
+            day,
+            "</Dt></BookgDt>\n        <ValDt><Dt>",
+            vday,
+            "</Dt></ValDt>\n        <AcctSvcrRef>",
+            key,
+            "</AcctSvcrRef>\n        <BkTxCd><Domn><Cd>",
+            dom,
+            "</Cd><Fmly><Cd>",
+            fmly,
+            "</Cd><SubFmlyCd>OTHR</SubFmlyCd></Fmly></Domn></BkTxCd>\n        <NtryDtls><TxDtls>"
+            "\n          <Refs><AcctSvcrRef>",
+            key,
+            "</AcctSvcrRef><EndToEndId>",
+            e2e,
+            '</EndToEndId></Refs>\n          <Amt Ccy="',
+            ccy,
+            '">',
+            a_txt,
+            "</Amt>\n          <CdtDbtInd>",
+            ind,
+            "</CdtDbtInd>\n          ",
+            rltd,
+            "\n          <RmtInf><Ustrd>",
+            text,
+            "</Ustrd>",
+            strd,
+            "</RmtInf>\n        </TxDtls></NtryDtls>\n      </Ntry>",
+        )
+        if n
+        else pa.array([], pa.string())
+    )
 
 
-def write_camt(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as_of: int) -> list[tuple[Path, tuple[int, str]]]:
+def write_camt(
+    out: Path, acc, lines: dict, months: np.ndarray, opening: int, as_of: int
+) -> list[tuple[Path, tuple[int, str]]]:
     """camt.053.001.08: one statement per month with OPBD/CLBD balances and a transaction summary."""
     amt = lines["amount"]
     ccy = acc.currency
@@ -128,10 +210,12 @@ def write_camt(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as
         stmt_id = f"{acc.number}-{ym}"
 
         def bal_xml(code, value, d):
-            return (f"      <Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp>"
-                    f"<Amt Ccy=\"{ccy}\">{_dec(abs(value))}</Amt>"
-                    f"<CdtDbtInd>{'CRDT' if value >= 0 else 'DBIT'}</CdtDbtInd>"
-                    f"<Dt><Dt>{to_date(d)}</Dt></Dt></Bal>\n")
+            return (
+                f"      <Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp>"
+                f'<Amt Ccy="{ccy}">{_dec(abs(value))}</Amt>'
+                f"<CdtDbtInd>{'CRDT' if value >= 0 else 'DBIT'}</CdtDbtInd>"
+                f"<Dt><Dt>{to_date(d)}</Dt></Dt></Bal>\n"
+            )
 
         net = int(seg.sum())
         head = (
@@ -147,7 +231,8 @@ def write_camt(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as
             f"      <Acct><Id><Othr><Id>{acc.number}</Id></Othr></Id><Ccy>{ccy}</Ccy>"
             f"<Ownr><Nm>{COMPANY_CN}</Nm></Ownr><Svcr><FinInstnId><BICFI>CMBCCNBS</BICFI>"
             f"<Nm>{acc.bank_name}</Nm></FinInstnId></Svcr></Acct>\n"
-            + bal_xml("OPBD", bal, start - 1) + bal_xml("CLBD", close, end)
+            + bal_xml("OPBD", bal, start - 1)
+            + bal_xml("CLBD", close, end)
             + "      <TxsSummry>"
             f"<TtlNtries><NbOfNtries>{b - a}</NbOfNtries><Sum>{_dec(int(cr.sum() - dr.sum()))}</Sum>"
             f"<TtlNetNtry><Amt>{_dec(abs(net))}</Amt><CdtDbtInd>{'CRDT' if net >= 0 else 'DBIT'}"
@@ -187,22 +272,52 @@ def _mt940_entries(lines: dict) -> pa.Array:
     cd = pa.array(np.where(amt > 0, "C", "D"))
     code = pa.array(np.select([lines["tx_code"] == "CHRG", lines["tx_code"] == "INT"], ["CHG", "INT"], "TRF"))
     e2e = lines["e2e"]
-    custref = pa.array(np.where(e2e == None, "NONREF", e2e).astype(object), pa.string())  # noqa: E711
+    custref = pa.array(np.where(e2e == None, "NONREF", e2e).astype(object), pa.string())
     name = swift_clean(lines["cp_name"])
     acct = swift_clean(lines["cp_account"])
     text = swift_clean(lines["text"])
     structured = pa.array(lines["mt_structured"])
-    info = pc.if_else(
-        structured,
-        w.cat("/EREF/", custref, "/CNTP/", acct, "/", pc.replace_substring(name, "/", " "), "/REMI/",
-              pc.replace_substring(text, "/", " ")),
-        pc.binary_join_element_wise(name, text, " ")) if n else pa.array([], pa.string())
-    return w.cat(":61:", w.fmt_yymmdd(lines["day"]), pc.utf8_slice_codeunits(w.fmt_yymmdd(lines["value_day"]), 2, 6),
-                    cd, w.fmt_cents(amt, decimal=",", absolute=True), "N", code, custref, "//",
-                    w.sarr(lines["key"]), "\n", _wrap(w.cat(":86:", info))) if n else pa.array([], pa.string())
+    info = (
+        pc.if_else(
+            structured,
+            w.cat(
+                "/EREF/",
+                custref,
+                "/CNTP/",
+                acct,
+                "/",
+                pc.replace_substring(name, "/", " "),
+                "/REMI/",
+                pc.replace_substring(text, "/", " "),
+            ),
+            pc.binary_join_element_wise(name, text, " "),
+        )
+        if n
+        else pa.array([], pa.string())
+    )
+    return (
+        w.cat(
+            ":61:",
+            w.fmt_yymmdd(lines["day"]),
+            pc.utf8_slice_codeunits(w.fmt_yymmdd(lines["value_day"]), 2, 6),
+            cd,
+            w.fmt_cents(amt, decimal=",", absolute=True),
+            "N",
+            code,
+            custref,
+            "//",
+            w.sarr(lines["key"]),
+            "\n",
+            _wrap(w.cat(":86:", info)),
+        )
+        if n
+        else pa.array([], pa.string())
+    )
 
 
-def write_mt940(out: Path, acc, lines: dict, months: np.ndarray, opening: int, as_of: int) -> list[tuple[Path, tuple[int, str]]]:
+def write_mt940(
+    out: Path, acc, lines: dict, months: np.ndarray, opening: int, as_of: int
+) -> list[tuple[Path, tuple[int, str]]]:
     """MT940 customer statements: :20: :25: :28C: :60F: (:61: :86:)* :62F:, one per month."""
     amt = lines["amount"]
     files = []
@@ -217,7 +332,7 @@ def write_mt940(out: Path, acc, lines: dict, months: np.ndarray, opening: int, a
             yymmdd = str(to_date(d)).replace("-", "")[2:]
             return f":{tag}:{'C' if value >= 0 else 'D'}{yymmdd}{ccy}{abs(value) // 100},{abs(value) % 100:02d}\n"
 
-        head = (f":20:STMT{ym}{ccy}\n:25:{acc.number}\n:28C:{seq:05d}/1\n" + balance("60F", bal, start - 1))
+        head = f":20:STMT{ym}{ccy}\n:25:{acc.number}\n:28C:{seq:05d}/1\n" + balance("60F", bal, start - 1)
         body = w.join_lines(_mt940_entries(_slice(lines, a, b)), "\n")
         text = head + body + ("\n" if b > a else "") + balance("62F", close, end) + "-\n"
         path = out / f"hsbc_{acc.number}_{ccy}_{ym}.sta"

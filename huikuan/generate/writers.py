@@ -34,8 +34,9 @@ def fmt_yymmdd(days) -> pa.Array:
     return pc.utf8_replace_slice(pc.replace_substring(fmt_date(days), "-", ""), 0, 2, "")
 
 
-def fmt_cents(cents, thousands: bool = False, decimal: str = ".", absolute: bool = False,
-              mask=None) -> pa.Array:
+def fmt_cents(
+    cents, thousands: bool = False, decimal: str = ".", absolute: bool = False, mask=None
+) -> pa.Array:
     """Fixed two-decimal amounts from integer cents: '-1234.56', or '1,234.56' with thousands."""
     c = np.asarray(cents, dtype=np.int64)
     a = np.abs(c)
@@ -77,14 +78,23 @@ def csv_quote(col: pa.Array) -> pa.Array:
     text = join_lines(col, "\x1f")  # one C-level scan of the whole column decides the usual case
     if not any(ch in text for ch in SPECIAL):
         return col
-    need = pc.or_(pc.or_(pc.match_substring(col, ","), pc.match_substring(col, '"')),
-                  pc.or_(pc.match_substring(col, "\n"), pc.match_substring(col, "\r")))
+    need = pc.or_(
+        pc.or_(pc.match_substring(col, ","), pc.match_substring(col, '"')),
+        pc.or_(pc.match_substring(col, "\n"), pc.match_substring(col, "\r")),
+    )
     quoted = pc.binary_join_element_wise('"', pc.replace_substring(col, '"', '""'), '"', "")
     return pc.if_else(need, quoted, col)
 
 
-def write_table(path: Path, header: list[str], index: np.ndarray, make_columns,
-                encoding: str = "utf-8", bom: bool = False, newline: str = "\n") -> tuple[int, str]:
+def write_table(
+    path: Path,
+    header: list[str],
+    index: np.ndarray,
+    make_columns,
+    encoding: str = "utf-8",
+    bom: bool = False,
+    newline: str = "\n",
+) -> tuple[int, str]:
     """Write a CSV file in row chunks: `make_columns(index_chunk)` formats just those rows.
 
     Formatting per chunk keeps memory flat however many rows there are. Returns (bytes, sha256).
@@ -98,10 +108,12 @@ def write_table(path: Path, header: list[str], index: np.ndarray, make_columns,
         digest.update(head)
         written += len(head)
         for start in range(0, len(index), CHUNK):
-            cols = [pc.fill_null(sarr(c), "") for c in make_columns(index[start:start + CHUNK])]
+            cols = [pc.fill_null(sarr(c), "") for c in make_columns(index[start : start + CHUNK])]
             # join with a unit separator first: when no field needs quoting (the usual case for
             # ids, dates and amounts) one scan of the chunk proves it and the separator becomes ','
-            flat = join_lines(pc.binary_join_element_wise(*cols, "\x1f") if len(cols) > 1 else cols[0], newline)
+            flat = join_lines(
+                pc.binary_join_element_wise(*cols, "\x1f") if len(cols) > 1 else cols[0], newline
+            )
             rows_n = min(CHUNK, len(index) - start)
             if not any(ch in flat for ch in SPECIAL[:2] + ("\r",)) and flat.count("\n") == rows_n - 1:
                 data = (flat.replace("\x1f", ",") + newline).encode(encoding)
@@ -144,8 +156,10 @@ def fmt_fixed(values, decimals: int) -> pa.Array:
 def fmt_timestamp(days, secs) -> pa.Array:
     """'YYYY-MM-DD HH:MM:SS' from day numbers and seconds of the day."""
     secs = np.asarray(secs, np.int64)
-    parts = [pc.utf8_lpad(pc.cast(pa.array(v), pa.string()), 2, "0")
-             for v in (secs // 3600, secs // 60 % 60, secs % 60)]
+    parts = [
+        pc.utf8_lpad(pc.cast(pa.array(v), pa.string()), 2, "0")
+        for v in (secs // 3600, secs // 60 % 60, secs % 60)
+    ]
     return pc.binary_join_element_wise(fmt_date(days), pc.binary_join_element_wise(*parts, ":"), " ")
 
 
