@@ -125,6 +125,7 @@ def generate(out: Path, invoices: int, seed: int, as_of: dt.date) -> dict:
 
     lines = _assemble_lines(rng, receipts, others, cust, today)
     del others  # copied into `lines`
+    receipts.pop("text")  # now held once, compactly, in `lines`
     stats = _write_all(
         out,
         rng,
@@ -162,7 +163,8 @@ def _assemble_lines(rng, r: dict, o: dict, cust: dict, today: int) -> dict:
         "receipt": np.concatenate([np.arange(n_r), np.full(n_o, -1)]),
     }
     foreign = np.array([bk.ACCOUNTS[a].currency != "CNY" for a in range(len(bk.ACCOUNTS))])[L["account"]]
-    summary_r = np.where(foreign[:n_r], "TRF", np.where(rng.random(n_r) < 0.5, "汇入", "跨行汇款"))
+    cross_bank = (rng.random(n_r) >= 0.5).astype(np.int64)
+    summary_r = np.array(["汇入", "跨行汇款", "TRF"], dtype=object)[np.where(foreign[:n_r], 2, cross_bank)]
     L["summary"] = cat(summary_r, o["summary"])
     L["tx_code"] = cat(np.full(n_r, "RCDT", dtype=object), o["tx_code"])
     n = n_r + n_o
@@ -185,26 +187,28 @@ def _assemble_lines(rng, r: dict, o: dict, cust: dict, today: int) -> dict:
     order = np.lexsort((rng.random(n), L["day"], L["account"]))
     L = {k: v[order] for k, v in L.items()}
     L["month"] = month_index(L["day"])
-    keys = np.empty(n, dtype=object)
+    L["text"] = w.sarr(L["text"])  # compact: the texts are unique strings
+    # bank references: bank prefix, booking date, sequence within the account; MT940 allows 16
+    # characters, so HSBC uses a two-digit year and seven digits
+    first = np.searchsorted(L["account"], np.arange(len(bk.ACCOUNTS)))
+    seq = pc.cast(pa.array(np.arange(n) - first[L["account"]] + 1), pa.string())
+    ymd = pc.replace_substring(w.fmt_date(L["day"]), "-", "")
+    hs = pa.array(np.array([a.bank == "hsbc" for a in bk.ACCOUNTS])[L["account"]])
+    prefixes = pa.array([a.bank.upper() if a.bank != "hsbc" else "HS" + a.currency[0] for a in bk.ACCOUNTS])
+    L["key"] = w.cat(
+        w.take(prefixes, L["account"]),
+        pc.if_else(hs, pc.utf8_slice_codeunits(ymd, 2, 8), ymd),
+        pc.if_else(hs, pc.utf8_lpad(seq, 7, "0"), pc.utf8_lpad(seq, 8, "0")),
+    )
     L["balance"] = np.zeros(n, np.int64)
     L["opening"] = {}
-    for ai, acc in enumerate(bk.ACCOUNTS):
+    for ai in range(len(bk.ACCOUNTS)):
         m = np.flatnonzero(L["account"] == ai)
-        seq = np.arange(1, len(m) + 1)
-        ymd_a = np.char.replace(L["day"][m].astype("datetime64[D]").astype(str), "-", "")
-        if acc.bank == "icbc":
-            keys[m] = "ICBC" + ymd_a.astype(object) + np.char.zfill(seq.astype(str), 8).astype(object)
-        elif acc.bank == "cmb":
-            keys[m] = "CMB" + ymd_a.astype(object) + np.char.zfill(seq.astype(str), 8).astype(object)
-        else:  # MT940 bank references are at most 16 characters
-            yymmdd = np.array([s[2:] for s in ymd_a.tolist()], dtype=object)
-            keys[m] = "HS" + acc.currency[0] + yymmdd + np.char.zfill(seq.astype(str), 7).astype(object)
         run = np.cumsum(L["amount"][m])
         # opening balance: enough that the account never goes overdrawn, in round 10,000s
         opening = int(max(0, -(run.min() if len(run) else 0)) // 1_000_000 * 1_000_000 + 50_000_000)
         L["opening"][ai] = opening
         L["balance"][m] = opening + run
-    L["key"] = keys
     return L
 
 
@@ -497,8 +501,8 @@ def _write_all(
     )
     writers = {"icbc": st.write_icbc, "cmb": st.write_camt, "hsbc": st.write_mt940}
     for ai, acc in enumerate(bk.ACCOUNTS):
-        m = L["account"] == ai
-        part = {k: v[m] for k, v in L.items() if isinstance(v, np.ndarray)}
+        a, b = np.searchsorted(L["account"], [ai, ai + 1])  # lines are sorted by account
+        part = {k: v[a:b] for k, v in L.items() if isinstance(v, (np.ndarray, pa.Array))}
         for path, info in writers[acc.bank](bankd, acc, part, months, L["opening"][ai], today):
             files[str(path.relative_to(out))] = info
 
@@ -548,7 +552,6 @@ def _write_all(
             rkind,
         ],
     )
-    lkey = L["key"][line_of_receipt[links["r"]]]
     by_parent = receipts["by_parent"][links["r"]]
     lkind = LINK_KINDS[links["kind"]]
     lkind = np.where(by_parent & (links["kind"] == 0), "parent_pays", lkind)
@@ -557,7 +560,7 @@ def _write_all(
         truth / "payment_links.csv",
         ["bank_txn_key", "invoice_no", "applied_amount", "link_kind", "short_amount", "paid_by_parent"],
         [
-            lkey[lo],
+            w.take(L["key"], line_of_receipt[links["r"]][lo]),
             w.take(inv_no_pa, links["inv_row"][lo]),
             w.fmt_cents(links["applied"][lo]),
             lkind[lo],
