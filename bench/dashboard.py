@@ -40,11 +40,12 @@ def build_instance(home: Path, generated: Path | None = None, *, invoices: int =
     settings = load_settings(home).ensure_dirs()
     shutil.copytree(Path(generated) / "landing", settings.landing_dir, dirs_exist_ok=True)
     wh = settings.warehouse_path
+    # The daily job's order: reconciliation feeds the payment allocations dbt builds.
     steps = (
         ("ingest", lambda: ingest_paths([settings.landing_dir], wh, landing_root=settings.landing_dir)),
+        ("reconcile", lambda: reconcile_warehouse(wh, settings.ops_path, write=True)),
         ("dbt", lambda: run_dbt(["build"], wh, target_path=Path(home) / "dbt" / "target",
                                 vars={"as_of_date": as_of.isoformat()})),
-        ("reconcile", lambda: reconcile_warehouse(wh, settings.ops_path, write=True)),
         ("publish", lambda: publish(wh, settings.published_dir)),
     )
     for name, step in steps:

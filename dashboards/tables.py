@@ -35,6 +35,9 @@ def show_table(
     renamed = df.rename(columns={c: t(k, lang) for c, k in headers.items()})
     config = {t(headers.get(c, c), lang): st.column_config.NumberColumn(format="localized") for c in amounts}
     config.update({t(headers.get(c, c), lang): st.column_config.NumberColumn(format="percent") for c in percents})
+    # Dates arrive as midnight timestamps; show them as dates.
+    config.update({t(headers.get(c, c), lang): st.column_config.DateColumn(format="YYYY-MM-DD")
+                   for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c]) and c not in amounts})
     if df.empty:
         st.caption(t("no_rows", lang))
     shown = st.dataframe(renamed, hide_index=True, width="stretch", column_config=config,
