@@ -511,19 +511,37 @@ def _write_all(
     is_r = rk >= 0
     line_of_receipt = np.full(len(receipts["day"]), -1)
     line_of_receipt[rk[is_r]] = np.flatnonzero(is_r)
-    acct_ids = np.array([a.number for a in bk.ACCOUNTS], dtype=object)
-    acct_ccy = np.array([a.currency for a in bk.ACCOUNTS], dtype=object)
-    true_cust = np.full(len(rk), None, dtype=object)
-    payer = np.full(len(rk), None, dtype=object)
-    has_ref = np.zeros(len(rk), bool)
-    vkind = np.full(len(rk), None, dtype=object)
-    rkind = np.full(len(rk), None, dtype=object)
-    true_cust[is_r] = cid[receipts["k"][rk[is_r]]]
-    payer[is_r] = cid[receipts["payer"][rk[is_r]]]
-    has_ref[is_r] = receipts["has_ref"][rk[is_r]]
-    vkind[is_r] = receipts["variant_kind"][rk[is_r]]
-    rkind[is_r] = RECEIPT_KINDS[receipts["kind"][rk[is_r]]]
-    put(
+    acct_ids = pa.array([a.number for a in bk.ACCOUNTS], pa.string())
+    acct_ccy = pa.array([a.currency for a in bk.ACCOUNTS], pa.string())
+    categories = pa.array(bk.CATEGORIES, pa.string())
+    tf = pa.array(["false", "true"], pa.string())
+    receipt_kinds = pa.array(list(RECEIPT_KINDS), pa.string())
+    variant_kinds = w.sarr(receipts["variant_kind"])
+
+    def bank_line_columns(ix):  # formatted per chunk: the largest truth table
+        r = rk[ix]
+        nr = pa.array(r < 0)
+        rr = np.maximum(r, 0)
+        none = pa.nulls(len(ix), pa.string())
+
+        def receipt_only(col):
+            return pc.if_else(nr, none, col)
+
+        return [
+            w.take(L["key"], ix),
+            w.take(acct_ids, L["account"][ix]),
+            w.fmt_date(L["day"][ix]),
+            w.fmt_cents(L["amount"][ix]),
+            w.take(acct_ccy, L["account"][ix]),
+            w.take(categories, L["category"][ix]),
+            receipt_only(w.take(cid_pa, receipts["k"][rr])),
+            receipt_only(w.take(cid_pa, receipts["payer"][rr])),
+            receipt_only(w.take(tf, receipts["has_ref"][rr])),
+            receipt_only(w.take(variant_kinds, rr)),
+            receipt_only(w.take(receipt_kinds, receipts["kind"][rr])),
+        ]
+
+    put_table(
         truth / "bank_lines.csv",
         [
             "bank_txn_key",
@@ -538,34 +556,24 @@ def _write_all(
             "payer_variant_kind",
             "receipt_kind",
         ],
-        [
-            L["key"],
-            acct_ids[L["account"]],
-            w.fmt_date(L["day"]),
-            w.fmt_cents(L["amount"]),
-            acct_ccy[L["account"]],
-            np.array(bk.CATEGORIES, dtype=object)[L["category"]],
-            true_cust,
-            payer,
-            np.where(is_r, np.where(has_ref, "true", "false"), None).astype(object),
-            vkind,
-            rkind,
-        ],
+        np.arange(len(rk)),
+        bank_line_columns,
     )
     by_parent = receipts["by_parent"][links["r"]]
-    lkind = LINK_KINDS[links["kind"]]
-    lkind = np.where(by_parent & (links["kind"] == 0), "parent_pays", lkind)
+    link_kinds = pa.array([*LINK_KINDS, "parent_pays"], pa.string())
+    lkind = np.where(by_parent & (links["kind"] == 0), len(LINK_KINDS), links["kind"])
     lo = np.lexsort((inv["seq"][links["inv_row"]], line_of_receipt[links["r"]]))
-    put(
+    put_table(
         truth / "payment_links.csv",
         ["bank_txn_key", "invoice_no", "applied_amount", "link_kind", "short_amount", "paid_by_parent"],
-        [
-            w.take(L["key"], line_of_receipt[links["r"]][lo]),
-            w.take(inv_no_pa, links["inv_row"][lo]),
-            w.fmt_cents(links["applied"][lo]),
-            lkind[lo],
-            w.fmt_cents(links["short"][lo]),
-            np.where(by_parent[lo], "true", "false").astype(object),
+        lo,
+        lambda ix: [
+            w.take(L["key"], line_of_receipt[links["r"]][ix]),
+            w.take(inv_no_pa, links["inv_row"][ix]),
+            w.fmt_cents(links["applied"][ix]),
+            w.take(link_kinds, lkind[ix]),
+            w.fmt_cents(links["short"][ix]),
+            w.take(tf, by_parent[ix]),
         ],
     )
 
