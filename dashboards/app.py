@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards.i18n import LANGUAGES, t
-from dashboards.login import login_page
+from dashboards.login import login_page, sso_configured
 from dashboards.state import current_language, current_user, sign_out
 
 st.set_page_config(page_title="Huikuan 回款", page_icon="💴", layout="wide")
@@ -35,6 +35,8 @@ with st.sidebar:
     st.caption(f":material/person: {user.display_name} · {t('role_' + user.role, lang)}")
     if st.button(t("logout", lang), key="logout"):
         sign_out()
+        if sso_configured() and st.user.get("is_logged_in", False):
+            st.logout()  # ends the identity-provider session too
         st.rerun()
 
 PAGES = [

@@ -4,6 +4,8 @@
 and a PBKDF2-SHA256 hash with a per-user random salt. When the file does not exist the dashboard
 creates it with one `admin` (role cfo) whose random password is printed on the server console and
 written to `users-initial-password.txt` (mode 0600) beside it — never a fixed, guessable password.
+With an `[auth]` section in Streamlit's secrets, single sign-on (`st.login`) is offered as well; the
+identity provider's email is looked up in the users file, which still decides the role.
 
     python -m dashboards.auth add alice --role sales --salesperson-id S001 --name "Alice Wang"
 """
@@ -112,7 +114,7 @@ def save_users(path: Path, users: dict[str, dict]) -> None:
 
 def add_user(
     path: Path, username: str, password: str, role: str, display_name: str | None = None,
-    salesperson_id: str | None = None,
+    salesperson_id: str | None = None, email: str | None = None,
 ) -> None:
     """Add or replace `username` in the users file."""
     if role not in ROLES:
@@ -123,6 +125,8 @@ def add_user(
     entry = {"display_name": display_name or username, "role": role, "password_hash": hash_password(password)}
     if salesperson_id:
         entry["salesperson_id"] = salesperson_id
+    if email:
+        entry["email"] = email
     users[username] = entry
     save_users(path, users)
 
@@ -161,6 +165,17 @@ def authenticate(path: Path, username: str, password: str) -> User | None:
     )
 
 
+def user_for_email(path: Path, email: str | None) -> User | None:
+    """The users-file entry whose `email` matches an identity-provider login (case-insensitive)."""
+    if not email:
+        return None
+    for name, entry in load_users(path).items():
+        if str(entry.get("email", "")).strip().lower() == email.strip().lower():
+            return User(username=name, display_name=str(entry.get("display_name") or name), role=entry["role"],
+                        salesperson_id=entry.get("salesperson_id"))
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dashboards.auth", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -169,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--name", dest="display_name")
     add.add_argument("--salesperson-id")
+    add.add_argument("--email", help="identity-provider email, for single sign-on (st.login)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.add_argument("--file", type=Path, help="users file (default: $HUIKUAN_HOME/users.yml)")
     sub.add_parser("list", help="list users and roles").add_argument("--file", type=Path)
@@ -186,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             print("passwords differ", file=sys.stderr)
             return 2
     try:
-        add_user(path, args.username, password, args.role, args.display_name, args.salesperson_id)
+        add_user(path, args.username, password, args.role, args.display_name, args.salesperson_id, args.email)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

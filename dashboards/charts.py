@@ -50,7 +50,7 @@ def stacked_aging(df: pd.DataFrame, label_col: str, group_title: str, amount_tit
             y=alt.Y("group_label:N", sort=groups, title=group_title, axis=alt.Axis(labelLimit=180)),
             x=alt.X("sum(amount):Q", title=amount_title, axis=alt.Axis(format="~s")),
             color=alt.Color(f"{label_col}:N", sort=order, scale=scale, title=bucket_title,
-                            legend=alt.Legend(orient="bottom", columns=4)),
+                            legend=alt.Legend(orient="bottom", columns=3)),
             order=alt.Order("bucket_order:Q"),
             tooltip=[
                 alt.Tooltip("group_label:N", title=group_title),

@@ -48,6 +48,8 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "用户保存在 {path}；用 python -m dashboards.auth add 添加用户。",
         "en": "Users live in {path}; add one with python -m dashboards.auth add.",
     },
+    "login_sso": {"zh": "单点登录", "en": "Sign in with single sign-on"},
+    "sso_unknown": {"zh": "{email} 不在用户名单中，请联系管理员。", "en": "{email} is not in the users file; ask an administrator."},
     "please_log_in": {"zh": "请先登录。", "en": "Please sign in."},
     "role_cfo": {"zh": "财务总监", "en": "CFO"},
     "role_finance": {"zh": "财务", "en": "Finance"},

@@ -6,11 +6,34 @@ import time
 
 import streamlit as st
 
-from dashboards.auth import authenticate, ensure_users_file, users_path
+from streamlit.errors import StreamlitSecretNotFoundError
+
+from dashboards.auth import authenticate, ensure_users_file, user_for_email, users_path
 from dashboards.i18n import t
 from dashboards.state import current_language, sign_in
 
 MAX_FREE_ATTEMPTS = 5
+
+
+def sso_configured() -> bool:
+    """Whether Streamlit's secrets hold an [auth] section (OIDC through st.login)."""
+    try:
+        return "auth" in st.secrets
+    except (StreamlitSecretNotFoundError, FileNotFoundError):
+        return False
+
+
+def _sso(lang: str, path) -> None:
+    if st.user.get("is_logged_in", False):
+        user = user_for_email(path, st.user.get("email"))
+        if user is not None:
+            sign_in(user)
+            st.rerun()
+        st.error(t("sso_unknown", lang, email=st.user.get("email") or "?"))
+        st.button(t("logout", lang), on_click=st.logout, key="sso_logout")
+    else:
+        st.button(t("login_sso", lang), on_click=st.login, key="sso_login", type="primary")
+    st.divider()
 
 
 def login_page() -> None:
@@ -19,6 +42,8 @@ def login_page() -> None:
     ensure_users_file(path)
     st.title(t("app_title", lang))
     st.subheader(t("login", lang))
+    if sso_configured():
+        _sso(lang, path)
     with st.form("login", clear_on_submit=False):
         username = st.text_input(t("username", lang), key="login_username")
         password = st.text_input(t("password", lang), type="password", key="login_password")

@@ -75,3 +75,28 @@ def test_login_flow_signs_in_and_out(fixture_home):
     at.button(key="logout").click().run()
     assert "auth_user" not in at.session_state
     assert not at.metric
+
+
+def test_single_sign_on_email_maps_to_a_users_file_entry(tmp_path):
+    p = tmp_path / "users.yml"
+    auth.add_user(p, "wang", "pw", "collector", "王芳", email="Wang.Fang@example.com")
+    assert auth.user_for_email(p, "wang.fang@example.com").role == "collector"
+    assert auth.user_for_email(p, "someone@example.com") is None
+    assert auth.user_for_email(p, None) is None
+
+
+def test_no_sso_button_without_an_auth_secret(fixture_home):
+    at = app_as(None)
+    at.run()
+    assert not at.exception
+    assert "sso_login" not in [b.key for b in at.button]
+
+
+def test_sso_button_offered_when_auth_is_configured(fixture_home):
+    at = app_as(None)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "huikuan", "client_secret": "s",
+                          "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+    at.run()
+    assert not at.exception
+    assert "sso_login" in [b.key for b in at.button]
