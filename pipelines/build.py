@@ -9,9 +9,10 @@ from pipelines.collections.assets import dunning_reminders
 from pipelines.dbt.assets import build_dbt_assets, dbt_resource
 from pipelines.ingest.assets import raw_extracts
 from pipelines.reconciliation.assets import reconciliation_results
+from pipelines.history.assets import month_end_history
 from pipelines.publish.assets import build_publish_asset
 from pipelines.resources import HuikuanResource
-from pipelines.sensors import landing_sensor, run_failure_alert_sensor
+from pipelines.sensors import landing_sensor, ops_store_sensor, run_failure_alert_sensor
 
 daily_job = dg.define_asset_job(
     "daily_job",
@@ -20,10 +21,20 @@ daily_job = dg.define_asset_job(
 )
 
 
+month_end_job = dg.define_asset_job(
+    "month_end_job",
+    selection=(
+        dg.AssetSelection.assets(dg.AssetKey(["history", "month_end_history"])).upstream()
+        | dg.AssetSelection.assets("published_warehouse")
+    ).required_multi_asset_neighbors(),
+    description="Build the marts, freeze the closed month's aging and KPIs for good, publish.",
+)
+
+
 def build_definitions() -> dg.Definitions:
     settings = load_settings()
     warehouse_models = build_dbt_assets()
-    published = build_publish_asset([warehouse_models, reconciliation_results])
+    published = build_publish_asset([warehouse_models, reconciliation_results, month_end_history])
     daily_schedule = dg.ScheduleDefinition(
         name="daily_schedule",
         job=daily_job,
@@ -31,10 +42,18 @@ def build_definitions() -> dg.Definitions:
         execution_timezone=settings.timezone,
         description="Daily build at 06:00 in the configured time zone.",
     )
+    month_end_schedule = dg.ScheduleDefinition(
+        name="month_end_schedule",
+        job=month_end_job,
+        cron_schedule="30 1 1 * *",
+        execution_timezone=settings.timezone,
+        description="On the 1st, freeze the month that just closed (aging and KPIs) and publish.",
+    )
     return dg.Definitions(
-        assets=[raw_extracts, reconciliation_results, warehouse_models, published, dunning_reminders],
-        jobs=[daily_job],
-        schedules=[daily_schedule],
-        sensors=[landing_sensor, run_failure_alert_sensor],
+        assets=[raw_extracts, reconciliation_results, warehouse_models, month_end_history, published,
+                dunning_reminders],
+        jobs=[daily_job, month_end_job],
+        schedules=[daily_schedule, month_end_schedule],
+        sensors=[landing_sensor, ops_store_sensor, run_failure_alert_sensor],
         resources={"huikuan": HuikuanResource(), "dbt": dbt_resource()},
     )

@@ -33,6 +33,31 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     return dg.RunRequest(run_key=f"landing-{digest}", tags={"huikuan/new_files": str(len(new))})
 
 
+def ops_store_watermark(ops_path) -> dict[str, int]:
+    """Highest row id per operational table (rows are append-only, so a higher id means new entries)."""
+    from contextlib import closing
+
+    from huikuan import opstore
+
+    if not ops_path.exists():
+        return {}
+    with closing(opstore.connect(ops_path)) as con:
+        return {t: con.execute(f"SELECT coalesce(max(rowid), 0) FROM {t}").fetchone()[0] for t in opstore.TABLES}
+
+
+@dg.sensor(job_name="daily_job", minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.STOPPED)
+def ops_store_sensor(context: dg.SensorEvaluationContext):
+    """Rebuild when people record decisions, promises, disputes or notes, so the marts reflect them."""
+    mark = ops_store_watermark(load_settings().ops_path)
+    seen = json.loads(context.cursor) if context.cursor else {}
+    changed = sorted(t for t, v in mark.items() if v > seen.get(t, 0) and t != "dunning_log")
+    context.update_cursor(json.dumps(mark, sort_keys=True))
+    if not changed or not seen:
+        return dg.SkipReason("no new entries in the operational store" if seen else "cursor initialised")
+    key = hashlib.sha256(json.dumps(mark, sort_keys=True).encode()).hexdigest()[:16]
+    return dg.RunRequest(run_key=f"ops-{key}", tags={"huikuan/ops_tables": ",".join(changed)})
+
+
 @dg.run_failure_sensor(name="run_failure_alert_sensor", default_status=dg.DefaultSensorStatus.RUNNING)
 def run_failure_alert_sensor(context: dg.RunFailureSensorContext):
     """Alert (log, alerts.log, email) when a scheduled or sensor-started run fails."""

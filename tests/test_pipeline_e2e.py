@@ -61,7 +61,10 @@ def test_definitions_load_with_layers_and_lineage(instance):
     job = d.resolve_job_def("daily_job")
     keys = {k.to_user_string() for k in d.resolve_all_asset_keys()}
     assert {"raw/invoices", "raw/bank_transactions", "staging/stg_invoicing__invoices", "marts/ar_aging",
-            "marts/fct_invoice", "published_warehouse", "dunning_reminders"} <= keys
+            "marts/fct_invoice", "published_warehouse", "dunning_reminders", "reconciliation/matches",
+            "history/month_end_history"} <= keys
+    assert {j.name for j in d.resolve_all_job_defs()} >= {"daily_job", "month_end_job"}
+    assert {s.name for s in d.schedules} >= {"daily_schedule", "month_end_schedule"}
     assert job is not None
     # dbt sources are the ingest assets: staging depends on raw/<entity>.
     graph = d.resolve_asset_graph()
@@ -71,6 +74,9 @@ def test_definitions_load_with_layers_and_lineage(instance):
     assert graph.get(dg.AssetKey(["marts", "ar_aging"])).group_name == "marts"
     assert graph.get(dg.AssetKey(["raw", "invoices"])).group_name == "ingest"
     assert graph.get(dg.AssetKey(["published_warehouse"])).group_name == "publish"
+    # reconciliation runs between ingest and the marts that apply its matches
+    alloc = graph.get(dg.AssetKey(["intermediate", "int_payment_allocations"]))
+    assert dg.AssetKey(["reconciliation", "matches"]) in alloc.parent_keys
 
 
 def test_dagster_cli_validates_definitions(instance):
@@ -117,6 +123,19 @@ def test_aging_buckets_sum_exactly_to_total_open_ar(instance):
             "select sum(open_amount) from marts.ar_aging where basis = 'due_date' and currency = 'CNY'"
         ).fetchone()[0]
         assert fct_open == aging_open
+
+
+def test_month_end_history_is_kept(instance):
+    with _published(instance) as con:
+        months = con.execute("select count(distinct month_end), max(month_end) from history.kpi_month_end").fetchone()
+        assert months[0] >= 12 and months[1] < AS_OF
+        frozen = con.execute(
+            "select sum(open_amount_rpt) from history.ar_aging_month_end where as_of_date = $1", [months[1]]
+        ).fetchone()[0]
+        live = con.execute(
+            "select sum(open_amount_rpt) from marts.ar_aging_monthly where as_of_date = $1", [months[1]]
+        ).fetchone()[0]
+        assert frozen == live
 
 
 def test_rerun_is_idempotent(instance):

@@ -9,11 +9,14 @@ from pipelines.resources import HuikuanResource
 
 RAW_KEYS = [dg.AssetKey(["raw", entity]) for entity in CONTRACTS]
 
+# (check, the asset it guards, description). Row accounting covers every file of every entity;
+# it is attached to the invoice register, the table every mart starts from.
 CHECKS = (
-    ("row_accounting", "rows in = rows loaded + rows quarantined, for every file"),
-    ("bank_balances", "opening + credits − debits = closing, for statements that carry balances"),
-    ("control_totals", "entry counts match the file's own control totals"),
+    ("row_accounting", "invoices", "rows in = rows loaded + rows quarantined, for every file"),
+    ("bank_balances", "bank_statements", "opening + credits − debits = closing, where statements carry balances"),
+    ("control_totals", "bank_statements", "entry counts match the file's own control totals"),
 )
+CHECK_ASSET = {name: entity for name, entity, _ in CHECKS}
 
 
 def raw_asset_key(entity: str) -> dg.AssetKey:
@@ -28,8 +31,8 @@ def raw_asset_key(entity: str) -> dg.AssetKey:
         for e, c in CONTRACTS.items()
     ],
     check_specs=[
-        dg.AssetCheckSpec(name, asset=raw_asset_key("invoices"), description=desc, blocking=True)
-        for name, desc in CHECKS
+        dg.AssetCheckSpec(name, asset=raw_asset_key(entity), description=desc, blocking=True)
+        for name, entity, desc in CHECKS
     ],
     can_subset=False,
 )
@@ -86,7 +89,7 @@ def raw_extracts(context: dg.AssetExecutionContext, huikuan: HuikuanResource):
     for name, failures in outcomes.items():
         yield dg.AssetCheckResult(
             check_name=name,
-            asset_key=raw_asset_key("invoices"),
+            asset_key=raw_asset_key(CHECK_ASSET[name]),
             passed=not failures,
             metadata={"failures": len(failures), "first_failures": dg.MetadataValue.json(failures[:20])},
         )

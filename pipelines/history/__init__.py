@@ -1,0 +1,1 @@
+"""History asset group: month-end aging and KPI snapshots, kept forever."""
