@@ -333,3 +333,14 @@ def test_generic_bank_csv_through_profile(tmp_path):
         "ambiguous"
         in rows(wh, "SELECT reason FROM raw.quarantine WHERE source_file = 'bank/other.csv'")[0][0]
     )
+
+
+def test_cntp_name_with_and_without_bic():
+    from huikuan.ingest.bank.mt940 import parse_86
+
+    std = parse_86("/CNTP/NL12RABO0123456789/RABONL2U/J JANSEN/UTRECHT//REMI/USTD//INV-1/")
+    assert std["counterparty_account"] == "NL12RABO0123456789" and std["counterparty_name"] == "J JANSEN"
+    no_bic = parse_86("/EREF/E2E1/CNTP/HSE2404150000039/Acme Engineering Ltd/REMI/INV-2025-0001234")
+    assert no_bic["counterparty_account"] == "HSE2404150000039"
+    assert no_bic["counterparty_name"] == "Acme Engineering Ltd"
+    assert no_bic["end_to_end_id"] == "E2E1"

@@ -16,6 +16,9 @@ from huikuan.ingest.values import looks_like_iban
 STATEMENT_START = re.compile(r"^:20:", re.MULTILINE)
 
 
+_BIC = re.compile(r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
+
+
 def parse_86(text: str | None) -> dict[str, str]:
     """Subfields of an MT940 `:86:` line.
 
@@ -66,11 +69,17 @@ def parse_86(text: str | None) -> dict[str, str]:
             if "CDTRREF" in pairs:
                 out["structured_reference"] = pairs["CDTRREF"]
         if pairs.get("CNTP"):
-            bits = pairs["CNTP"].split("/")
-            if bits and bits[0]:
+            # Standard order is account/BIC/name/city; some banks leave the BIC out entirely
+            # (account/name), so the second field counts as the BIC only if it has a BIC's shape.
+            bits = pairs["CNTP"].split("/") + ["", "", ""]
+            if bits[0]:
                 out["counterparty_account"] = bits[0]
-            if len(bits) > 2 and bits[2]:
-                out["counterparty_name"] = bits[2]
+            if bits[1] and not _BIC.fullmatch(bits[1]):
+                name = bits[1]
+            else:
+                name = bits[2]
+            if name.strip():
+                out["counterparty_name"] = name.strip()
         for who in ("BENM", "ORDP"):
             if who in pairs and "NAME" in pairs and "counterparty_name" not in out:
                 out["counterparty_name"] = pairs["NAME"].strip("/ ")
