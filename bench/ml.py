@@ -32,7 +32,10 @@ def noise_floor_on(test: pd.DataFrame, history: pd.DataFrame, truth: pd.DataFram
     return float(np.abs(actual_late[m] - expected[m]).mean())
 
 
-def run(invoices: int, workdir: Path, folds: int = 4) -> dict:
+LARGE = 300_000  # above this, one backtest origin and a forecast every 13 weeks keep the run short
+
+
+def run(invoices: int, workdir: Path, folds: int | None = None) -> dict:
     from huikuan.generate import generate
     from models_ml.backtest import MODEL_NAME, decision_dates
     from models_ml.data import history_from_extracts
@@ -45,10 +48,12 @@ def run(invoices: int, workdir: Path, folds: int = 4) -> dict:
     stats = generate(out, invoices, SEED, AS_OF)
     generate_seconds = time.perf_counter() - started
     load = history_from_extracts(out / "landing")
-    truth = pd.read_csv(out / "truth" / "invoice_outcomes.csv", dtype={"invoice_no": str})
+    truth = pd.read_csv(out / "truth" / "invoice_outcomes.csv", dtype=str)
 
+    large = invoices > LARGE
+    folds = folds or (1 if large else 4)
     started = time.perf_counter()
-    report = backtest_report(load, n_folds=folds)
+    report = backtest_report(load, n_folds=folds, forecast_step_days=91 if large else 28)
     backtest_seconds = time.perf_counter() - started
     bt = report.backtest
     preds = bt.predictions
@@ -57,9 +62,9 @@ def run(invoices: int, workdir: Path, folds: int = 4) -> dict:
     floor_tested = noise_floor_on(model_rows, load.history, truth)
 
     h = load.history
-    started = time.perf_counter()
-    fit_payment_models(bt.features, outcome_labels(h, load.observed_until), decision_dates(h), feature_set(h))
-    train_seconds = time.perf_counter() - started
+    started, cpu = time.perf_counter(), time.process_time()
+    final = fit_payment_models(bt.features, outcome_labels(h, load.observed_until), decision_dates(h), feature_set(h))
+    train_seconds, train_cpu = time.perf_counter() - started, time.process_time() - cpu
 
     m = {r["model"]: r for r in bt.metrics}
     gb = m[MODEL_NAME]
@@ -91,7 +96,11 @@ def run(invoices: int, workdir: Path, folds: int = 4) -> dict:
         "baseline_best_mae_days": best_baseline_mae,
         "ratio_mae_to_best_baseline": round(gb["mae_days"] / best_baseline_mae, 3),
         "train_seconds": round(train_seconds, 2),
-        "train_rows": int(outcome_labels(h, load.observed_until)["window_closed"].sum()),
+        "train_cpu_seconds": round(train_cpu, 2),
+        "train_rows_available": final["n_available"],
+        "train_rows_fit": final["n_train"],
+        "train_rows_calibration": final["n_calibration"],
+        "folds": folds,
         "backtest_seconds": round(backtest_seconds, 2),
         "fold_train_seconds": bt.train_seconds,
         "generate_seconds": round(generate_seconds, 2),

@@ -58,6 +58,10 @@ def train_and_register(
     started = time.perf_counter()
     model = fit_payment_models(feats, labels, decision_dates(h), feature_set(h), cfg)
     train_seconds = time.perf_counter() - started
+    model["forecast_interval_scale"] = {
+        freq: max(1.0, (report.forecast.get(label) or {}).get("interval_scale_for_80pct", 1.0))
+        for freq, label in (("W", "weekly"), ("M", "monthly"))
+    }
     bt = report.backtest
     summary = bt.summary() | {"train_seconds_final": round(train_seconds, 2)}
     reg = save_model(

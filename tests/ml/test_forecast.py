@@ -43,3 +43,14 @@ def test_forecast_backtest_beats_due_date_schedule(synth_report):
     assert weekly["n_origins"] >= 3
     assert weekly["wape_model"] < weekly["wape_naive_due_date_schedule"]
     assert monthly is None or monthly["wape_model"] < monthly["wape_naive_due_date_schedule"]
+
+
+def test_interval_widening_factor_from_the_backtest(synth_load, synth_report):
+    model = dict(synth_report.backtest.model)
+    a = synth_load.observed_until - pd.Timedelta(days=200)
+    scored = score_open_invoices(model, synth_load.history, a)
+    base = cash_forecast(model, synth_load.history, synth_load.milestones, a, scored=scored).weekly
+    model["forecast_interval_scale"] = {"W": 2.0, "M": 1.0}
+    wide = cash_forecast(model, synth_load.history, synth_load.milestones, a, scored=scored).weekly
+    np.testing.assert_allclose(wide["hi"] - wide["expected"], 2 * (base["hi"] - base["expected"]))
+    assert synth_report.forecast["weekly"]["interval_scale_for_80pct"] > 0
