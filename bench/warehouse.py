@@ -99,10 +99,17 @@ def pandas_aging_and_dso(warehouse: Path, as_of: dt.date) -> dict:
     exits = events[events["event_type"].isin(["cancelled", "written_off"])].copy()
     exits["event_at"] = pd.to_datetime(exits["event_at"])
     exited = set(exits.loc[exits["event_at"].dt.normalize() <= as_of_ts, "invoice_no"])
-    exited |= set(inv.loc[inv["status"].isin(["cancelled", "written_off"]) & ~inv["invoice_no"].isin(
-        set(exits["invoice_no"])), "invoice_no"])
+    exited |= set(
+        inv.loc[
+            inv["status"].isin(["cancelled", "written_off"])
+            & ~inv["invoice_no"].isin(set(exits["invoice_no"])),
+            "invoice_no",
+        ]
+    )
 
-    paid = np.where(inv["cleared_date"].notna() & (inv["cleared_date"] <= as_of_ts), inv["cleared_amount"].fillna(0), 0)
+    paid = np.where(
+        inv["cleared_date"].notna() & (inv["cleared_date"] <= as_of_ts), inv["cleared_amount"].fillna(0), 0
+    )
     inv["open"] = inv["gross_amount"] - paid
     is_cn = (inv["gross_amount"] < 0) & inv["original_invoice_no"].isin(set(inv["invoice_no"]))
     # a credit note with an original moves that invoice by what is still open on the note itself
@@ -148,15 +155,17 @@ def pandas_aging_and_dso(warehouse: Path, as_of: dt.date) -> dict:
             dso += remaining / amount * days
             break
     by_currency = items.groupby("currency")["open"].sum().round(2).to_dict()
-    return {"aging_cny": aging.round(2).to_dict(), "countback_dso": round(dso, 1), "open_by_currency": by_currency}
+    return {
+        "aging_cny": aging.round(2).to_dict(),
+        "countback_dso": round(dso, 1),
+        "open_by_currency": by_currency,
+    }
 
 
 def _tests_passed(target: Path) -> int:
     results = json.loads((target / "run_results.json").read_text())["results"]
     return sum(
-        1
-        for r in results
-        if r["unique_id"].split(".")[0] in ("test", "unit_test") and r["status"] == "pass"
+        1 for r in results if r["unique_id"].split(".")[0] in ("test", "unit_test") and r["status"] == "pass"
     )
 
 
@@ -173,7 +182,9 @@ def run(invoices: int, workdir: Path) -> dict:
 
     day_before = (AS_OF - dt.timedelta(days=1)).isoformat()
     t = time.perf_counter()
-    run_dbt(["build", "--quiet", "--full-refresh"], warehouse, target_path=target, vars={"as_of_date": day_before})
+    run_dbt(
+        ["build", "--quiet", "--full-refresh"], warehouse, target_path=target, vars={"as_of_date": day_before}
+    )
     full_s = time.perf_counter() - t
     tests_passed = _tests_passed(target)
 

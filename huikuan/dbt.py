@@ -140,4 +140,4 @@ def run_dbt(
     return result
 
 
-__all__ = ["DBT_PROJECT_DIR", "DBT_PROFILES_DIR", "DbtRunError", "dbt_env", "run_dbt"]
+__all__ = ["DBT_PROFILES_DIR", "DBT_PROJECT_DIR", "DbtRunError", "dbt_env", "run_dbt"]

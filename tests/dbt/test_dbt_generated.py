@@ -61,17 +61,23 @@ def test_full_build_and_incremental_equal_full_refresh(ingested, tmp_path):
                 assert diff == 0, f"{model}: {diff} rows in {a} not in {b}"
 
         # Three independent paths agree on open AR per currency at the as-of date.
-        aging = dict(con.execute(
-            "select currency, sum(open_amount) from full_db.marts.ar_aging where basis = 'due_date' group by 1"
-        ).fetchall())
-        daily = dict(con.execute(
-            "select currency, sum(open_amount) from full_db.marts.fct_ar_daily"
-            " where balance_date = date '2026-06-30' group by 1"
-        ).fetchall())
-        month_end = dict(con.execute(
-            "select currency, sum(open_amount) from full_db.marts.ar_aging_monthly"
-            " where as_of_date = date '2026-06-30' group by 1"
-        ).fetchall())
+        aging = dict(
+            con.execute(
+                "select currency, sum(open_amount) from full_db.marts.ar_aging where basis = 'due_date' group by 1"
+            ).fetchall()
+        )
+        daily = dict(
+            con.execute(
+                "select currency, sum(open_amount) from full_db.marts.fct_ar_daily"
+                " where balance_date = date '2026-06-30' group by 1"
+            ).fetchall()
+        )
+        month_end = dict(
+            con.execute(
+                "select currency, sum(open_amount) from full_db.marts.ar_aging_monthly"
+                " where as_of_date = date '2026-06-30' group by 1"
+            ).fetchall()
+        )
         assert aging and aging == daily == month_end
 
         # Every invoice of the register is in fct_invoice exactly once.
