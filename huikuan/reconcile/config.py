@@ -23,6 +23,9 @@ class ReconcileConfig:
     max_payer_candidates: int = 4  # an ambiguous payer name is tried against at most this many customers
     max_treasury_candidates: int = 60  # public bodies of one city a treasury payment is tried against
     habit_gap_days: int = 45  # same-amount items: the nearest expected date must win by this margin
+    # Same-amount twins of one contract (same customer, currency, amount): the habit's lean must be at
+    # least this many days to auto-apply; measured strict precision of the lean drops below ~80 % under it.
+    twin_gap_days: int = 20
     habit_window_days: int = 60  # an item within this many days of its expected payment date "fits"
     subset_max_items: int = 24  # the payer's oldest open items the combination search looks at
     subset_max_size: int = 6

@@ -129,6 +129,10 @@ class _Items:
         # Credit notes by the invoice they correct: a payer nets them against that invoice.
         self.credits_of: dict[str, list[int]] = defaultdict(list)
         self.original = _str_col(df, "original_invoice_no")
+        # Items of one contract with the same customer, currency and amount are interchangeable for
+        # cash application (equal milestone instalments): settling the oldest fitting one is what
+        # an accountant does and leaves the same receivable. Without a contract nothing is a twin.
+        self.contract = _str_col(df, "contract_id")
         for i, orig in enumerate(self.original):
             if orig and self.open[i] < 0:
                 self.credits_of[orig].append(i)
@@ -152,6 +156,18 @@ class _Items:
 
     def order_key(self, i: int):
         return (self.issue[i], self.due[i], self.no[i])
+
+    def twin_key(self, i: int):
+        """What an item is interchangeable by: customer, currency, contract, gross and open amount;
+        an item without a contract is only itself."""
+        if not self.contract[i]:
+            return ("item", i)
+        return (self.cust[i], self.cur[i], self.contract[i], self.gross[i], self.open[i])
+
+    def interchangeable(self, groups: list[list[int]]) -> bool:
+        """Do all these item sets hold the same multiset of twins (so any of them settles the same)?"""
+        keys = {tuple(sorted(map(str, (self.twin_key(x) for x in g)))) for g in groups}
+        return len(keys) == 1
 
 
 class _Customers:
@@ -650,12 +666,19 @@ class _Engine:
             if same:
                 conf = 0.98
                 ev2 = {**ev, "candidates_with_amount": len(same)}
+                rule = "payer_exact"
                 if len(same) > 1:
                     same, gap, delay = self._by_expected_date(i, same)
                     # Clearly nearer its expected payment date than any other: the habit decides.
                     conf = 0.94 if gap >= cfg.habit_gap_days else 0.85
                     ev2.update(expected_delay_days=delay, next_candidate_days_further=gap)
-                return self._decide(i, [(same[0], A, 0)], prefix + "payer_exact", conf * pf * scope_f, ev2)
+                    if cfg.twin_gap_days <= gap < cfg.habit_gap_days and it.interchangeable([[x] for x in same]):
+                        # Twins of one contract: whichever is settled, the receivable is the same;
+                        # the one due nearest the payer's habit (then the oldest) is settled. A lean
+                        # of under `twin_gap_days` is a coin flip that later receipts inherit.
+                        rule, conf = "payer_exact_twin", 0.93
+                        ev2["interchangeable_twins"] = len(same)
+                return self._decide(i, [(same[0], A, 0)], prefix + rule, conf * pf * scope_f, ev2)
             credits = [x for x in self._open_for(i, [cid] + (group if prefix else []), credits=True) if it.open[x] < 0][:3]
             for credit in credits:  # an invoice paid net of its credit note
                 net = [x for x in items if it.open[x] + it.open[credit] == A]
@@ -679,7 +702,8 @@ class _Engine:
                 if len(hits) > 1:
                     conf = min(conf, 0.75)
                     ev_c = {**ev_c, "customers_with_a_combination": len(hits)}
-                return self._decide(i, allocs, prefix + "payer_combination", conf * pf * scope_f, {**ev, **ev_c})
+                rule = "payer_combination_twin" if ev_c.get("interchangeable") else "payer_combination"
+                return self._decide(i, allocs, prefix + rule, conf * pf * scope_f, {**ev, **ev_c})
             pool = self._pool(i, items)
             size_f = 1.0 if len(pool) <= 8 else (0.97 if len(pool) <= 16 else 0.93)
             # Rule 5a: short payment within the fee tolerance (single item, then a combination).
@@ -804,6 +828,11 @@ class _Engine:
         if sub.unique:
             return sols[best], base * many * (1.0 if fits_well else size_f), ev
         clear = fits_well and sub.complete and fits[order[1]] - fits[best] >= cfg.habit_gap_days
+        if not clear and sub.complete and self.items.interchangeable(sols):
+            # Every solution is the same set of twins (equal instalments of the same contracts):
+            # which twin is settled changes nothing, so the best date fit is applied.
+            ev["interchangeable"] = True
+            return sols[best], (base - 0.01) * many * size_f ** 0.5, ev
         return sols[best], (base - 0.01 if clear else 0.8) * many * size_f ** 0.5, ev
 
     def _looks_not_receivable(self, i: int) -> bool:

@@ -80,16 +80,26 @@ def load_inputs(con, ops_path=None) -> dict[str, pd.DataFrame]:
         if not _table_exists(con, "raw", t):
             raise ValueError(f"raw.{t} does not exist: load the ERP and invoicing extracts first")
     start = bank["booking_date"].min() if len(bank) else None
+    inv_cols = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = 'invoices'"
+    ).fetchall()}
+    # Contract, project and milestone tell interchangeable items apart from look-alikes and carry the
+    # milestone type a remittance text may name (进度款, 验收款 ...); older extracts may lack them.
+    links = ", ".join(f"i.{c}" if c in inv_cols else f"NULL AS {c}" for c in ("contract_id", "project_id", "milestone_id"))
+    milestones = _table_exists(con, "raw", "payment_milestones") and "milestone_id" in inv_cols
+    mtype = "m.milestone_type" if milestones else "NULL AS milestone_type"
+    mjoin = ("LEFT JOIN (SELECT milestone_id, any_value(milestone_type) AS milestone_type FROM raw.payment_milestones"
+             " GROUP BY milestone_id) m ON m.milestone_id = i.milestone_id") if milestones else ""
     open_items = con.execute(
-        """
-        SELECT invoice_no, customer_id, upper(currency) AS currency, issue_date, due_date, gross_amount,
-               original_invoice_no,
-               coalesce(cleared_amount, 0) AS cleared_amount, cleared_date,
-               gross_amount - CASE WHEN cleared_date < ?::DATE THEN coalesce(cleared_amount, 0) ELSE 0 END
+        f"""
+        SELECT i.invoice_no, i.customer_id, upper(i.currency) AS currency, i.issue_date, i.due_date, i.gross_amount,
+               i.original_invoice_no, {links}, {mtype},
+               coalesce(i.cleared_amount, 0) AS cleared_amount, i.cleared_date,
+               i.gross_amount - CASE WHEN i.cleared_date < ?::DATE THEN coalesce(i.cleared_amount, 0) ELSE 0 END
                  AS open_amount
-        FROM raw.invoices
-        WHERE coalesce(status, 'issued') NOT IN ('draft', 'cancelled', 'written_off')
-        ORDER BY issue_date, invoice_no
+        FROM raw.invoices i {mjoin}
+        WHERE coalesce(i.status, 'issued') NOT IN ('draft', 'cancelled', 'written_off')
+        ORDER BY i.issue_date, i.invoice_no
         """,
         [start],
     ).df()

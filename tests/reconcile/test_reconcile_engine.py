@@ -417,3 +417,68 @@ def test_an_account_used_for_several_group_companies_is_the_group_head():
     m = r.matches[r.matches.bank_txn_key == "B3"]
     assert m.invoice_no.tolist() == ["INV-2026-0000301"]
     assert json.loads(m.evidence.iloc[0])["payer"]["method"] == "account_seen_group"
+
+
+def _contract_items(*rows):
+    """Open items with a contract: (invoice_no, customer, amount, due_date, contract_id)."""
+    return pd.DataFrame(
+        [(no, cid, "CNY", amt, "2025-12-01", due, contract) for no, cid, amt, due, contract in rows],
+        columns=["invoice_no", "customer_id", "currency", "open_amount", "issue_date", "due_date", "contract_id"],
+    )
+
+
+def test_equal_instalments_of_one_contract_are_settled_by_the_habits_lean():
+    payment = bank({"amount": 5000.00, "counterparty_name": "上海申通物流有限公司"})
+    # Due 50 and 19 days before the payment: a 31-day lean, too weak between unrelated invoices but
+    # enough between twins of one contract, where either settles the same receivable.
+    twins = _contract_items(("INV-2026-0000201", "C2", 5000.00, "2026-01-10", "HT1"),
+                            ("INV-2026-0000202", "C2", 5000.00, "2026-02-10", "HT1"))
+    r = run(payment, twins)
+    assert applied(r) == [("B1", "INV-2026-0000202", 5000.0)]
+    assert r.matches.rule.tolist() == ["payer_exact_twin"]
+    assert json.loads(r.matches.evidence.iloc[0])["interchangeable_twins"] == 2
+    # Two contracts: not interchangeable, a person decides.
+    other = twins.assign(contract_id=["HT1", "HT2"])
+    r = run(payment, other)
+    assert applied(r) == [] and r.unmatched.reason.tolist() == ["proposed"]
+    # No contract known: nothing is a twin.
+    r = run(payment, twins.assign(contract_id=None))
+    assert applied(r) == []
+    # A lean under twin_gap_days (19 against 9 days) is a coin flip: proposed.
+    close = _contract_items(("INV-2026-0000201", "C2", 5000.00, "2026-02-10", "HT1"),
+                            ("INV-2026-0000202", "C2", 5000.00, "2026-02-20", "HT1"))
+    r = run(payment, close)
+    assert applied(r) == [] and r.proposals.rule.tolist() == ["payer_exact"]
+    assert applied(run(payment, close, twin_gap_days=5)) == [("B1", "INV-2026-0000202", 5000.0)]
+
+
+def test_combination_whose_solutions_are_all_the_same_twins_is_applied():
+    payment = bank({"amount": 3000.00, "counterparty_name": "上海申通物流有限公司"})
+    o = _contract_items(("INV-2026-0000201", "C2", 1000.00, "2026-02-01", "HT1"),
+                        ("INV-2026-0000202", "C2", 2000.00, "2026-02-03", "HT1"),
+                        ("INV-2026-0000203", "C2", 1000.00, "2026-02-05", "HT1"))
+    r = run(payment, o)
+    # Either 1 000 instalment with the 2 000 one: the same receivable; the best date fit is taken.
+    assert applied(r) == [("B1", "INV-2026-0000202", 2000.0), ("B1", "INV-2026-0000203", 1000.0)]
+    assert r.matches.rule.unique().tolist() == ["payer_combination_twin"]
+    assert json.loads(r.matches.evidence.iloc[0])["interchangeable"] is True
+    # The two 1 000 items belong to different contracts: two different settlements, proposed.
+    r = run(payment, o.assign(contract_id=["HT1", "HT1", "HT2"]))
+    assert applied(r) == [] and r.unmatched.reason.tolist() == ["proposed"]
+
+
+def test_interchangeable_scoring_counts_a_twin_and_keeps_strict_apart():
+    from huikuan.reconcile.scoring import score, score_interchangeable
+
+    o = _contract_items(("INV-2026-0000201", "C2", 5000.00, "2026-01-10", "HT1"),
+                        ("INV-2026-0000202", "C2", 5000.00, "2026-02-10", "HT1"),
+                        ("INV-2026-0000203", "C2", 5000.00, "2026-02-10", "HT2")).assign(gross_amount=5000.00)
+    r = run(bank({"amount": 5000.00, "counterparty_name": "上海申通物流有限公司"}), o.iloc[:2])
+    assert applied(r) == [("B1", "INV-2026-0000202", 5000.0)]
+    twin_truth = pd.DataFrame([("B1", "INV-2026-0000201")], columns=["bank_txn_key", "invoice_no"])
+    assert score(r, twin_truth, 1)["precision"] == 0.0
+    s = score_interchangeable(r, twin_truth, o, 1)
+    assert (s["precision"], s["invoice_match_rate"], s["payment_match_rate"], s["wrong_auto_links"]) == (1.0, 1.0, 1.0, 0)
+    # Same amount under another contract is no twin: wrong under both scorings.
+    other_truth = pd.DataFrame([("B1", "INV-2026-0000203")], columns=["bank_txn_key", "invoice_no"])
+    assert score_interchangeable(r, other_truth, o, 1)["precision"] == 0.0
