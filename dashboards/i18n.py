@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pandas as pd
 
@@ -279,7 +278,7 @@ def format_amount(value, lang: str, currency: str = "CNY") -> str:
     """Amounts as finance people read them: 万/亿 in Chinese, thousands separators in English."""
     if value is None or pd.isna(value):
         return "—"
-    v = float(value) if isinstance(value, Decimal) else float(value)
+    v = float(value)
     if lang == "zh":
         if abs(v) >= 1e8:
             return f"{v / 1e8:,.2f} 亿元" if currency == "CNY" else f"{v / 1e8:,.2f} 亿 {currency}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import streamlit as st
-
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from dashboards.auth import authenticate, ensure_users_file, user_for_email, users_path

@@ -5,7 +5,7 @@ import streamlit as st
 from dashboards import actions, data
 from dashboards.charts import simple_bars, trend_lines
 from dashboards.common import footer, require, start_page
-from dashboards.i18n import format_amount, format_days, format_pct, t
+from dashboards.i18n import format_amount, format_days, t
 from dashboards.tables import show_table
 
 ctx = start_page("page_customers")

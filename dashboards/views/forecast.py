@@ -6,7 +6,7 @@ import streamlit as st
 from dashboards import data
 from dashboards.charts import bars_with_band
 from dashboards.common import footer, require, start_page
-from dashboards.i18n import format_amount, format_pct, t
+from dashboards.i18n import format_amount, t
 from dashboards.tables import show_table
 
 ctx = start_page("page_forecast")

@@ -4,7 +4,6 @@ import altair as alt
 import streamlit as st
 
 from dashboards import data
-from dashboards.charts import simple_bars
 from dashboards.common import footer, require, start_page
 from dashboards.i18n import format_amount, format_pct, t
 from dashboards.tables import show_table

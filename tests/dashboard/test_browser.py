@@ -6,7 +6,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -46,9 +45,9 @@ def start_server(home: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = dict(os.environ, HUIKUAN_HOME=str(home), HUIKUAN_LANGUAGE="zh",
                STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    log = open(home / "streamlit.log", "w")
-    proc = subprocess.Popen(streamlit_command(port, "127.0.0.1"), cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+    with open(home / "streamlit.log", "w") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(streamlit_command(port, "127.0.0.1"), cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:

@@ -69,12 +69,14 @@ def test_aging_month_end_snapshot_and_drill_down(real_home):
             "select customer_id, count(*) from marts.ar_aging_monthly where basis = 'due_date' and as_of_date = ? "
             "group by 1 order by sum(open_amount_rpt) desc, 1 limit 1", [month_end]
         ).fetchone()
+    assert n > 0
     at = app_as("cfo", "aging")
     at.run()
     at.selectbox(key="aging_as_of").set_value(month_end).run()
     assert not at.exception
     m = metrics(at)
     assert m[t("total_ar", "en")] == format_amount(total, "en")
+    assert m[t("overdue_ar", "en")] == format_amount(overdue, "en")
     assert m[t("open_invoices", "en")] == f"{n:,}"
     # Buckets reconcile to the total at that date.
     assert any(c.value.startswith("✓") for c in at.caption)
@@ -97,7 +99,9 @@ def test_sales_user_sees_only_their_own_customers_on_every_page(real_home):
                  "where salesperson_id = ?)", [me.salesperson_id, me.salesperson_id])
     assert others
     scope = data.Scope.for_role("sales", me.salesperson_id)
-    assert float(data.aging_totals(scope)["total_ar"]) == pytest.approx(float(mine_total or 0))
+    mine = data.aging_totals(scope)
+    assert float(mine["total_ar"]) == pytest.approx(float(mine_total or 0))
+    assert int(mine["open_invoices"]) == mine_n
     assert set(data.customers(scope)["customer_id"]).isdisjoint({c for c, _ in others})
     for page in PAGES:
         for lang in ("en", "zh"):
@@ -155,6 +159,7 @@ def test_reconciliation_figures_match_the_snapshot(real_home):
     assert not at.exception
     m = metrics(at)
     assert m[t("auto_lines", "en")] == f"{auto:,}"
+    assert m[t("manual_lines", "en")] == f"{manual:,}"
     assert m[t("review_lines", "en")] == f"{review:,}"
     assert len(frame_with(at, t("bank_ref", "en"))) == review
 
