@@ -62,9 +62,9 @@ def test_definitions_load_with_layers_and_lineage(instance):
     keys = {k.to_user_string() for k in d.resolve_all_asset_keys()}
     assert {"raw/invoices", "raw/bank_transactions", "staging/stg_invoicing__invoices", "marts/ar_aging",
             "marts/fct_invoice", "published_warehouse", "dunning_reminders", "reconciliation/matches",
-            "history/month_end_history"} <= keys
-    assert {j.name for j in d.resolve_all_job_defs()} >= {"daily_job", "month_end_job"}
-    assert {s.name for s in d.schedules} >= {"daily_schedule", "month_end_schedule"}
+            "history/month_end_history", "ml/payment_model", "ml/invoice_predictions"} <= keys
+    assert {j.name for j in d.resolve_all_job_defs()} >= {"daily_job", "month_end_job", "retrain_job"}
+    assert {s.name for s in d.schedules} >= {"daily_schedule", "month_end_schedule", "weekly_retrain_schedule"}
     assert job is not None
     # dbt sources are the ingest assets: staging depends on raw/<entity>.
     graph = d.resolve_asset_graph()
@@ -123,6 +123,29 @@ def test_aging_buckets_sum_exactly_to_total_open_ar(instance):
             "select sum(open_amount) from marts.ar_aging where basis = 'due_date' and currency = 'CNY'"
         ).fetchone()[0]
         assert fct_open == aging_open
+
+
+def test_open_items_are_scored_by_a_registered_model(instance):
+    from models_ml.registry import current_version
+
+    version = current_version(instance / "models")
+    assert version
+    with _published(instance) as con:
+        scored, versions, bad = con.execute(
+            "select count(*), count(distinct model_version), "
+            "count(*) filter (where not p_default between 0 and 1 or expected_pay_date is null) "
+            "from ml.invoice_predictions"
+        ).fetchone()
+        open_items = con.execute(
+            "select count(*) from marts.fct_invoice where is_in_ar and open_amount > 0 and not is_credit_note"
+        ).fetchone()[0]
+        assert scored > 0 and versions == 1 and bad == 0
+        assert scored <= open_items
+        assert con.execute("select distinct model_version from ml.invoice_predictions").fetchone()[0] == version
+        weeks = con.execute("select count(*) from ml.cash_forecast where granularity = 'week'").fetchone()[0]
+        assert weeks == 13
+        methods = {r[0] for r in con.execute("select distinct method from ml.backtests").fetchall()}
+        assert {"gradient_boosting", "baseline_due_date", "baseline_customer_median", "baseline_global_median"} <= methods
 
 
 def test_month_end_history_is_kept(instance):

@@ -1,0 +1,1 @@
+"""ML asset group: weekly training with promotion, daily scoring and cash forecast."""

@@ -1,0 +1,85 @@
+"""ML assets: train weekly (promote only if better), score open items and forecast cash daily."""
+
+import dagster as dg
+
+from pipelines.resources import HuikuanResource
+
+MARTS = [dg.AssetKey(["marts", "fct_invoice"])]
+
+
+def _history(settings):
+    import pandas as pd
+
+    from models_ml.data import history_from_warehouse
+
+    return history_from_warehouse(settings.warehouse_path, observed_until=pd.Timestamp(settings.as_of))
+
+
+def train(settings) -> dict:
+    """Backtest, train, register; promote only if the candidate beats the current model."""
+    import duckdb
+
+    from models_ml.pipeline import backtest_report, train_and_register
+    import pandas as pd
+
+    from pipelines.ml.tables import backtest_rows, calibration_rows, drift_rows, replace_tables
+
+    load = _history(settings)
+    report = backtest_report(load)
+    reg, promoted, why = train_and_register(load, settings.models_dir, report)
+    metrics = report.backtest.metrics
+    # Drift: features of the last 90 days' invoices against those the model learned from.
+    features = report.backtest.features
+    issued = load.history.loc[features.index, "issue_date"]
+    recent = issued > pd.Timestamp(settings.as_of) - pd.Timedelta(days=90)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        replace_tables(con, {
+            "backtests": backtest_rows(metrics, reg.version),
+            "calibration": calibration_rows(metrics, reg.version),
+            "drift": drift_rows(features[~recent], features[recent], reg.version),
+        })
+    return {"version": reg.version, "promoted": promoted, "why": why}
+
+
+@dg.asset(
+    key=["ml", "payment_model"],
+    group_name="ml",
+    deps=MARTS,
+    description="Days-to-pay, late and default models: rolling-origin backtest beside the baselines, "
+    "saved with skops and a model card, promoted only if better on the same backtest.",
+)
+def payment_model(context: dg.AssetExecutionContext, huikuan: HuikuanResource):
+    outcome = train(huikuan.settings())
+    context.log.info(f"model {outcome['version']}: {outcome['why']}")
+    return dg.MaterializeResult(metadata=outcome)
+
+
+@dg.asset(
+    key=["ml", "invoice_predictions"],
+    group_name="ml",
+    deps=MARTS + [dg.AssetKey(["ml", "payment_model"])],
+    description="Predicted pay date (80 % interval), P(late), P(default) per open invoice, and the "
+    "13-week / 12-month cash forecast; every row names its model version.",
+)
+def invoice_predictions(context: dg.AssetExecutionContext, huikuan: HuikuanResource):
+    import duckdb
+    import pandas as pd
+
+    from models_ml.pipeline import score_and_forecast
+    from models_ml.registry import current_version
+    from pipelines.ml.tables import forecast_rows, replace_tables
+
+    settings = huikuan.settings()
+    if current_version(settings.models_dir) is None:  # first run of an instance: train once
+        context.log.info(f"no promoted model yet: {train(settings)['why']}")
+    load = _history(settings)
+    scored, forecast = score_and_forecast(load, settings.models_dir, pd.Timestamp(settings.as_of))
+    version = current_version(settings.models_dir)
+    tables = {
+        "invoice_predictions": scored.reset_index(drop=True),
+        "cash_forecast": forecast_rows(forecast, version),
+    }
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        replace_tables(con, tables)
+    return dg.MaterializeResult(metadata={"model_version": version, "open_items_scored": len(scored),
+                                          "weekly_expected": float(forecast.weekly["expected"].sum())})
