@@ -41,9 +41,9 @@ month_end_job = dg.define_asset_job(
 
 def build_definitions() -> dg.Definitions:
     settings = load_settings()
-    warehouse_models = build_dbt_assets()
+    warehouse_models, ml_enriched_marts = build_dbt_assets()
     published = build_publish_asset(
-        [warehouse_models, reconciliation_results, month_end_history, invoice_predictions]
+        [warehouse_models, reconciliation_results, month_end_history, invoice_predictions, ml_enriched_marts]
     )
     daily_schedule = dg.ScheduleDefinition(
         name="daily_schedule",
@@ -68,6 +68,7 @@ def build_definitions() -> dg.Definitions:
     )
     return dg.Definitions(
         assets=[raw_extracts, reconciliation_results, warehouse_models, payment_model, invoice_predictions,
+                ml_enriched_marts,
                 month_end_history, published, dunning_reminders],
         jobs=[daily_job, month_end_job, retrain_job],
         schedules=[daily_schedule, month_end_schedule, weekly_retrain_schedule],

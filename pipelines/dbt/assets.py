@@ -21,7 +21,11 @@ from pipelines.resources import HuikuanResource
 # orders them after their writers and lineage shows the edge.
 READS_OUTSIDE_DBT = {
     "int_payment_allocations": [dg.AssetKey(["reconciliation", "matches"])],
+    "collections_worklist": [dg.AssetKey(["ml", "invoice_predictions"])],
+    "expected_credit_loss": [dg.AssetKey(["ml", "invoice_predictions"])],
 }
+# Marts that join the ML scores: a second dbt step, built after scoring.
+ML_ENRICHED = "tag:ml_enriched"
 
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts", "ml": "ml"}
 
@@ -80,27 +84,37 @@ def ensure_manifest() -> None:
         stamp.write_text(fingerprint)
 
 
-@cache
-def build_dbt_assets() -> dg.AssetsDefinition:
-    ensure_manifest()
+def _dbt_step(name: str, select: str = "fqn:*", exclude: str | None = None) -> dg.AssetsDefinition:
     project = dbt_project()
 
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
         dagster_dbt_translator=HuikuanTranslator(),
-        name="warehouse_models",
+        name=name,
+        select=select,
+        exclude=exclude,
     )
-    def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, huikuan: HuikuanResource):
+    def _models(context: dg.AssetExecutionContext, dbt: DbtCliResource, huikuan: HuikuanResource):
         from huikuan.dbt import dbt_env
 
         settings = huikuan.settings()
         os.environ.update(dbt_env(settings.warehouse_path, target=settings.dbt_target))
-        # Run artifacts belong to the instance (one writer per instance), not to the source tree.
         args = ["build", "--vars", json.dumps({"as_of_date": settings.as_of.isoformat()})]
+        # Run artifacts belong to the instance (one writer per instance), not to the source tree.
         yield from dbt.cli(args, context=context, target_path=settings.dbt_target_dir).stream()
 
-    return warehouse_models
+    return _models
+
+
+@cache
+def build_dbt_assets() -> tuple[dg.AssetsDefinition, dg.AssetsDefinition]:
+    """The warehouse models, and the marts that join the ML scores (built after scoring)."""
+    ensure_manifest()
+    return (
+        _dbt_step("warehouse_models", exclude=ML_ENRICHED),
+        _dbt_step("ml_enriched_marts", select=ML_ENRICHED),
+    )
 
 
 def dbt_resource() -> DbtCliResource:

@@ -13,7 +13,7 @@ from huikuan.dbt import run_dbt
 
 pytestmark = pytest.mark.slow
 
-INCREMENTAL_MODELS = ("fct_ar_daily", "ar_aging_monthly")
+INCREMENTAL_MODELS = ("fct_ar_daily",)
 
 
 @pytest.fixture(scope="module")

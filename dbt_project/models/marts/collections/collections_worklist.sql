@@ -4,6 +4,8 @@
 -- bucket), ranked by expected loss, then days overdue. Predicted pay date and default probability
 -- come from the ML scoring step (null until it has run); promises to pay live in the operational
 -- store and are joined by the dashboard.
+{{ config(tags=['ml_enriched']) }}
+{%- set predictions = ml_predictions_relation() %}
 with open_items as (
 
     select * from {{ ref('fct_invoice') }}
@@ -78,9 +80,20 @@ select
     bucketed.is_disputed,
     cast(bucketed.loss_rate as decimal(9, 4)) as loss_rate,
     cast(round(cast(bucketed.open_amount_rpt as decimal(38, 2)) * coalesce(bucketed.loss_rate, 0), 2) as decimal(18, 2)) as expected_loss_rpt,
+{%- if predictions is not none %}
+    cast(predictions.expected_pay_date as date) as predicted_pay_date,
+    cast(predictions.p_default as double) as probability_of_default,
+    cast(predictions.model_version as {{ dbt.type_string() }}) as model_version
+{%- else %}
     cast(null as date) as predicted_pay_date,
     cast(null as double) as probability_of_default,
     cast(null as {{ dbt.type_string() }}) as model_version
+{%- endif %}
 from bucketed
 left join {{ ref('dim_customer') }} as customers
     on bucketed.customer_id = customers.customer_id
+{%- if predictions is not none %}
+left join {{ predictions }} as predictions
+    on bucketed.invoice_no = predictions.invoice_no
+    and cast(predictions.as_of as date) = bucketed.as_of_date
+{%- endif %}

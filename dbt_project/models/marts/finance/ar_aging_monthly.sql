@@ -1,8 +1,8 @@
-{{ config(materialized='incremental', on_schema_change='fail') }}
--- Month-end aging snapshots (due-date basis): ar_aging as it stood at every month-end from the
--- first invoice up to var('as_of_date'). Incremental: a run appends the month-ends not yet kept,
--- so snapshots are kept as taken (DESIGN.md §8: month-end history is never recomputed away);
--- --full-refresh rebuilds them all from the ledger.
+{{ config(materialized='table') }}
+-- Month-end aging (due-date basis): ar_aging at every month-end from the first invoice up to
+-- var('as_of_date'), as the ledger stands now — late postings and new bank matches move past
+-- month-ends, and this table always agrees with the ledger. The figures as they were reported at
+-- each month-end are frozen once in history.ar_aging_month_end (DESIGN.md §8) and never recomputed.
 with bounds as (
 
     select min(issue_date) as first_issue_date
@@ -18,9 +18,6 @@ month_ends as (
     where dates.is_month_end
         and dates.calendar_date >= bounds.first_issue_date
         and dates.calendar_date <= {{ as_of_date() }}
-    {% if is_incremental() %}
-        and dates.calendar_date > (select coalesce(max(as_of_date), cast('1900-01-01' as date)) from {{ this }})
-    {% endif %}
 
 ),
 
