@@ -763,9 +763,16 @@ class _Engine:
         it, cfg = self.items, self.cfg
         if len(items) <= cfg.subset_max_items:
             return items
-        day = self.days[i]
+        # Nearest to when this payer usually pays (due + its median delay so far), not to the due
+        # date: a payer that pays a month late settles items due a month before the receipt.
+        day = self.days[i] - self._usual_delay(it.cust[items[0]])
         near = sorted(items, key=lambda x: (abs(it.due[x] - day), it.order_key(x)))[: cfg.subset_max_items]
         return sorted(near, key=it.order_key)
+
+    def _usual_delay(self, cid: str) -> int:
+        """Median days from due date to payment on this payer's latest confident matches (0 when none)."""
+        past = self.delays.get(cid, [])[-12:]
+        return int(np.median(past)) if past else 0
 
     def _combination(self, i: int, items: list[int], credits: list[int]):
         """Best combination of `items` paying line i: (allocations, confidence, evidence) or None.
@@ -832,7 +839,15 @@ class _Engine:
             # Every solution is the same set of twins (equal instalments of the same contracts):
             # which twin is settled changes nothing, so the best date fit is applied.
             ev["interchangeable"] = True
-            return sols[best], (base - 0.01) * many * size_f ** 0.5, ev
+            return sols[best], (base - 0.01) * many, ev
+        if not clear and sub.complete:
+            # Payers settle a run of consecutive items (by due date): when exactly one solution is
+            # such a run and it is also the best date fit, two independent signs agree.
+            by_due = {x: r for r, x in enumerate(sorted(pool, key=lambda x: (self.items.due[x], self.items.no[x])))}
+            runs = [k for k, sol in enumerate(sols) if max(by_due[x] for x in sol) - min(by_due[x] for x in sol) == len(sol) - 1]
+            if runs == [best]:
+                ev["consecutive_run"] = True
+                return sols[best], (base - 0.02) * many, ev
         return sols[best], (base - 0.01 if clear else 0.8) * many * size_f ** 0.5, ev
 
     def _looks_not_receivable(self, i: int) -> bool:

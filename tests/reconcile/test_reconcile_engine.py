@@ -482,3 +482,19 @@ def test_interchangeable_scoring_counts_a_twin_and_keeps_strict_apart():
     # Same amount under another contract is no twin: wrong under both scorings.
     other_truth = pd.DataFrame([("B1", "INV-2026-0000203")], columns=["bank_txn_key", "invoice_no"])
     assert score_interchangeable(r, other_truth, o, 1)["precision"] == 0.0
+
+
+def test_combination_that_is_the_only_run_of_consecutive_items_and_fits_best_is_applied():
+    payment = bank({"amount": 2800.00, "counterparty_name": "上海申通物流有限公司"})
+    o = _contract_items(("INV-2026-0000201", "C2", 1300.00, "2026-01-05", None),
+                        ("INV-2026-0000202", "C2", 1000.00, "2026-02-01", None),
+                        ("INV-2026-0000203", "C2", 1800.00, "2026-02-10", None),
+                        ("INV-2026-0000204", "C2", 1500.00, "2026-02-20", None))
+    # 1 000 + 1 800 are consecutive by due date and fit the payment date best (28 against 55 days);
+    # 1 300 + 1 500 skip two items. The date fit alone (27 days apart) would not decide.
+    r = run(payment, o)
+    assert applied(r) == [("B1", "INV-2026-0000202", 1000.0), ("B1", "INV-2026-0000203", 1800.0)]
+    assert json.loads(r.matches.evidence.iloc[0])["consecutive_run"] is True
+    # Both solutions consecutive (the 1 300 item due last): nothing tells them apart, proposed.
+    r = run(payment, o.assign(due_date=["2026-02-25", "2026-02-01", "2026-02-10", "2026-02-20"]))
+    assert applied(r) == [] and r.unmatched.reason.tolist() == ["proposed"]
