@@ -146,6 +146,17 @@ def test_open_items_are_scored_by_a_registered_model(instance):
         assert weeks == 13
         methods = {r[0] for r in con.execute("select distinct method from ml.backtests").fetchall()}
         assert {"gradient_boosting", "baseline_due_date", "baseline_customer_median", "baseline_global_median"} <= methods
+        # the worklist and the ECL mart are built after scoring and carry the same model version
+        worklist = con.execute(
+            "select count(*) filter (where predicted_pay_date is not null), count(distinct model_version) "
+            "from marts.collections_worklist"
+        ).fetchone()
+        assert worklist[0] > 0 and worklist[1] == 1
+        ecl = con.execute(
+            "select sum(ecl_model_rpt), min(probability_of_default), max(probability_of_default), "
+            "count(distinct model_version) from marts.expected_credit_loss where ecl_model_rpt is not null"
+        ).fetchone()
+        assert ecl[0] > 0 and 0 <= ecl[1] <= ecl[2] <= 1 and ecl[3] == 1
 
 
 def test_month_end_history_is_kept(instance):
