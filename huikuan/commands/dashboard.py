@@ -28,7 +28,25 @@ def streamlit_command(port: int, address: str) -> list[str]:
     ]
 
 
+def login_hint() -> str:
+    """Make sure a users file exists and say how to sign in (the first admin's password is random)."""
+    from dashboards.auth import INITIAL_PASSWORD_FILE, ensure_users_file
+    from huikuan.settings import load_settings
+
+    home = load_settings().ensure_dirs().home
+    if ensure_users_file(home / "users.yml"):
+        return ""  # just created: ensure_users_file has printed the admin's password
+    initial = home / INITIAL_PASSWORD_FILE
+    if initial.exists():
+        user, password = initial.read_text(encoding="utf-8").split()[:2]
+        return f"Sign in as '{user}' with password '{password}' (kept in {initial})."
+    return f"Sign in with a user of {home / 'users.yml'} (add one: python -m dashboards.auth add NAME --role cfo)."
+
+
 def serve(port: int = 8501, address: str = "127.0.0.1") -> int:
+    hint = login_hint()
+    if hint:
+        print(hint)
     env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     print(f"Dashboard: http://{'localhost' if address in ('127.0.0.1', '0.0.0.0') else address}:{port}")
     return subprocess.call(streamlit_command(port, address), env=env)
