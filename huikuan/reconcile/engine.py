@@ -844,7 +844,8 @@ class _Engine:
             # Payers settle a run of consecutive items (by due date): when exactly one solution is
             # such a run and it is also the best date fit, two independent signs agree.
             by_due = {x: r for r, x in enumerate(sorted(pool, key=lambda x: (self.items.due[x], self.items.no[x])))}
-            runs = [k for k, sol in enumerate(sols) if max(by_due[x] for x in sol) - min(by_due[x] for x in sol) == len(sol) - 1]
+            runs = [k for k, sol in enumerate(sols)
+                    if max(by_due[x] for x in sol) - min(by_due[x] for x in sol) == len(sol) - 1]
             if runs == [best]:
                 ev["consecutive_run"] = True
                 return sols[best], (base - 0.02) * many, ev

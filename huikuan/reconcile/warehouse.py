@@ -85,7 +85,8 @@ def load_inputs(con, ops_path=None) -> dict[str, pd.DataFrame]:
     ).fetchall()}
     # Contract, project and milestone tell interchangeable items apart from look-alikes and carry the
     # milestone type a remittance text may name (进度款, 验收款 ...); older extracts may lack them.
-    links = ", ".join(f"i.{c}" if c in inv_cols else f"NULL AS {c}" for c in ("contract_id", "project_id", "milestone_id"))
+    links = ", ".join(f"i.{c}" if c in inv_cols else f"NULL AS {c}"
+                      for c in ("contract_id", "project_id", "milestone_id"))
     milestones = _table_exists(con, "raw", "payment_milestones") and "milestone_id" in inv_cols
     mtype = "m.milestone_type" if milestones else "NULL AS milestone_type"
     mjoin = ("LEFT JOIN (SELECT milestone_id, any_value(milestone_type) AS milestone_type FROM raw.payment_milestones"

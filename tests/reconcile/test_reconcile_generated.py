@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from huikuan.reconcile import load_inputs, reconcile, write_results
-from huikuan.reconcile.scoring import score
+from huikuan.reconcile.scoring import score, score_interchangeable
 
 
 @pytest.mark.slow
@@ -32,6 +32,11 @@ def test_generated_data_meets_precision_and_match_rate(generated_small, tmp_path
     assert s["precision"] >= 0.995, s
     assert s["payment_match_rate"] >= 0.9, s
     assert s["invoice_match_rate"] >= 0.88, s
+    # Counting interchangeable twins as right can only add right links, never lose one.
+    twins = score_interchangeable(result, truth, inputs["open_items"], credits)
+    assert inputs["open_items"]["contract_id"].notna().all()
+    assert twins["auto_links"] == s["auto_links"] and twins["wrong_auto_links"] <= s["wrong_auto_links"]
+    assert twins["invoice_match_rate"] >= s["invoice_match_rate"]
     # Every bank line is accounted for, and no non-receivable credit is applied to an invoice.
     assert set(result.matches.bank_txn_key) | set(result.unmatched.bank_txn_key) == set(inputs["bank"].bank_txn_key)
     non_receivable = set(lines.loc[lines.category == "non_receivable", "bank_txn_key"])

@@ -142,3 +142,20 @@ def test_write_results_accepts_a_connection(tmp_path):
     write_results(con, result)
     assert con.execute("SELECT count(*) FROM reconciliation.unmatched").fetchone()[0] == len(result.unmatched)
     con.close()
+
+
+def test_open_items_carry_contract_and_milestone_type(tmp_path):
+    con = make_warehouse(tmp_path / "w.duckdb")
+    con.execute("UPDATE raw.invoices SET contract_id = 'HT1', project_id = 'P1', milestone_id = 'HT1-M02'"
+                " WHERE invoice_no = 'INV-2026-0000010'")
+    _insert(con, "payment_milestones", [
+        {"milestone_id": "HT1-M02", "contract_id": "HT1", "seq": 2, "milestone_type": "progress",
+         "invoice_no": "INV-2026-0000010"},
+    ])
+    items = load_inputs(con)["open_items"].set_index("invoice_no")
+    con.close()
+    assert items.loc["INV-2026-0000010", ["contract_id", "project_id", "milestone_type"]].tolist() == [
+        "HT1", "P1", "progress"]
+    # An invoice without a milestone keeps its row, with no type.
+    assert pd.isna(items.loc["INV-2026-0000011", "milestone_type"])
+    assert pd.isna(items.loc["INV-2026-0000011", "contract_id"])
