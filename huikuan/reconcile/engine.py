@@ -684,8 +684,12 @@ class _Engine:
                 net = [x for x in items if it.open[x] + it.open[credit] == A]
                 net.sort(key=lambda x: (it.no[x] not in it.credits_of or credit not in it.credits_of[it.no[x]],) + it.order_key(x))
                 if net:
-                    conf = (0.96 if len(net) == 1 else 0.8) * pf * scope_f
-                    ev2 = {**ev, "credit_note": it.no[credit]}
+                    # The invoice the credit note names settles with it: other items that happen to
+                    # net to the amount (its equal instalments) do not make that doubtful.
+                    corrects = credit in it.credits_of.get(it.no[net[0]], ())
+                    conf = (0.96 if len(net) == 1 or corrects else 0.8) * pf * scope_f
+                    ev2 = {**ev, "credit_note": it.no[credit], "credit_note_corrects_it": corrects,
+                           "candidates_net_of_credit": len(net)}
                     return self._decide(i, [(net[0], it.open[net[0]], 0), (credit, it.open[credit], 0)],
                                         prefix + "payer_exact_net_of_credit", conf, ev2)
             # Rule 4: a combination of open items (bounded; ties to the best date fit, then the

@@ -499,3 +499,19 @@ def test_combination_that_is_the_only_run_of_consecutive_items_and_fits_best_is_
     # Both solutions consecutive (the 1 300 item due last): nothing tells them apart, proposed.
     r = run(payment, o.assign(due_date=["2026-02-25", "2026-02-01", "2026-02-10", "2026-02-20"]))
     assert applied(r) == [] and r.unmatched.reason.tolist() == ["proposed"]
+
+
+def test_credit_note_settles_the_invoice_it_names_even_with_look_alikes():
+    o = items(("INV-2026-0000201", "C2", "CNY", 5000.00, "2026-01-10"),
+              ("INV-2026-0000202", "C2", "CNY", 5000.00, "2026-01-20"),
+              ("CN-2026-0000009", "C2", "CNY", -800.00, "2026-02-01"))
+    o["original_invoice_no"] = [None, None, "INV-2026-0000202"]
+    r = run(bank({"amount": 4200.00, "counterparty_name": "上海申通物流有限公司"}), o)
+    # Either 5 000 invoice nets to 4 200 with the credit note, but the note corrects INV-…202.
+    assert applied(r) == [("B1", "CN-2026-0000009", -800.0), ("B1", "INV-2026-0000202", 5000.0)]
+    ev = json.loads(r.matches.evidence.iloc[0])
+    assert ev["credit_note_corrects_it"] is True and ev["candidates_net_of_credit"] == 2
+    # A credit note for neither of them (its invoice is not open here): a person decides.
+    o2 = o.assign(original_invoice_no=[None, None, "INV-2026-0000999"])
+    r = run(bank({"amount": 4200.00, "counterparty_name": "上海申通物流有限公司"}), o2)
+    assert applied(r) == []
