@@ -72,7 +72,7 @@ def run(invoices: int, workdir: Path, folds: int | None = None) -> dict:
     best_baseline_mae = min(r["mae_days"] for name, r in m.items() if name != MODEL_NAME)
     result = {
         "invoices": invoices,
-        "invoices_modelled": int(len(h)),
+        "invoices_modelled": len(h),
         "mae_days": gb["mae_days"],
         "noise_floor_mae_days": round(floor_tested, 3),
         "noise_floor_mae_days_manifest": stats.get("noise_floor_mae_days"),
@@ -92,7 +92,7 @@ def run(invoices: int, workdir: Path, folds: int | None = None) -> dict:
         "forecast_monthly": monthly,
         "baseline": {name: {k: r[k] for k in ("mae_days", "median_ae_days", "bucket_accuracy", "auc_late",
                                               "auc_default", "brier_default")}
-                     for name, r in m.items() if name != MODEL_NAME},  # fmt: skip
+                     for name, r in m.items() if name != MODEL_NAME},
         "baseline_best_mae_days": best_baseline_mae,
         "ratio_mae_to_best_baseline": round(gb["mae_days"] / best_baseline_mae, 3),
         "train_seconds": round(train_seconds, 2),

@@ -23,7 +23,7 @@ from models_ml.features import (
     point_in_time_features,
     validate_history,
 )
-from models_ml.models import PaymentModel, TrainConfig, fit_payment_models, predict
+from models_ml.models import DEFAULT_CONFIG, PaymentModel, TrainConfig, fit_payment_models, predict
 
 MODEL_NAME = "gradient_boosting"
 
@@ -93,7 +93,7 @@ def rolling_origin_backtest(
     n_folds: int = 3,
     horizon_days: int = 91,
     origins: list[pd.Timestamp] | None = None,
-    cfg: TrainConfig = TrainConfig(),
+    cfg: TrainConfig = DEFAULT_CONFIG,
     after_due_days: int = DEFAULT_AFTER_DUE_DAYS,
     features: pd.DataFrame | None = None,
 ) -> BacktestResult:
@@ -120,7 +120,7 @@ def rolling_origin_backtest(
         test_feats = feats.loc[test_rows]
         predictors = {MODEL_NAME: predict(model, test_feats)}
         predictors.update(baseline_predictions(test_feats, train_labels))
-        fold = {"origin": str(origin.date()), "n_train": model["n_train"], "n_test": int(len(test_rows))}
+        fold = {"origin": str(origin.date()), "n_train": model["n_train"], "n_test": len(test_rows)}
         fold["metrics"] = []
         for name, preds in predictors.items():
             frame = prediction_frame(final_labels.loc[test_rows], test_feats, preds)
@@ -154,7 +154,7 @@ def split_backtest(
     train_mask: np.ndarray,
     test_mask: np.ndarray,
     *,
-    cfg: TrainConfig = TrainConfig(),
+    cfg: TrainConfig = DEFAULT_CONFIG,
     after_due_days: int | None = DEFAULT_AFTER_DUE_DAYS,
     observed_until: pd.Timestamp | None = None,
 ) -> BacktestResult:

@@ -41,7 +41,7 @@ def _public_dir(args) -> Path:
     return PROJECT_ROOT.parent / "shared" / "data" / "public" / args.public
 
 
-def _load_from_landing(landing: Path, work: Path, log) -> "object":
+def _load_from_landing(landing: Path, work: Path, log) -> object:
     from huikuan.dbt import run_dbt
     from huikuan.ingest import ingest_paths
     from models_ml.data import history_from_warehouse

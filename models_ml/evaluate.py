@@ -74,7 +74,7 @@ def evaluate(frame: pd.DataFrame, name: str) -> dict:
     err = (f.loc[paid, "pred_days_late"] - f.loc[paid, "days_late"]).abs()
     out: dict = {
         "model": name,
-        "n_invoices": int(len(f)),
+        "n_invoices": len(f),
         "n_paid": int(paid.sum()),
         "mae_days": round(float(err.mean()), 3) if len(err) else None,
         "median_ae_days": round(float(err.median()), 3) if len(err) else None,

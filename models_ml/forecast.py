@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models_ml.features import point_in_time_features, validate_history
+from models_ml.features import default_holidays, point_in_time_features, validate_history
 from models_ml.models import PaymentModel, predict
 
 Z80 = 1.2816  # two-sided 80 % normal quantile
@@ -42,6 +42,24 @@ def period_edges(as_of: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
     if freq == "M":
         return pd.DatetimeIndex([a + pd.DateOffset(months=k) for k in range(MONTHS + 1)])
     raise ValueError(f"freq must be 'W' or 'M', not {freq!r}")
+
+
+def next_business_day(days: np.ndarray, holidays: pd.DatetimeIndex | None = None) -> np.ndarray:
+    """Move dates on weekends and public holidays to the next working day (banks book receipts then)."""
+    d = np.asarray(days).astype("datetime64[D]")
+    if d.size == 0:
+        return d
+    first, last = d.min(), d.max() + np.timedelta64(20, "D")
+    span = np.arange(first, last + np.timedelta64(1, "D"))
+    if holidays is None:
+        years = range(int(str(first)[:4]), int(str(last)[:4]) + 1)
+        holidays = default_holidays(years)
+    off = (((span.astype(np.int64) + 3) % 7) >= 5) | np.isin(span, holidays.to_numpy().astype("datetime64[D]"))
+    # index of the first working day at or after each calendar day
+    idx = np.arange(len(span))
+    nxt = np.where(off, len(span) - 1, idx)
+    nxt = np.minimum.accumulate(nxt[::-1])[::-1]
+    return span[nxt[(d - first).astype(np.int64)]]
 
 
 def _bin_samples(pay_dates: np.ndarray, weights: np.ndarray, amounts: np.ndarray, edges: pd.DatetimeIndex):
@@ -104,7 +122,7 @@ def score_open_invoices(
     alive = days > age[:, None]
     w = alive / alive.sum(axis=1, keepdims=True)
     issue = op["issue_date"].to_numpy().astype("datetime64[D]")
-    pay_dates = issue[:, None] + np.round(days).astype("timedelta64[D]")
+    pay_dates = next_business_day(issue[:, None] + np.round(days).astype("timedelta64[D]"))
     median_days = np.nanmedian(np.where(alive, days, np.nan), axis=1)
     out = pd.DataFrame(
         {
@@ -163,7 +181,7 @@ def _milestone_samples(
     bill_off = np.maximum(slip_s[None, :], overdue_days[:, None] + 1 + np.linspace(0, 27, N_SAMPLES)[None, :] * (slip_s[None, :] <= overdue_days[:, None]))
     days = bill_off + terms[:, None] + cust_late[:, None] + resid_s[None, :]
     pay_dates = planned[:, None] + np.round(days).astype("timedelta64[D]")
-    pay_dates = np.maximum(pay_dates, np.datetime64(a.date()) + np.timedelta64(1, "D"))
+    pay_dates = next_business_day(np.maximum(pay_dates, np.datetime64(a.date()) + np.timedelta64(1, "D")))
     w = np.full(days.shape, (1 - model["default_rate"]) / N_SAMPLES)
     return pay_dates, w, unbilled["amount"].to_numpy(dtype=float)
 
@@ -293,7 +311,7 @@ def forecast_backtest(
             out[label] = None
             continue
         actual = np.concatenate([x["actual"] for x in r])
-        res = {"n_origins": len(r), "n_periods": int(len(actual))}
+        res = {"n_origins": len(r), "n_periods": len(actual)}
         for method in ("model", "naive_last_13_weeks", "naive_due_date_schedule"):
             res[f"wape_{method}"] = round(wape(actual, np.concatenate([x[method] for x in r])), 4)
         lo = np.concatenate([x["lo"] for x in r])

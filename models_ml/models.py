@@ -51,7 +51,10 @@ class TrainConfig:
     random_state: int = 0
 
 
-def make_pipeline(fs: FeatureSet, kind: str, cfg: TrainConfig = TrainConfig()) -> Pipeline:
+DEFAULT_CONFIG = TrainConfig()
+
+
+def make_pipeline(fs: FeatureSet, kind: str, cfg: TrainConfig = DEFAULT_CONFIG) -> Pipeline:
     """Preprocessing + gradient boosting. Categoricals are ordinal-coded and declared categorical."""
     encoder = OrdinalEncoder(
         handle_unknown="use_encoded_value",
@@ -134,7 +137,7 @@ def fit_payment_models(
     labels: pd.DataFrame,
     decision_dates: pd.Series,
     fs: FeatureSet,
-    cfg: TrainConfig = TrainConfig(),
+    cfg: TrainConfig = DEFAULT_CONFIG,
 ) -> PaymentModel:
     """Train the three models on rows whose outcome is known (`labels.window_closed`).
 

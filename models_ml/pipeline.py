@@ -19,7 +19,7 @@ from models_ml.backtest import MODEL_NAME, BacktestResult, decision_dates, rolli
 from models_ml.data import HistoryLoad
 from models_ml.features import feature_set, outcome_labels
 from models_ml.forecast import Forecast, cash_forecast, forecast_backtest, score_open_invoices
-from models_ml.models import TrainConfig, fit_payment_models
+from models_ml.models import DEFAULT_CONFIG, TrainConfig, fit_payment_models
 from models_ml.registry import RegisteredModel, compare_on_backtest, load_model, promote_if_better, save_model
 
 
@@ -37,7 +37,7 @@ def backtest_report(
     *,
     n_folds: int = 4,
     horizon_days: int = 91,
-    cfg: TrainConfig = TrainConfig(),
+    cfg: TrainConfig = DEFAULT_CONFIG,
     forecast_step_days: int = 28,
 ) -> BacktestReport:
     """Model backtest over rolling origins, then the cash forecast backtested with the same models."""
@@ -48,7 +48,7 @@ def backtest_report(
 
 
 def train_and_register(
-    load: HistoryLoad, models_dir: Path, report: BacktestReport, cfg: TrainConfig = TrainConfig()
+    load: HistoryLoad, models_dir: Path, report: BacktestReport, cfg: TrainConfig = DEFAULT_CONFIG
 ) -> tuple[RegisteredModel, bool, str]:
     """Train on everything known at the data end, save with the backtest, promote if it beats the
     current model on the last backtest fold's rows (the current model is scored on the same rows)."""

@@ -16,7 +16,7 @@ import pandas as pd
 
 from models_ml.backtest import BacktestResult, split_backtest
 from models_ml.evaluate import evaluate
-from models_ml.models import TrainConfig
+from models_ml.models import DEFAULT_CONFIG, TrainConfig
 
 PUBLIC_DATASETS = ("cassandra22",)
 CASSANDRA_TEST_SHARE = 0.2
@@ -53,7 +53,7 @@ def load_cassandra(folder: Path) -> pd.DataFrame:
     return h.sort_values("entry_date", kind="stable").reset_index(drop=True)
 
 
-def cassandra_backtest(folder: Path, cfg: TrainConfig = TrainConfig()) -> BacktestResult:
+def cassandra_backtest(folder: Path, cfg: TrainConfig = DEFAULT_CONFIG) -> BacktestResult:
     """The README protocol: first 80 % by `Created` trains, last 20 % tests, MAE in days to pay."""
     h = load_cassandra(folder)
     n = len(h)

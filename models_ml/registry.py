@@ -80,16 +80,21 @@ def model_card(meta: dict) -> str:
     lines = [
         f"# Payment model {meta['version']}",
         "",
-        "Predicts, per receivable invoice at its issue date (refreshed daily for open items): days to "
-        "pay with an 80 % split-conformal interval, P(paid late) and P(default = unpaid 90 days after "
-        "due), both calibrated on the latest slice of the training window.",
+        (
+            "Predicts, per receivable invoice at its issue date (refreshed daily for open items): days to "
+            "pay with an 80 % split-conformal interval, P(paid late) and P(default = unpaid 90 days after "
+            "due), both calibrated on the latest slice of the training window."
+        ),
         "",
-        f"- Training window: {meta['training_window']['from']} to {meta['training_window']['to']} "
-        f"({meta['n_train']} invoices to fit, {meta['n_calibration']} to calibrate)",
-        f"- Censoring: only invoices whose 90-day-after-due window had closed at the cutoff are used",
+        (
+            f"- Training window: {meta['training_window']['from']} to {meta['training_window']['to']} "
+            f"({meta['n_train']} invoices to fit, {meta['n_calibration']} to calibrate, "
+            f"latest of {meta.get('n_available')} with a closed outcome window)"
+        ),
+        "- Censoring: only invoices whose 90-day-after-due window had closed at the cutoff are used",
         f"- Calibration: late {meta['calibration']['late']}, default {meta['calibration']['default']}",
         f"- Interval residual bounds (days): {meta['interval'][0]:.1f} to {meta['interval'][1]:.1f}",
-        f"- Libraries: " + ", ".join(f"{k} {v}" for k, v in meta["library_versions"].items()),
+        "- Libraries: " + ", ".join(f"{k} {v}" for k, v in meta["library_versions"].items()),
         f"- Features ({len(meta['features'])}): " + ", ".join(meta["features"]),
         "",
         "## Backtest (rolling origin, split by time)",
@@ -117,8 +122,15 @@ def model_card(meta: dict) -> str:
             lines.append("")
     if meta.get("forecast_backtest"):
         lines += ["## Cash forecast backtest (WAPE)", "", "```", json.dumps(meta["forecast_backtest"], indent=2), "```", ""]
-    lines += ["## Limits", "", "Trained on this company's own history; a customer without settled invoices "
-              "gets the population's behaviour. Intervals are marginal (80 % over all invoices), not per customer."]  # fmt: skip
+    lines += [
+        "## Limits",
+        "",
+        (
+            "Trained on this company's own history; a customer without settled invoices gets the "
+            "population's behaviour. Intervals are marginal (80 % over all invoices), not per customer. "
+            "Disputes raised after issue are unknown at the issue-date decision."
+        ),
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -145,6 +157,7 @@ def save_model(
         "training_window": {"from": str(pd.Timestamp(training_window[0]).date()), "to": str(pd.Timestamp(training_window[1]).date())},
         "features": model["feature_columns"],
         "categorical_features": model["categorical"],
+        "n_available": model.get("n_available"),
         "n_train": model["n_train"],
         "n_calibration": model["n_calibration"],
         "calibration": model["calibration"],
