@@ -8,6 +8,7 @@ records the outcome in `raw.file_registry`.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -114,7 +115,7 @@ def ingest_paths(
     """Load files or folders (recursive) into the DuckDB warehouse at `warehouse`; one result per file."""
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse))
+    con = duckdb.connect(str(warehouse), config=connection_config())
     try:
         prepare(con)
         return [
@@ -123,6 +124,19 @@ def ingest_paths(
         ]
     finally:
         con.close()
+
+
+def connection_config() -> dict[str, str | int]:
+    """DuckDB settings for a load: every core, and half of the machine's memory (not DuckDB's 80%
+    default: the machine is shared with the scheduler, dbt and the dashboard; a larger file spills
+    to the warehouse's temp folder instead)."""
+    config: dict[str, str | int] = {"threads": os.cpu_count() or 1}
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        config["memory_limit"] = f"{max(1, total // 2 // 1024**3)}GB"
+    except (ValueError, OSError, AttributeError):
+        pass  # no sysconf: DuckDB's default
+    return config
 
 
 def prepare(con) -> None:

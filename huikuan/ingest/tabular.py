@@ -20,7 +20,6 @@ import pyarrow as pa
 from huikuan.contracts import BOOLEAN, CONTRACTS, DATE, DECIMAL, INTEGER, STRING, TIMESTAMP
 from huikuan.ingest.profiles import EntityMapping, choose_mapping
 from huikuan.ingest.sniff import FileFacts, IngestError, detect_delimiter, text_lines, transcode_to_utf8
-from huikuan.ingest.values import BLANKS
 
 # References checked against what is already loaded: (entity, column) -> (entity, column).
 REFERENCES = {
@@ -62,38 +61,51 @@ def lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def read_source(con, facts: FileFacts, kind: str, workdir: Path) -> tuple[list[str], int]:
-    """Create temp table `src` (c0..cN, all text, file order) from the file; create temp table
-    `rejects` (data row, column, reason, text) for lines the reader refused. Returns the headers and
-    the number of rejected rows."""
+@dataclass
+class Source:
+    """Where the rows of a tabular file come from, as SQL relations over (i, c0..cN, all text)."""
+
+    headers: list[str]
+    relation: str  # c0..cN in file order (a table built from it keeps that order: its rowid)
+    reread: str  # the same rows again with i = 1-based position among them (raw text for late finds)
+    csv: bool = False  # reader rejects land in hk_reject_errors once `relation` has been scanned
+
+
+def read_source(con, facts: FileFacts, kind: str, workdir: Path) -> Source:
+    """The file's rows as text relations. CSV is not materialized: `relation` reads it (with
+    `store_rejects`) and numbers the rows in file order. XLSX and Parquet become temp table `src`.
+    `workdir` holds a transcoded copy when one is needed and must outlive the relations."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE rejects (data_row BIGINT, column_name VARCHAR, reason VARCHAR, line_text VARCHAR)"
     )
-    if kind == "parquet":
-        cols = [
-            r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(facts.path)]).fetchall()
-        ]
-        sel = ", ".join(f"CAST({q(c)} AS VARCHAR) AS c{i}" for i, c in enumerate(cols))
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE src AS SELECT {sel} FROM read_parquet(?)", [str(facts.path)]
-        )
-        return cols, 0
-    if kind == "xlsx":
-        headers, rows = _xlsx_rows(facts.path)
-        _check_headers(headers, facts)
-        table = pa.table(
-            {
-                f"c{i}": pa.array([r[i] if i < len(r) else None for r in rows], pa.string())
-                for i in range(len(headers))
-            }
-        )
-        con.register("xlsx_rows", table)
-        con.execute("CREATE OR REPLACE TEMP TABLE src AS SELECT * FROM xlsx_rows")
-        con.unregister("xlsx_rows")
-        extra = [i for i, r in enumerate(rows) if len(r) > len(headers) and any(v for v in r[len(headers) :])]
-        if extra:
-            raise IngestError(f"{facts.path.name}: row {extra[0] + 1}: more cells than header columns")
-        return headers, 0
+    if kind in ("parquet", "xlsx"):
+        if kind == "parquet":
+            cols = [
+                r[0]
+                for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(facts.path)]).fetchall()
+            ]
+            sel = ", ".join(f"CAST({q(c)} AS VARCHAR) AS c{i}" for i, c in enumerate(cols))
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE src AS SELECT {sel} FROM read_parquet(?)", [str(facts.path)]
+            )
+        else:
+            cols, rows = _xlsx_rows(facts.path)
+            _check_headers(cols, facts)
+            extra = [i for i, r in enumerate(rows) if len(r) > len(cols) and any(v for v in r[len(cols) :])]
+            if extra:
+                raise IngestError(f"{facts.path.name}: row {extra[0] + 1}: more cells than header columns")
+            table = pa.table(
+                {
+                    f"c{i}": pa.array([r[i] if i < len(r) else None for r in rows], pa.string())
+                    for i in range(len(cols))
+                }
+            )
+            con.register("xlsx_rows", table)
+            con.execute("CREATE OR REPLACE TEMP TABLE src AS SELECT * FROM xlsx_rows")
+            con.unregister("xlsx_rows")
+        # Temporary tables number rows from an offset.
+        base = con.execute("SELECT coalesce(min(rowid), 0) FROM src").fetchone()[0]
+        return Source(cols, "src", f"(SELECT rowid - {base} + 1 AS i, * FROM src)")
     # Text: DuckDB reads UTF-8 with one kind of line end; anything else is transcoded first.
     path = facts.path
     if facts.encoding == "gb18030" or facts.mixed_newlines or facts.crlf:
@@ -108,15 +120,29 @@ def read_source(con, facts: FileFacts, kind: str, workdir: Path) -> tuple[list[s
     delim = detect_delimiter(header_line)
     headers = next(csv.reader([header_line], delimiter=delim), [])
     _check_headers(headers, facts)
-    newline = "\\n"
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers))) + "}"
-    con.execute("DROP TABLE IF EXISTS hk_reject_errors; DROP TABLE IF EXISTS hk_reject_scans")
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE src AS SELECT * FROM read_csv({lit(str(path))},
-              header = true, columns = {columns}, delim = {lit(delim)}, quote = '"', escape = '"',
-              new_line = '{newline}', strict_mode = true, auto_detect = false, null_padding = false,
-              store_rejects = true, rejects_table = 'hk_reject_errors', rejects_scan = 'hk_reject_scans')"""
+        "DROP TABLE IF EXISTS hk_reject_errors; DROP TABLE IF EXISTS hk_reject_scans; "
+        "DROP TABLE IF EXISTS hk_reject_errors2; DROP TABLE IF EXISTS hk_reject_scans2"
     )
+
+    def reader(suffix: str) -> str:
+        return f"""read_csv({lit(str(path))},
+              header = true, columns = {columns}, delim = {lit(delim)}, quote = '"', escape = '"',
+              new_line = '\\n', strict_mode = true, auto_detect = false, null_padding = false,
+              store_rejects = true, rejects_table = 'hk_reject_errors{suffix}',
+              rejects_scan = 'hk_reject_scans{suffix}')"""
+
+    # The pass reads the file straight into typed rows (no text copy first); the CSV reader and an
+    # insert keep file order, so the rows are numbered by their position in the table built.
+    return Source(headers, reader(""), f"(SELECT row_number() OVER () AS i, * FROM {reader('2')})", csv=True)
+
+
+def collect_rejects(con, source: Source) -> int:
+    """Copy the lines the CSV reader refused (known once `source.relation` was scanned) into temp
+    table `rejects`, one row per line; returns their number."""
+    if not source.csv:
+        return 0
     con.execute(
         """INSERT INTO rejects
            SELECT line - 1, any_value(column_name),
@@ -124,8 +150,7 @@ def read_source(con, facts: FileFacts, kind: str, workdir: Path) -> tuple[list[s
                   any_value(csv_line)
            FROM hk_reject_errors GROUP BY line ORDER BY line"""
     )
-    n_rej = con.execute("SELECT count(*) FROM rejects").fetchone()[0]
-    return headers, n_rej
+    return con.execute("SELECT count(*) FROM rejects").fetchone()[0]
 
 
 def _check_headers(headers: list[str], facts: FileFacts) -> None:
@@ -183,24 +208,51 @@ def _value_expr(mapping: EntityMapping, column: str, src: dict[str, str]) -> str
     if column == "currency":
         vmap = {**CURRENCY_WORDS, **vmap}
     if vmap:
+        # hk_text(x) is nullif(trim(x, BLANKS), ''), cheaper; no key is empty, so both match alike.
         whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in vmap.items())
-        raw = f"(CASE trim({raw}, {lit(BLANKS)}) {whens} ELSE {raw} END)"
+        raw = f"(CASE hk_text({raw}) {whens} ELSE {raw} END)"
     return raw
 
 
-def build_select(mapping: EntityMapping, headers: list[str]) -> tuple[str, str, list[str]]:
-    """Two SELECT lists over `src`: the inner one parses every contract column once (value `p_<n>`,
-    trimmed text `t_<n>`); the outer one keeps the values and adds `errs` ('; '-joined reasons, ''
-    when the row is good). Returns (inner, outer, unknown headers)."""
+# Fast paths: a value already in canonical form is cast directly; only the others go through the
+# hk_* macros. A canonical value is one whose cast prints back as the same text, so both give the
+# same result (tests/ingest/test_load.py compares the two on a mixed file).
+FAST_DATE = "CASE WHEN strftime(TRY_CAST({r} AS DATE), '%Y-%m-%d') = {r} THEN TRY_CAST({r} AS DATE) ELSE hk_date({r}) END"
+FAST_TIMESTAMP = (
+    "CASE WHEN strftime(TRY_CAST({r} AS TIMESTAMP), '%Y-%m-%d %H:%M:%S') = {r} "
+    "THEN TRY_CAST({r} AS TIMESTAMP) ELSE hk_timestamp({r}) END"
+)
+
+
+def build_select(
+    mapping: EntityMapping, headers: list[str], *, fast: bool = True
+) -> tuple[str, str, list[str]]:
+    """Two SELECT lists over (c0..cN): the inner one parses every contract column once (value
+    `p_<n>`); the outer one keeps the values and adds `errs` ('; '-joined reasons, '' when the row
+    is good). Returns (inner, outer, unknown headers).
+
+    With `fast` (the default) canonical dates and timestamps skip the macros, and the trimmed text
+    of a value is looked at only where the parsed value is missing (a CASE evaluates its branch for
+    the selected rows only). `fast=False` is the plain form: same results, kept as the reference."""
     contract = CONTRACTS[mapping.entity]
     resolved = mapping.resolve(headers)
     src = {col: f"c{headers.index(h)}" for col, h in resolved.items()}
-    inner: list[str] = ["i"]
+    inner: list[str] = []
     errors: list[str] = []
     for n, col in enumerate(contract.columns):
         raw = _value_expr(mapping, col.name, src)
-        inner.append(f"hk_text({raw}) AS t_{n}")
-        p, t = f"p_{n}", f"t_{n}"
+        p = f"p_{n}"
+        if fast:
+            t = f"hk_text({raw})"  # the trimmed text: only asked for where the value is missing
+        else:
+            t = f"t_{n}"
+            inner.append(f"hk_text({raw}) AS {t}")
+
+        def when_missing(cond: str, then: str, p: str = p) -> str:
+            if fast:  # nested CASE: `cond` is evaluated for the rows without a value only
+                return f"CASE WHEN {p} IS NULL THEN CASE WHEN {cond} THEN {then} END END"
+            return f"CASE WHEN {p} IS NULL AND {cond} THEN {then} END"
+
         if col.type == STRING:
             expr = f"hk_text({raw})"
             if col.values:
@@ -208,16 +260,14 @@ def build_select(mapping: EntityMapping, headers: list[str]) -> tuple[str, str, 
             if col.name == "currency":
                 expr = f"upper({expr})"
         elif col.type == DATE:
-            expr = f"hk_date({raw})"
-            errors.append(
-                f"CASE WHEN {t} IS NOT NULL AND {p} IS NULL THEN '{col.name}: ' || hk_date_reason({t}) END"
-            )
+            expr = FAST_DATE.format(r=raw) if fast else f"hk_date({raw})"
+            errors.append(when_missing(f"{t} IS NOT NULL", f"'{col.name}: ' || hk_date_reason({t})"))
         elif col.type == TIMESTAMP:
-            expr = f"hk_timestamp({raw})"
-            errors.append(f"CASE WHEN {t} IS NOT NULL AND {p} IS NULL THEN '{col.name}: not a timestamp' END")
+            expr = FAST_TIMESTAMP.format(r=raw) if fast else f"hk_timestamp({raw})"
+            errors.append(when_missing(f"{t} IS NOT NULL", f"'{col.name}: not a timestamp'"))
         elif col.type == DECIMAL:
             expr = f"hk_amount({raw})"
-            errors.append(f"CASE WHEN {t} IS NOT NULL AND {p} IS NULL THEN '{col.name}: not an amount' END")
+            errors.append(when_missing(f"{t} IS NOT NULL", f"'{col.name}: not an amount'"))
             if col.name in mapping.scale:
                 expr = f"CAST({expr} * {mapping.scale[col.name]!r} AS DECIMAL(18,4))"
             for rule in mapping.signs:
@@ -227,17 +277,18 @@ def build_select(mapping: EntityMapping, headers: list[str]) -> tuple[str, str, 
                     expr = f"(CASE WHEN hk_text({ind}) IN ({neg}) THEN -abs({expr}) ELSE {expr} END)"
         elif col.type == INTEGER:
             expr = f"hk_integer({raw})"
-            errors.append(f"CASE WHEN {t} IS NOT NULL AND {p} IS NULL THEN '{col.name}: not an integer' END")
+            errors.append(when_missing(f"{t} IS NOT NULL", f"'{col.name}: not an integer'"))
         elif col.type == BOOLEAN:
             expr = f"hk_boolean({raw})"
-            errors.append(
-                f"CASE WHEN {t} IS NOT NULL AND {p} IS NULL THEN '{col.name}: not a yes/no value' END"
-            )
+            errors.append(when_missing(f"{t} IS NOT NULL", f"'{col.name}: not a yes/no value'"))
         else:  # pragma: no cover - contracts only use the types above
             raise AssertionError(col.type)
         inner.append(f"{expr} AS {p}")
         if col.required:
-            errors.append(f"CASE WHEN {t} IS NULL THEN '{col.name}: required value missing' END")
+            if fast and col.type == STRING:  # the value is the trimmed text itself
+                errors.append(f"CASE WHEN {p} IS NULL THEN '{col.name}: required value missing' END")
+            else:
+                errors.append(when_missing(f"{t} IS NULL", f"'{col.name}: required value missing'"))
         if col.values:
             allowed = ", ".join(lit(v) for v in col.values)
             errors.append(
@@ -258,7 +309,7 @@ def build_select(mapping: EntityMapping, headers: list[str]) -> tuple[str, str, 
             f" AND NOT coalesce(hk_uscc_ok({tax}), false)"
             f" THEN 'tax_id: not a valid unified social credit code (GB 32100-2015 check character)' END"
         )
-    outer = ["i"] + [f"p_{n} AS {q(c.name)}" for n, c in enumerate(contract.columns)]
+    outer = [f"p_{n} AS {q(c.name)}" for n, c in enumerate(contract.columns)]
     errs = "concat_ws('; ', " + ", ".join(errors) + ")" if errors else "''"
     outer.append(f"{errs} AS errs")
     unknown = [h for h in headers if h.strip() and not mapping.known(h)]
@@ -275,13 +326,27 @@ def load_tabular(
     workdir: Path | None = None,
     mappings=None,
     before_insert=None,
+    fast: bool = True,
 ) -> TabularOutcome:
     """Parse, validate and insert one tabular file. The caller holds the transaction.
 
-    One full pass parses, checks and inserts the good rows; quarantine needs a second full pass
-    only when some row failed a value check (a clean file is read once after `src`)."""
+    One pass reads the file, parses and checks every value, looks up references and keys already
+    loaded, and keeps the result in temp table `parsed` (typed values; the source text only for
+    rows found bad). Duplicate keys within the file are found on `parsed`; good rows and bad rows
+    are then two INSERT ... SELECT from it."""
     with tempfile.TemporaryDirectory(prefix="huikuan-ingest-", dir=workdir) as tmp:
-        headers, n_rej = read_source(con, facts, kind, Path(tmp))
+        source = read_source(con, facts, kind, Path(tmp))
+        try:
+            return _load_source(con, facts, source, source_file, loaded_at, mappings, before_insert, fast)
+        finally:
+            con.execute(
+                "DROP TABLE IF EXISTS src; DROP TABLE IF EXISTS parsed; DROP TABLE IF EXISTS issues; "
+                "DROP TABLE IF EXISTS rej_before; DROP TABLE IF EXISTS dup_keys; DROP TABLE IF EXISTS raw_fetch"
+            )
+
+
+def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, before_insert, fast):
+    headers = source.headers
     mapping = choose_mapping(headers, facts.path.name, mappings)
     entity = mapping.entity
     contract = CONTRACTS[entity]
@@ -289,14 +354,47 @@ def load_tabular(
         before_insert(entity)
     out = TabularOutcome(entity=entity, profile=mapping.profile)
     out.reasons.extend(facts.notes)
-    inner, outer, unknown = build_select(mapping, headers)
+    inner, outer, unknown = build_select(mapping, headers, fast=fast)
     if unknown:
         out.reasons.append(f"columns not in the {entity} contract, not loaded: {', '.join(unknown)}")
-    n_src = con.execute("SELECT count(*) FROM src").fetchone()[0]
 
-    # Row index i in file order (temporary tables number rows from an offset); rejected reader
-    # lines shift the data-row numbers after them.
-    base = con.execute("SELECT coalesce(min(rowid), 0) FROM src").fetchone()[0]
+    # Keys (duplicates) and references, on the source text of string columns as given.
+    names = contract.column_names
+    resolved = mapping.resolve(headers)
+    col_expr = {
+        c.name: f"hk_text(c{headers.index(h)})"
+        for c in contract.columns
+        for h in [resolved.get(c.name)]
+        if h is not None and c.type == STRING
+    }
+    key_sql = [col_expr.get(k, f"CAST(p_{names.index(k)} AS VARCHAR)") for k in contract.key]
+    nk = len(key_sql)
+    ks = ", ".join(f"k{n}" for n in range(nk))
+    key_cols = "/".join(contract.key)
+    key_text = " || ', ' || ".join(f"'{k}=' || k{n}" for n, k in enumerate(contract.key))
+    raw_cols = ", ".join(f"c{n}" for n in range(len(headers)))
+
+    # The pass: a pure projection over the reader (parallel, and the table keeps file order).
+    refs = [
+        (col, ref_ent, ref_col)
+        for (ent, col), (ref_ent, ref_col) in REFERENCES.items()
+        if ent == entity and col in col_expr
+    ]
+    keyed = ", ".join(f"{e} AS k{n}" for n, e in enumerate(key_sql))
+    ref_sel = "".join(f", {col_expr[col]} AS {q('ref_' + col)}" for col, _, _ in refs)
+    keep_raw = ", ".join(f"CASE WHEN errs <> '' THEN c{n} END AS c{n}" for n in range(len(headers)))
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE parsed AS
+            SELECT * EXCLUDE ({raw_cols}), errs <> '' AS bad, {keep_raw}
+            FROM (SELECT {outer}, {keyed}{ref_sel}, {raw_cols}
+                  FROM (SELECT {inner}, {raw_cols} FROM {source.relation}))"""
+    )
+    n_rej = collect_rejects(con, source)
+    n_src, base = con.execute("SELECT count(*), coalesce(min(rowid), 0) FROM parsed").fetchone()
+    # i: the row's position among the rows the reader accepted (temporary tables number from an offset).
+    rows = f"(SELECT rowid - {base} + 1 AS i, * FROM parsed)"
+
+    # Row numbers in the file: rejected reader lines shift the data-row numbers after them.
     if n_rej:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE rej_before AS "
@@ -307,67 +405,57 @@ def load_tabular(
         )
     else:
         con.execute("CREATE OR REPLACE TEMP MACRO hk_row(x) AS x")
-    raw_cols = ", ".join(f"c{n}" for n in range(len(headers)))
-    srcv = f"(SELECT rowid - {base} + 1 AS i, * FROM src)"
-    parsed = f"(SELECT {outer}, {raw_cols} FROM (SELECT {inner}, {raw_cols} FROM {srcv}))"
 
-    # Row-level issues beyond single values: duplicate keys and unknown references.
-    names = contract.column_names
-    col_expr = {
-        c.name: f"hk_text(c{headers.index(h)})"
-        for c in contract.columns
-        for h in [mapping.resolve(headers).get(c.name)]
-        if h is not None and c.type == STRING
-    }
-    key_cols = "/".join(contract.key)
-    if all(k in col_expr for k in contract.key):  # string keys: no need to parse the other columns
-        key_sql = [col_expr[k] for k in contract.key]
-        key_from = srcv
-    else:
-        key_sql = [f"CAST(p_{names.index(k)} AS VARCHAR)" for k in contract.key]
-        key_from = f"(SELECT {inner} FROM {srcv})"
-    keyed = f"(SELECT i, {', '.join(f'{e} AS k{n}' for n, e in enumerate(key_sql))} FROM {key_from})"
-    key_text = " || ', ' || ".join(f"'{k}=' || k{n}" for n, k in enumerate(contract.key))
-    not_null = " AND ".join(f"k{n} IS NOT NULL" for n in range(len(key_sql)))
+    # Row-level issues, on the parsed table: duplicate keys within the file (a hash aggregate on the
+    # key alone, then only the repeated keys), keys already loaded, unknown references.
+    not_null = " AND ".join(f"k{n} IS NOT NULL" for n in range(nk))
     con.execute("CREATE OR REPLACE TEMP TABLE issues (i BIGINT, reason VARCHAR)")
-    ks = ", ".join(f"k{n}" for n in range(len(key_sql)))
-    # Duplicates: group first (cheap), then look only at the repeated keys.
     con.execute(f"""CREATE OR REPLACE TEMP TABLE dup_keys AS
-        SELECT {ks}, min(i) AS first_i FROM {keyed} WHERE {not_null} GROUP BY {ks} HAVING count(*) > 1""")
+        SELECT {ks}, min(i) AS first_i FROM {rows} WHERE {not_null} GROUP BY {ks} HAVING count(*) > 1""")
     if con.execute("SELECT count(*) FROM dup_keys").fetchone()[0]:
         con.execute(f"""INSERT INTO issues SELECT i, '{key_cols}: duplicate key ' || {key_text}
                         || ' (first at row ' || hk_row(first_i) || ')'
-            FROM {keyed} JOIN dup_keys USING ({ks}) WHERE i <> first_i""")
-    v_key_text = " || ', ' || ".join(f"'{k}=' || v.k{n}" for n, k in enumerate(contract.key))
-    v_keys = ", ".join(f"v.k{n}" for n in range(len(key_sql)))
-    con.execute(f"""INSERT INTO issues SELECT v.i, '{key_cols}: duplicate key ' || {v_key_text}
-                    || ' already loaded from ' || any_value(r.source_file) || ' row ' || any_value(r.source_row)
-        FROM {keyed} v JOIN raw.{entity} r ON {" AND ".join(f"v.k{n} = CAST(r.{q(k)} AS VARCHAR)" for n, k in enumerate(contract.key))}
-        GROUP BY v.i, {v_keys}""")
-    for (ent, col), (ref_ent, ref_col) in REFERENCES.items():
-        if ent != entity or col not in col_expr:
-            continue
+            FROM {rows} JOIN dup_keys USING ({ks}) WHERE i <> first_i""")
+    if con.execute(f"SELECT count(*) FROM raw.{entity}").fetchone()[0]:
+        old_keys = ", ".join(f"CAST({q(k)} AS VARCHAR) AS k{n}" for n, k in enumerate(contract.key))
+        con.execute(f"""INSERT INTO issues SELECT v.i, '{key_cols}: duplicate key ' || {key_text}
+                        || ' already loaded from ' || old.hit.f || ' row ' || old.hit.r
+            FROM {rows} v JOIN (SELECT {old_keys}, any_value(struct_pack(f := source_file, r := source_row)) AS hit
+                                FROM raw.{entity} GROUP BY ALL) old USING ({ks})""")
+    for col, ref_ent, ref_col in refs:
         if con.execute(f"SELECT count(*) FROM raw.{ref_ent}").fetchone()[0] == 0:
             out.reasons.append(f"{col} not checked: raw.{ref_ent} is empty (load {ref_ent} first)")
             continue
-        con.execute(f"""INSERT INTO issues SELECT i, '{col}: unknown {ref_ent[:-1]} ' || ref
-            FROM (SELECT i, {col_expr[col]} AS ref FROM {srcv})
-            WHERE ref IS NOT NULL AND ref NOT IN (SELECT {q(ref_col)} FROM raw.{ref_ent} WHERE {q(ref_col)} IS NOT NULL)""")
+        ref = q("ref_" + col)
+        con.execute(f"""INSERT INTO issues SELECT i, '{col}: unknown {ref_ent[:-1]} ' || {ref} FROM {rows}
+            WHERE {ref} IS NOT NULL AND {ref} NOT IN (SELECT {q(ref_col)} FROM raw.{ref_ent} WHERE {q(ref_col)} IS NOT NULL)""")
     n_issue_rows = con.execute("SELECT count(DISTINCT i) FROM issues").fetchone()[0]
+    if (
+        n_issue_rows
+        and con.execute(
+            f"SELECT count(*) FROM {rows} WHERE NOT bad AND i IN (SELECT i FROM issues)"
+        ).fetchone()[0]
+    ):
+        # Their source text was not kept in the pass: read those rows again.
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE raw_fetch AS SELECT i, {raw_cols} FROM {source.reread} "
+            "WHERE i IN (SELECT i FROM issues)"
+        )
+        sets = ", ".join(f"c{n} = raw_fetch.c{n}" for n in range(len(headers)))
+        con.execute(
+            f"UPDATE parsed SET {sets} FROM raw_fetch WHERE parsed.rowid - {base} + 1 = raw_fetch.i AND NOT parsed.bad"
+        )
 
     cols = ", ".join(q(c) for c in names)
     out.rows_loaded = con.execute(
         f"""INSERT INTO raw.{entity} ({cols}, source_file, source_row, file_hash, loaded_at)
-            SELECT {cols}, ?, hk_row(i), ?, ? FROM {parsed}
-            WHERE errs = '' {"AND i NOT IN (SELECT i FROM issues)" if n_issue_rows else ""}""",
+            SELECT {cols}, ?, hk_row(i), ?, ? FROM {rows}
+            WHERE NOT bad {"AND i NOT IN (SELECT i FROM issues)" if n_issue_rows else ""}""",
         [source_file, facts.sha256, loaded_at],
     ).fetchone()[0]
 
-    # Quarantine: only the issue rows when every other row loaded; else a second pass for value errors.
-    value_errors = out.rows_loaded + n_issue_rows < n_src
-    where = "errs <> '' OR i IN (SELECT i FROM issues)" if value_errors else "i IN (SELECT i FROM issues)"
+    # Quarantine: the whole row as given, the first failing column and its value, all reasons.
     record = "json_object(" + ", ".join(f"{lit(h)}, c{n}" for n, h in enumerate(headers)) + ")"
-    resolved = mapping.resolve(headers)
     first_col = "split_part(reason, ':', 1)"
     value_case = (
         (
@@ -378,19 +466,18 @@ def load_tabular(
         if resolved
         else "NULL"
     )
-    n_bad = (
-        0
-        if not (value_errors or n_issue_rows)
-        else con.execute(
+    n_bad = 0
+    if out.rows_loaded < n_src:
+        n_bad = con.execute(
             f"""INSERT INTO raw.quarantine
             SELECT ?, hk_row(i), ?, ?, {first_col}, {value_case}, reason, {record}, ?
             FROM (SELECT p.*, concat_ws('; ', nullif(p.errs, ''), iss.reason) AS reason
-                  FROM (SELECT * FROM {parsed} WHERE {where}) p
-                  LEFT JOIN (SELECT i, string_agg(reason, '; ') AS reason FROM issues GROUP BY i) iss USING (i))
+                  FROM {rows} p
+                  LEFT JOIN (SELECT i, string_agg(reason, '; ') AS reason FROM issues GROUP BY i) iss ON p.i = iss.i
+                  WHERE p.bad OR iss.i IS NOT NULL)
             ORDER BY i""",
             [source_file, facts.sha256, entity, loaded_at],
         ).fetchone()[0]
-    )
     if n_rej:
         con.execute(
             """INSERT INTO raw.quarantine
@@ -409,10 +496,6 @@ def load_tabular(
             [facts.sha256],
         ).fetchall()
         out.reasons.append("quarantined: " + "; ".join(f"{n} × {r}" for r, n in top))
-    con.execute(
-        "DROP TABLE IF EXISTS src; DROP TABLE IF EXISTS issues; DROP TABLE IF EXISTS rej_before; "
-        "DROP TABLE IF EXISTS dup_keys"
-    )
     return out
 
 
