@@ -313,7 +313,9 @@ def forecast_backtest(
         actual = np.concatenate([x["actual"] for x in r])
         res = {"n_origins": len(r), "n_periods": len(actual)}
         for method in ("model", "naive_last_13_weeks", "naive_due_date_schedule"):
-            res[f"wape_{method}"] = round(wape(actual, np.concatenate([x[method] for x in r])), 4)
+            fc = np.concatenate([x[method] for x in r])
+            res[f"wape_{method}"] = round(wape(actual, fc), 4)
+            res[f"bias_{method}"] = round(float((fc.sum() - actual.sum()) / actual.sum()), 4)
         lo = np.concatenate([x["lo"] for x in r])
         hi = np.concatenate([x["hi"] for x in r])
         res["interval_coverage"] = round(float(((actual >= lo) & (actual <= hi)).mean()), 4)
