@@ -110,7 +110,9 @@ def run_dbt(
     """Run one dbt command (e.g. ["build"]) in-process against `warehouse`; return the dbtRunnerResult.
 
     `target_path` keeps artifacts (manifest, run_results, partial parse) apart from other runs;
-    `vars` become `--vars` (e.g. {"as_of_date": "2026-06-30"}). Raises DbtRunError naming the
+    `vars` become `--vars` (e.g. {"as_of_date": "2026-06-30"}). With target="spark" dbt runs on the
+    process's SparkSession (created under `warehouse`'s folder, `spark/`, unless one is running;
+    see huikuan.spark, which also copies raw.* into it). Raises DbtRunError naming the
     failing nodes when the command does not succeed (unless raise_on_failure=False).
     """
     from dbt.cli.main import dbtRunner  # heavy import: only when dbt actually runs
@@ -125,6 +127,12 @@ def run_dbt(
     if vars:
         cli_args += ["--vars", json.dumps(vars, default=str)]
     Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
+    if target == "spark":
+        # dbt-spark's session method uses this process's SparkSession: make sure it is ours
+        # (warehouse and metastore beside the warehouse file), not one with Spark's defaults.
+        from huikuan.spark import ensure_spark_session
+
+        ensure_spark_session(Path(warehouse).resolve().parent / "spark")
     with _patched_environ(dbt_env(warehouse, target=target)):
         try:
             result = dbtRunner().invoke(cli_args)
