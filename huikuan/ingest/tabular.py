@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -239,6 +240,7 @@ def build_select(
     src = {col: f"c{headers.index(h)}" for col, h in resolved.items()}
     inner: list[str] = []
     errors: list[str] = []
+    suspects: list[str] = []  # cheap conditions, one of them true for every row with an error
     for n, col in enumerate(contract.columns):
         raw = _value_expr(mapping, col.name, src)
         p = f"p_{n}"
@@ -284,18 +286,23 @@ def build_select(
         else:  # pragma: no cover - contracts only use the types above
             raise AssertionError(col.type)
         inner.append(f"{expr} AS {p}")
+        if col.type != STRING:
+            suspects.append(f"({p} IS NULL AND {raw} IS NOT NULL)")
         if col.required:
+            suspects.append(f"{p} IS NULL")
             if fast and col.type == STRING:  # the value is the trimmed text itself
                 errors.append(f"CASE WHEN {p} IS NULL THEN '{col.name}: required value missing' END")
             else:
                 errors.append(when_missing(f"{t} IS NULL", f"'{col.name}: required value missing'"))
         if col.values:
             allowed = ", ".join(lit(v) for v in col.values)
+            suspects.append(f"{p} NOT IN ({allowed})")
             errors.append(
                 f"CASE WHEN {p} IS NOT NULL AND {p} NOT IN ({allowed}) "
                 f"THEN '{col.name}: not one of {'/'.join(col.values)}' END"
             )
         if col.name == "currency":
+            suspects.append(f"NOT regexp_full_match({p}, '[A-Z]{{3}}')")
             errors.append(
                 f"CASE WHEN {p} IS NOT NULL AND NOT regexp_full_match({p}, '[A-Z]{{3}}') "
                 f"THEN 'currency: not an ISO 4217 code' END"
@@ -304,6 +311,7 @@ def build_select(
         names = contract.column_names
         tax, ctype = f"p_{names.index('tax_id')}", f"p_{names.index('customer_type')}"
         exempt = ", ".join(lit(t) for t in USCC_EXEMPT_TYPES)
+        suspects.append(f"{tax} IS NOT NULL")
         errors.append(
             f"CASE WHEN {tax} IS NOT NULL AND coalesce({ctype}, '') NOT IN ({exempt})"
             f" AND NOT coalesce(hk_uscc_ok({tax}), false)"
@@ -311,6 +319,8 @@ def build_select(
         )
     outer = [f"p_{n} AS {q(c.name)}" for n, c in enumerate(contract.columns)]
     errs = "concat_ws('; ', " + ", ".join(errors) + ")" if errors else "''"
+    if fast and errors:  # the reasons are spelled out only for rows that may have one
+        errs = f"CASE WHEN {' OR '.join(suspects)} THEN {errs} ELSE '' END"
     outer.append(f"{errs} AS errs")
     unknown = [h for h in headers if h.strip() and not mapping.known(h)]
     return ", ".join(inner), ", ".join(outer), unknown
@@ -362,7 +372,10 @@ def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, b
     names = contract.column_names
     resolved = mapping.resolve(headers)
     col_expr = {
-        c.name: f"hk_text(c{headers.index(h)})"
+        # The parsed value itself where it is just that text (no value map, case or default).
+        c.name: f"p_{names.index(c.name)}"
+        if not (c.values or c.name == "currency" or mapping.values.get(c.name))
+        else f"hk_text(c{headers.index(h)})"
         for c in contract.columns
         for h in [resolved.get(c.name)]
         if h is not None and c.type == STRING
@@ -380,19 +393,24 @@ def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, b
         for (ent, col), (ref_ent, ref_col) in REFERENCES.items()
         if ent == entity and col in col_expr
     ]
-    keyed = ", ".join(f"{e} AS k{n}" for n, e in enumerate(key_sql))
-    ref_sel = "".join(f", {col_expr[col]} AS {q('ref_' + col)}" for col, _, _ in refs)
-    keep_raw = ", ".join(f"CASE WHEN errs <> '' THEN c{n} END AS c{n}" for n in range(len(headers)))
+    # Keys and references that are a parsed column already are not stored twice.
+    pass_extra, view_extra = [], []
+    for alias, e in [(f"k{n}", e) for n, e in enumerate(key_sql)] + [
+        (f"ref_{c}", col_expr[c]) for c, _, _ in refs
+    ]:
+        m = re.fullmatch(r"p_(\d+)", e)
+        if m:
+            view_extra.append(f", {q(names[int(m.group(1))])} AS {q(alias)}")
+        else:
+            pass_extra.append(f", {e} AS {q(alias)}")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE parsed AS
-            SELECT * EXCLUDE ({raw_cols}), errs <> '' AS bad, {keep_raw}
-            FROM (SELECT {outer}, {keyed}{ref_sel}, {raw_cols}
-                  FROM (SELECT {inner}, {raw_cols} FROM {source.relation}))"""
+            SELECT {outer}{"".join(pass_extra)} FROM (SELECT {inner}, {raw_cols} FROM {source.relation})"""
     )
     n_rej = collect_rejects(con, source)
     n_src, base = con.execute("SELECT count(*), coalesce(min(rowid), 0) FROM parsed").fetchone()
     # i: the row's position among the rows the reader accepted (temporary tables number from an offset).
-    rows = f"(SELECT rowid - {base} + 1 AS i, * FROM parsed)"
+    rows = f"(SELECT rowid - {base} + 1 AS i, *{''.join(view_extra)} FROM parsed)"
 
     # Row numbers in the file: rejected reader lines shift the data-row numbers after them.
     if n_rej:
@@ -430,27 +448,12 @@ def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, b
         con.execute(f"""INSERT INTO issues SELECT i, '{col}: unknown {ref_ent[:-1]} ' || {ref} FROM {rows}
             WHERE {ref} IS NOT NULL AND {ref} NOT IN (SELECT {q(ref_col)} FROM raw.{ref_ent} WHERE {q(ref_col)} IS NOT NULL)""")
     n_issue_rows = con.execute("SELECT count(DISTINCT i) FROM issues").fetchone()[0]
-    if (
-        n_issue_rows
-        and con.execute(
-            f"SELECT count(*) FROM {rows} WHERE NOT bad AND i IN (SELECT i FROM issues)"
-        ).fetchone()[0]
-    ):
-        # Their source text was not kept in the pass: read those rows again.
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE raw_fetch AS SELECT i, {raw_cols} FROM {source.reread} "
-            "WHERE i IN (SELECT i FROM issues)"
-        )
-        sets = ", ".join(f"c{n} = raw_fetch.c{n}" for n in range(len(headers)))
-        con.execute(
-            f"UPDATE parsed SET {sets} FROM raw_fetch WHERE parsed.rowid - {base} + 1 = raw_fetch.i AND NOT parsed.bad"
-        )
 
     cols = ", ".join(q(c) for c in names)
     out.rows_loaded = con.execute(
         f"""INSERT INTO raw.{entity} ({cols}, source_file, source_row, file_hash, loaded_at)
             SELECT {cols}, ?, hk_row(i), ?, ? FROM {rows}
-            WHERE NOT bad {"AND i NOT IN (SELECT i FROM issues)" if n_issue_rows else ""}""",
+            WHERE errs = '' {"AND i NOT IN (SELECT i FROM issues)" if n_issue_rows else ""}""",
         [source_file, facts.sha256, loaded_at],
     ).fetchone()[0]
 
@@ -468,13 +471,19 @@ def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, b
     )
     n_bad = 0
     if out.rows_loaded < n_src:
+        # The source text of the quarantined rows, read again (the pass keeps typed values only).
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE raw_fetch AS SELECT * FROM {source.reread} "
+            f"WHERE i IN (SELECT i FROM {rows} WHERE errs <> '' UNION ALL SELECT i FROM issues)"
+        )
         n_bad = con.execute(
             f"""INSERT INTO raw.quarantine
             SELECT ?, hk_row(i), ?, ?, {first_col}, {value_case}, reason, {record}, ?
-            FROM (SELECT p.*, concat_ws('; ', nullif(p.errs, ''), iss.reason) AS reason
+            FROM (SELECT p.*, r.* EXCLUDE (i), concat_ws('; ', nullif(p.errs, ''), iss.reason) AS reason
                   FROM {rows} p
                   LEFT JOIN (SELECT i, string_agg(reason, '; ') AS reason FROM issues GROUP BY i) iss ON p.i = iss.i
-                  WHERE p.bad OR iss.i IS NOT NULL)
+                  JOIN raw_fetch r ON p.i = r.i
+                  WHERE p.errs <> '' OR iss.i IS NOT NULL)
             ORDER BY i""",
             [source_file, facts.sha256, entity, loaded_at],
         ).fetchone()[0]
