@@ -48,6 +48,7 @@ def spark_conf(workdir: Path, *, master: str = "local[2]") -> dict[str, str]:
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.parquet.inferTimestampNTZ.enabled": "false",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        "spark.hadoop.hive.exec.dynamic.partition.mode": "nonstrict",
         "spark.driver.memory": os.environ.get("HUIKUAN_SPARK_DRIVER_MEMORY", "1g"),
     }
 
