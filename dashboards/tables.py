@@ -33,7 +33,7 @@ def show_table(
 ):
     """A dataframe with headers translated from i18n keys; returns Streamlit's element (selection)."""
     renamed = df.rename(columns={c: t(k, lang) for c, k in headers.items()})
-    config = {t(headers.get(c, c), lang): st.column_config.NumberColumn(format="localized") for c in amounts}
+    config = {t(headers.get(c, c), lang): st.column_config.NumberColumn(format="accounting") for c in amounts}
     config.update({t(headers.get(c, c), lang): st.column_config.NumberColumn(format="percent") for c in percents})
     # Dates arrive as midnight timestamps; show them as dates.
     config.update({t(headers.get(c, c), lang): st.column_config.DateColumn(format="YYYY-MM-DD")
