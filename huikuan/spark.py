@@ -89,7 +89,9 @@ def ensure_spark_session(workdir: Path) -> Any:
     return SparkSession.getActiveSession() or spark_session(workdir)
 
 
-def copy_raw_to_spark(warehouse: Path, spark: Any, export_dir: Path, *, schema: str = RAW_SCHEMA) -> dict[str, int]:
+def copy_raw_to_spark(
+    warehouse: Path, spark: Any, export_dir: Path, *, schema: str = RAW_SCHEMA
+) -> dict[str, int]:
     """Copy every table of `schema` in the DuckDB `warehouse` into Spark database `schema`.
 
     Each table is exported to parquet under `export_dir` and registered as an external parquet
@@ -131,4 +133,11 @@ def copy_raw_to_spark(warehouse: Path, spark: Any, export_dir: Path, *, schema: 
     return counts
 
 
-__all__ = ["RAW_SCHEMA", "copy_raw_to_spark", "ensure_spark_session", "java_available", "spark_conf", "spark_session"]
+__all__ = [
+    "RAW_SCHEMA",
+    "copy_raw_to_spark",
+    "ensure_spark_session",
+    "java_available",
+    "spark_conf",
+    "spark_session",
+]
