@@ -1,9 +1,10 @@
 """Load a tabular ERP or invoicing extract (CSV, XLSX, Parquet) into raw.<entity>, vectorized in DuckDB.
 
-The file is read as text (`read_csv(all_varchar=true)`), mapped through its profile, and every value
-parsed and checked by the `hk_*` SQL macros; good rows go to raw.<entity>, bad rows (and lines the
-CSV reader rejects) to raw.quarantine with the reason. No Python runs per row, except for XLSX,
-whose cells openpyxl hands over one by one.
+The file is read as text (a `read_csv` with every column VARCHAR), mapped through its profile, and
+every value parsed and checked by the `hk_*` SQL macros (values already in canonical form are cast
+directly) in one pass into a typed temp table; good rows go to raw.<entity>, bad rows (and lines
+the CSV reader rejects) to raw.quarantine with the reason and their text as given. No Python runs
+per row, except for XLSX, whose cells openpyxl hands over one by one.
 """
 
 from __future__ import annotations
@@ -429,11 +430,12 @@ def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, b
     not_null = " AND ".join(f"k{n} IS NOT NULL" for n in range(nk))
     con.execute("CREATE OR REPLACE TEMP TABLE issues (i BIGINT, reason VARCHAR)")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE dup_keys AS
-        SELECT {ks}, min(i) AS first_i FROM {rows} WHERE {not_null} GROUP BY {ks} HAVING count(*) > 1""")
+        SELECT {ks} FROM {rows} WHERE {not_null} GROUP BY {ks} HAVING count(*) > 1""")
     if con.execute("SELECT count(*) FROM dup_keys").fetchone()[0]:
         con.execute(f"""INSERT INTO issues SELECT i, '{key_cols}: duplicate key ' || {key_text}
                         || ' (first at row ' || hk_row(first_i) || ')'
-            FROM {rows} JOIN dup_keys USING ({ks}) WHERE i <> first_i""")
+            FROM (SELECT *, min(i) OVER (PARTITION BY {ks}) AS first_i FROM {rows} JOIN dup_keys USING ({ks}))
+            WHERE i <> first_i""")
     if con.execute(f"SELECT count(*) FROM raw.{entity}").fetchone()[0]:
         old_keys = ", ".join(f"CAST({q(k)} AS VARCHAR) AS k{n}" for n, k in enumerate(contract.key))
         con.execute(f"""INSERT INTO issues SELECT v.i, '{key_cols}: duplicate key ' || {key_text}
