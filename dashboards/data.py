@@ -8,7 +8,7 @@ parameter can show them. Pages call only these functions; there is no SQL in the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -352,6 +352,62 @@ def collected_by_period(scope: Scope = EVERYTHING, granularity: str = "week", si
         """,
         [since or date(1900, 1, 1), *params],
     )
+
+
+def collected_between(scope: Scope, start: date, end: date) -> float | None:
+    """Cash applied to invoices with applied_date in [start, end] (reporting currency)."""
+    if not has("marts.fct_payment_application", "applied_date", "applied_amount_rpt", "customer_id"):
+        return None
+    extra, params = scope_filter(scope, "marts.fct_payment_application")
+    df = query(
+        f"""
+        select coalesce(sum(applied_amount_rpt), 0) as collected
+        from marts.fct_payment_application
+        where applied_date between ? and ?{extra}
+        """,
+        [start, end, *params],
+    )
+    return float(df["collected"].iloc[0])
+
+
+FORECAST_HISTORY_TABLES = {"ml.cash_forecast_history": ("as_of_date", "granularity", "period", "expected")}
+
+
+def forecast_made(scope: Scope, made_on: date, weeks: int) -> tuple[date, float] | None:
+    """What the forecast of `made_on` (or the latest one within the 7 days before) expected for its
+    first `weeks` weeks: (the forecast's date, amount). Company-wide, so none for a sales user."""
+    if scope.restricted or missing(FORECAST_HISTORY_TABLES):
+        return None
+    df = query(
+        """
+        select as_of_date, sum(expected) as expected
+        from ml.cash_forecast_history
+        where granularity = 'week' and period <= ?
+          and as_of_date = (select max(as_of_date) from ml.cash_forecast_history
+                            where as_of_date between ? and ?)
+        group by as_of_date
+        """,
+        [weeks, made_on - timedelta(days=7), made_on],
+    )
+    if df.empty:
+        return None
+    return pd.Timestamp(df["as_of_date"].iloc[0]).date(), float(df["expected"].iloc[0])
+
+
+def forecast_next_weeks(scope: Scope, weeks: int) -> float | None:
+    """Receipts the current forecast expects over its first `weeks` weeks."""
+    if scope.restricted or missing(FORECAST_TABLES):
+        return None
+    df = query(
+        """
+        select sum(expected) as expected from (
+            select expected from ml.cash_forecast where granularity = 'week' order by period_start limit ?
+        )
+        """,
+        [weeks],
+    )
+    value = df["expected"].iloc[0]
+    return None if pd.isna(value) else float(value)
 
 
 # ---------------------------------------------------------------------------------------------

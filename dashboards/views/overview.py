@@ -1,6 +1,7 @@
 """Overview: the CFO's glance — AR, overdue, DSO against target, BPDSO, ADD, CEI, collections, trends, alerts."""
 
 import os
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
@@ -55,18 +56,24 @@ if require(ctx, data.KPI_TABLES, stop=False):
         k4.metric(t("cei", lang), format_pct(None if pd.isna(last["cei_pct"]) else float(last["cei_pct"]) / 100, lang),
                   None if delta("cei_pct") is None else f"{delta('cei_pct'):+.1f} pp", help=t("cei_help", lang))
 
-        # Collected in the latest month against what the cash forecast expected for it.
-        month_end = last["month_end"]
-        expected = None
-        if not scope.restricted and not data.missing(data.FORECAST_TABLES):
-            fc = data.forecast_periods(scope, "month")
-            hit = fc[(fc["period_start"] <= month_end) & (fc["period_end"] >= month_end)]
-            expected = float(hit["expected"].iloc[0]) if len(hit) else None
+        # Cash of the last four weeks against what the forecast made four weeks ago expected for them;
+        # until such a forecast exists, what the current one expects for the next four weeks.
+        as_of = pd.Timestamp(totals["as_of_date"]).date()
+        window_start = as_of - timedelta(days=27)
+        collected = data.collected_between(scope, window_start, as_of)
+        earlier = data.forecast_made(scope, window_start - timedelta(days=1), weeks=4)
         m1, m2 = st.columns(2)
-        m1.metric(t("collected_month", lang, month=format_date(month_end, lang, month_only=True)),
-                  format_amount(last["collected_rpt"], lang, ccy))
-        m2.metric(t("forecast_month", lang), format_amount(expected, lang, ccy) if expected is not None
-                  else t("no_forecast", lang))
+        m1.metric(t("collected_4w", lang), format_amount(collected, lang, ccy))
+        if earlier is not None:
+            made_on, expected = earlier
+            m2.metric(t("forecast_4w_then", lang, date=format_date(made_on, lang)), format_amount(expected, lang, ccy),
+                      format_pct(collected / expected - 1 if expected and collected is not None else None, lang),
+                      delta_color="normal")
+        else:
+            ahead = data.forecast_next_weeks(scope, weeks=4)
+            m2.metric(t("forecast_4w_next", lang),
+                      format_amount(ahead, lang, ccy) if ahead is not None else t("no_forecast", lang),
+                      help=t("forecast_history_help", lang))
 
         st.subheader(t("trends_24m", lang))
         left, right = st.columns(2)

@@ -67,7 +67,7 @@ def invoice_predictions(context: dg.AssetExecutionContext, huikuan: HuikuanResou
 
     from models_ml.pipeline import score_and_forecast
     from models_ml.registry import current_version
-    from pipelines.ml.tables import forecast_rows, replace_tables
+    from pipelines.ml.tables import append_forecast_history, forecast_rows, replace_tables
 
     settings = huikuan.settings()
     if current_version(settings.models_dir) is None:  # first run of an instance: train once
@@ -81,5 +81,6 @@ def invoice_predictions(context: dg.AssetExecutionContext, huikuan: HuikuanResou
     }
     with duckdb.connect(str(settings.warehouse_path)) as con:
         replace_tables(con, tables)
+        append_forecast_history(con, tables["cash_forecast"])
     return dg.MaterializeResult(metadata={"model_version": version, "open_items_scored": len(scored),
                                           "weekly_expected": float(forecast.weekly["expected"].sum())})

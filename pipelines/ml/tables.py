@@ -82,3 +82,21 @@ def replace_tables(con, tables: dict[str, pd.DataFrame], schema: str = "ml") -> 
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def append_forecast_history(con, forecast: pd.DataFrame) -> int:
+    """Keep every day's forecast (one as-of date replaces only itself), so actuals can later be set
+    against what was forecast before they happened. Returns the rows kept for this as-of date."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS ml")
+    con.register("_forecast", forecast)
+    try:
+        con.execute("CREATE TABLE IF NOT EXISTS ml.cash_forecast_history AS SELECT * FROM _forecast WHERE false")
+        con.execute("BEGIN TRANSACTION")
+        con.execute(
+            "DELETE FROM ml.cash_forecast_history WHERE as_of_date IN (SELECT DISTINCT as_of_date FROM _forecast)"
+        )
+        con.execute("INSERT INTO ml.cash_forecast_history BY NAME SELECT * FROM _forecast")
+        con.execute("COMMIT")
+    finally:
+        con.unregister("_forecast")
+    return len(forecast)

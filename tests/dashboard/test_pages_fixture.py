@@ -3,14 +3,14 @@ plus the actions each role may (or may not) record in the operational store."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from dashboards import actions, data
-from dashboards.i18n import format_amount, format_days, format_pct, t
+from dashboards.i18n import format_amount, format_date, format_days, format_pct, t
 from huikuan import opstore
-from tests.dashboard.conftest import USERS, app_as, rendered_bytes, snapshot_con
+from tests.dashboard.conftest import USERS, app_as, clear_caches, rendered_bytes, snapshot_con
 from tests.dashboard.snapshot import CUSTOMERS
 
 PAGES = ["overview", "aging", "worklist", "forecast", "customers", "projects", "reconciliation", "models"]
@@ -35,9 +35,14 @@ def test_overview_kpis_are_the_latest_kpi_month(fixture_home):
             "select countback_dso, best_possible_dso, average_days_delinquent, cei_pct, collected_rpt "
             "from marts.kpi_monthly where dimension = 'company' order by month_end desc limit 1"
         ).fetchone()
-        own = con.execute(
-            "select collected_rpt from marts.kpi_monthly where dimension = 'salesperson' "
-            "and dimension_value = 'S01' order by month_end desc limit 1"
+        # the last four weeks' cash, company-wide and for the sales user's own customers
+        collected = con.execute("select coalesce(sum(applied_amount_rpt), 0) from marts.fct_payment_application "
+            "where applied_date between (select max(as_of_date) from marts.ar_aging) - 27 "
+            "and (select max(as_of_date) from marts.ar_aging)").fetchone()[0]
+        own = con.execute("select coalesce(sum(applied_amount_rpt), 0) from marts.fct_payment_application "
+            "where applied_date between (select max(as_of_date) from marts.ar_aging) - 27 "
+            "and (select max(as_of_date) from marts.ar_aging) "
+            "and customer_id in (select customer_id from marts.dim_customer where salesperson_id = 'S01')"
         ).fetchone()[0]
     at = app_as("cfo", "overview")
     at.run()
@@ -46,10 +51,10 @@ def test_overview_kpis_are_the_latest_kpi_month(fixture_home):
     assert m[t("bpdso", "en")] == format_days(bpdso, "en")
     assert m[t("add", "en")] == format_days(add, "en")
     assert m[t("cei", "en")] == format_pct(cei / 100, "en")
-    assert format_amount(collected, "en") in m.values()
+    assert m[t("collected_4w", "en")] == format_amount(collected, "en")
     at = app_as("sales1", "overview")
     at.run()
-    assert format_amount(own, "en") in metrics(at).values()
+    assert metrics(at)[t("collected_4w", "en")] == format_amount(own, "en")
 
 
 def test_worklist_ranks_filters_and_scopes(fixture_home):
@@ -204,3 +209,28 @@ def test_partial_warehouse_shows_not_available(fixture_home):
             assert not at.exception, (page, at.exception)
             if page not in ("aging", "customers"):
                 assert at.info, page
+
+
+def test_overview_sets_cash_against_the_forecast_made_four_weeks_earlier(fixture_home):
+    import duckdb
+
+    from huikuan.publish import current_snapshot
+
+    snap = current_snapshot(fixture_home / "published")
+    with duckdb.connect(str(snap)) as con:  # add a forecast history to the test snapshot
+        as_of = con.execute("select max(as_of_date) from marts.ar_aging").fetchone()[0]
+        con.execute("create schema if not exists ml")
+        con.execute(
+            "create or replace table ml.cash_forecast_history as select * from (values "
+            "(date '1900-01-01', 'week', 1, 999.0), "  # too old: must not be used
+            "(cast(? as date) - 30, 'week', 1, 100000.0), (cast(? as date) - 30, 'week', 2, 50000.0), "
+            "(cast(? as date) - 30, 'week', 5, 777777.0)) t(as_of_date, granularity, period, expected)",
+            [as_of, as_of, as_of],
+        )
+    clear_caches()
+    at = app_as("cfo", "overview")
+    at.run()
+    assert not at.exception
+    made_on = as_of - timedelta(days=30)
+    label = t("forecast_4w_then", "en", date=format_date(made_on, "en"))
+    assert metrics(at)[label] == format_amount(150000.0, "en")  # weeks 1-4 of that forecast only

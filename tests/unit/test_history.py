@@ -36,3 +36,24 @@ def test_closed_months_are_frozen_once(tmp_path):
         "SELECT as_of_date, open_amount_rpt FROM history.ar_aging_month_end ORDER BY 1"
     ).fetchall()
     assert [float(r[1]) for r in rows] == [100, 100, 250]
+
+
+def test_forecast_history_keeps_each_day_once(tmp_path):
+    import pandas as pd
+
+    from pipelines.ml.tables import append_forecast_history
+
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+
+    def day(as_of, expected):
+        return pd.DataFrame({"granularity": ["week", "week"], "period": [1, 2],
+                             "period_start": pd.to_datetime([as_of, as_of]), "expected": [expected, expected],
+                             "as_of_date": [date.fromisoformat(as_of)] * 2, "model_version": ["v1", "v1"]})
+
+    append_forecast_history(con, day("2026-06-01", 10.0))
+    append_forecast_history(con, day("2026-06-02", 20.0))
+    append_forecast_history(con, day("2026-06-02", 30.0))  # a rerun of the same day replaces only that day
+    rows = con.execute(
+        "SELECT as_of_date, sum(expected) FROM ml.cash_forecast_history GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert rows == [(date(2026, 6, 1), 20.0), (date(2026, 6, 2), 60.0)]
