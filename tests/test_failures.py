@@ -99,12 +99,22 @@ def test_corrupt_landing_file_fails_only_that_file_and_raises_an_alert(published
         bad.unlink(missing_ok=True)
 
 
-def test_failed_run_keeps_snapshot_and_notifies(published_home, tmp_path):
+def test_failed_run_keeps_snapshot_and_notifies(published_home):
+    from tests.dunning.conftest import SmtpServer
+
     home = published_home
     before = current_snapshot(home / "published")
-    # Break the dbt build: a profile target that does not exist.
-    result = _run(home, HUIKUAN_DBT_TARGET="no_such_target")
+    smtp = SmtpServer().start()  # a real SMTP server on loopback
+    try:
+        # Break the dbt build: a profile target that does not exist.
+        result = _run(home, HUIKUAN_DBT_TARGET="no_such_target", HUIKUAN_ALERT_EMAILS="cfo@corp.example.cn",
+                      HUIKUAN_SMTP_HOST="127.0.0.1", HUIKUAN_SMTP_PORT=str(smtp.port))
+    finally:
+        smtp.stop()
     assert result.returncode != 0
     assert current_snapshot(home / "published") == before
     alerts = (home / "alerts.log").read_text(encoding="utf-8")
     assert "daily_job failed" in alerts
+    mails = [m for m in smtp.messages if "daily_job failed" in m["Subject"]]
+    assert len(mails) == 1 and mails[0]["To"] == "cfo@corp.example.cn"
+    assert "previously published snapshot stays" in mails[0].get_body(("plain",)).get_content()
