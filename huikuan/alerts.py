@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from huikuan.settings import Settings
 
@@ -12,7 +12,7 @@ log = logging.getLogger("huikuan.alerts")
 
 def raise_alert(settings: Settings, subject: str, body: str) -> bool:
     """Record an alert; returns True if it was also emailed. Never raises: alerts must not fail runs."""
-    stamp = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    stamp = datetime.now(UTC).replace(microsecond=0).isoformat()
     log.error("%s\n%s", subject, body)
     try:
         settings.alerts_log.parent.mkdir(parents=True, exist_ok=True)

@@ -8,8 +8,8 @@ All state (landing folder, warehouse, published snapshots, operational store, mo
 from __future__ import annotations
 
 import os
-from datetime import date
 from dataclasses import dataclass, fields
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -79,7 +79,7 @@ class Settings:
     def dbt_target_dir(self) -> Path:
         return self.home / "dbt" / "target"
 
-    def ensure_dirs(self) -> "Settings":
+    def ensure_dirs(self) -> Settings:
         for d in (
             self.landing_dir,
             self.warehouse_dir,

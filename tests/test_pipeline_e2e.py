@@ -97,7 +97,8 @@ def test_every_landing_row_is_loaded_or_quarantined(instance, generated_small):
         files = sum(1 for p in (generated_small / "landing").rglob("*") if p.is_file())
         assert reg[0] == files and reg[3] == 0
         assert reg[1] == reg[2]
-        n_csv = sum(1 for _ in open(generated_small / "landing/invoicing/invoices.csv", encoding="utf-8")) - 1
+        with open(generated_small / "landing/invoicing/invoices.csv", encoding="utf-8") as f:
+            n_csv = sum(1 for _ in f) - 1
         assert con.execute("select count(*) from raw.invoices").fetchone()[0] == n_csv
 
 

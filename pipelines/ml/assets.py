@@ -18,10 +18,9 @@ def _history(settings):
 def train(settings) -> dict:
     """Backtest, train, register; promote only if the candidate beats the current model."""
     import duckdb
-
-    from models_ml.pipeline import backtest_report, train_and_register
     import pandas as pd
 
+    from models_ml.pipeline import backtest_report, train_and_register
     from pipelines.ml.tables import backtest_rows, calibration_rows, drift_rows, replace_tables
 
     load = _history(settings)
