@@ -341,10 +341,11 @@ def load_tabular(
 ) -> TabularOutcome:
     """Parse, validate and insert one tabular file. The caller holds the transaction.
 
-    One pass reads the file, parses and checks every value, looks up references and keys already
-    loaded, and keeps the result in temp table `parsed` (typed values; the source text only for
-    rows found bad). Duplicate keys within the file are found on `parsed`; good rows and bad rows
-    are then two INSERT ... SELECT from it."""
+    One pass reads the file, parses and checks every value and keeps the typed result in temp table
+    `parsed` (file order). Duplicate keys, keys already loaded and unknown references are found on
+    `parsed`; good rows are then one INSERT ... SELECT from it, and only when some row failed is the
+    source text of the failed rows read again for the quarantine. `fast=False` parses with the
+    plain macros (see `build_select`)."""
     with tempfile.TemporaryDirectory(prefix="huikuan-ingest-", dir=workdir) as tmp:
         source = read_source(con, facts, kind, Path(tmp))
         try:
