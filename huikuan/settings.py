@@ -27,7 +27,7 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     keep_snapshots: int = 5
     max_file_mb: int = 4096  # landing files above this are rejected
-    dbt_target: str = "duckdb"  # "spark" for the scale-out target
+    dbt_target: str = "duckdb"  # dbt profile target of the pipeline build (Spark builds: docs/warehouse.md)
     as_of_date: str = ""  # YYYY-MM-DD the reports are as of; empty means today
     dunning_mode: str = "dry_run"  # dry_run (write .eml to outbox/), send (SMTP), or off
     alert_emails: str = ""  # comma-separated recipients of failure alerts (SMTP from HUIKUAN_SMTP_*)
