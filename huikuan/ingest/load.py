@@ -22,7 +22,7 @@ from huikuan.ingest import sniff
 from huikuan.ingest.bank import parse_bank
 from huikuan.ingest.bank.model import BankFile, balance_ok
 from huikuan.ingest.sniff import IngestError
-from huikuan.ingest.tabular import load_tabular, q
+from huikuan.ingest.tabular import load_tabular, q, restore_insertion_order
 from huikuan.ingest.values import install_macros, is_valid_iban, looks_like_iban
 
 REGISTRY_DDL = """
@@ -198,9 +198,11 @@ def ingest_file(
         return result
     except IngestError as exc:
         con.execute("ROLLBACK")
+        restore_insertion_order(con)
         return _reject(con, rel, facts.sha256, kind, str(exc), loaded_at)
     except (duckdb.Error, ValueError, UnicodeError) as exc:
         con.execute("ROLLBACK")
+        restore_insertion_order(con)
         return _reject(
             con,
             rel,

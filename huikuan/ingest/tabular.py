@@ -453,12 +453,19 @@ def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, b
     n_issue_rows = con.execute("SELECT count(DISTINCT i) FROM issues").fetchone()[0]
 
     cols = ", ".join(q(c) for c in names)
+    # Each row carries its file position in source_row, so the insert need not keep file order:
+    # without it DuckDB appends from every thread at once instead of in one ordered batch stream.
+    # A failed insert aborts the transaction, where SET is refused: then the caller restores the
+    # setting after its ROLLBACK (`restore_insertion_order`).
+    keep_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    con.execute("SET preserve_insertion_order = false")
     out.rows_loaded = con.execute(
         f"""INSERT INTO raw.{entity} ({cols}, source_file, source_row, file_hash, loaded_at)
             SELECT {cols}, ?, hk_row(i), ?, ? FROM {rows}
             WHERE errs = '' {"AND i NOT IN (SELECT i FROM issues)" if n_issue_rows else ""}""",
         [source_file, facts.sha256, loaded_at],
     ).fetchone()[0]
+    con.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
 
     # Quarantine: the whole row as given, the first failing column and its value, all reasons.
     record = "json_object(" + ", ".join(f"{lit(h)}, c{n}" for n, h in enumerate(headers)) + ")"
@@ -509,6 +516,12 @@ def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, b
         ).fetchall()
         out.reasons.append("quarantined: " + "; ".join(f"{n} × {r}" for r, n in top))
     return out
+
+
+def restore_insertion_order(con) -> None:
+    """Back to the connection's configured `preserve_insertion_order` (after a ROLLBACK of a load
+    whose raw insert failed while it ran unordered)."""
+    con.execute("RESET preserve_insertion_order")
 
 
 def period_bounds_sql(entity: str) -> str | None:

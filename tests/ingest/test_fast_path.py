@@ -152,6 +152,8 @@ def test_large_file_keeps_file_order_and_exact_rows(tmp_path):
         assert ingest_file(wh, land / "customers.csv", landing_root=land).status == "loaded"
         r = ingest_file(wh, land / "invoices.csv", landing_root=land)
         assert (r.rows_loaded, r.rows_quarantined) == (n - 2, 3)
+        # The raw insert runs unordered; the connection's own setting is back afterwards.
+        assert wh.execute("SELECT current_setting('preserve_insertion_order')").fetchone() == (True,)
         shifted = "CASE WHEN source_row > 100001 THEN source_row - 1 ELSE source_row END"
         assert wh.execute(
             f"SELECT count(*) FROM raw.invoices WHERE invoice_no <> 'I' || lpad(({shifted})::VARCHAR, 7, '0')"
@@ -161,5 +163,27 @@ def test_large_file_keeps_file_order_and_exact_rows(tmp_path):
         assert q[0][1].startswith("line 100002: MISSING COLUMNS")
         assert q[1][1] == "issue_date: not a valid calendar date"
         assert q[2][1] == "invoice_no: duplicate key invoice_no=I0000005 (first at row 5)"
+    finally:
+        wh.close()
+
+
+def test_failed_raw_insert_rolls_back_and_restores_the_setting(tmp_path):
+    # A raw table that refuses every row: the unordered insert fails inside the transaction.
+    from huikuan.contracts import raw_table_ddl
+
+    land = tmp_path / "landing"
+    land.mkdir()
+    (land / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
+    (land / "invoices.csv").write_text(INVOICES, encoding="utf-8")
+    wh = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    try:
+        wh.execute("CREATE SCHEMA raw")
+        wh.execute(raw_table_ddl("invoices")[: -len("\n)")] + ",\n  CHECK (gross_amount IS NULL)\n)")
+        prepare(wh)
+        assert ingest_file(wh, land / "customers.csv", landing_root=land).status == "loaded"
+        r = ingest_file(wh, land / "invoices.csv", landing_root=land)
+        assert r.status == "rejected"
+        assert wh.execute("SELECT current_setting('preserve_insertion_order')").fetchone() == (True,)
+        assert wh.execute("SELECT count(*) FROM raw.invoices").fetchone() == (0,)
     finally:
         wh.close()
