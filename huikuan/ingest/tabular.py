@@ -348,13 +348,14 @@ def load_tabular(
     plain macros (see `build_select`)."""
     with tempfile.TemporaryDirectory(prefix="huikuan-ingest-", dir=workdir) as tmp:
         source = read_source(con, facts, kind, Path(tmp))
-        try:
-            return _load_source(con, facts, source, source_file, loaded_at, mappings, before_insert, fast)
-        finally:
-            con.execute(
-                "DROP TABLE IF EXISTS src; DROP TABLE IF EXISTS parsed; DROP TABLE IF EXISTS issues; "
-                "DROP TABLE IF EXISTS rej_before; DROP TABLE IF EXISTS dup_keys; DROP TABLE IF EXISTS raw_fetch"
-            )
+        # On failure the temp tables go with the caller's ROLLBACK; dropping them here would run in
+        # the aborted transaction and replace the real cause with "transaction is aborted".
+        outcome = _load_source(con, facts, source, source_file, loaded_at, mappings, before_insert, fast)
+        con.execute(
+            "DROP TABLE IF EXISTS src; DROP TABLE IF EXISTS parsed; DROP TABLE IF EXISTS issues; "
+            "DROP TABLE IF EXISTS rej_before; DROP TABLE IF EXISTS dup_keys; DROP TABLE IF EXISTS raw_fetch"
+        )
+        return outcome
 
 
 def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, before_insert, fast):

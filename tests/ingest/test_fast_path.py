@@ -183,6 +183,9 @@ def test_failed_raw_insert_rolls_back_and_restores_the_setting(tmp_path):
         assert ingest_file(wh, land / "customers.csv", landing_root=land).status == "loaded"
         r = ingest_file(wh, land / "invoices.csv", landing_root=land)
         assert r.status == "rejected"
+        # the reason names the real cause, not the aborted transaction it left behind
+        assert any("constraint" in reason.lower() for reason in r.reasons), r.reasons
+        assert not any("transaction is aborted" in reason.lower() for reason in r.reasons), r.reasons
         assert wh.execute("SELECT current_setting('preserve_insertion_order')").fetchone() == (True,)
         assert wh.execute("SELECT count(*) FROM raw.invoices").fetchone() == (0,)
     finally:
