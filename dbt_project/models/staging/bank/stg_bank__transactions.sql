@@ -36,10 +36,7 @@ ranked as (
 
     select
         *,
-        row_number() over (
-            partition by bank_txn_key
-            order by loaded_at desc, source_file desc, source_row desc
-        ) as version_rank
+        {{ latest_version_rank('bank_txn_key') }} as version_rank
     from renamed
 
 )

@@ -29,10 +29,7 @@ ranked as (
 
     select
         *,
-        row_number() over (
-            partition by milestone_id
-            order by loaded_at desc, source_file desc, source_row desc
-        ) as version_rank
+        {{ latest_version_rank('milestone_id') }} as version_rank
     from renamed
 
 )

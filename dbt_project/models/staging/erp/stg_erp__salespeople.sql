@@ -26,10 +26,7 @@ ranked as (
 
     select
         *,
-        row_number() over (
-            partition by salesperson_id
-            order by loaded_at desc, source_file desc, source_row desc
-        ) as version_rank
+        {{ latest_version_rank('salesperson_id') }} as version_rank
     from renamed
 
 )

@@ -25,10 +25,7 @@ ranked as (
 
     select
         *,
-        row_number() over (
-            partition by invoice_no, event_type, event_at
-            order by loaded_at desc, source_file desc, source_row desc
-        ) as version_rank
+        {{ latest_version_rank('invoice_no, event_type, event_at') }} as version_rank
     from renamed
 
 )

@@ -38,10 +38,7 @@ ranked as (
 
     select
         *,
-        row_number() over (
-            partition by invoice_no
-            order by loaded_at desc, source_file desc, source_row desc
-        ) as version_rank
+        {{ latest_version_rank('invoice_no') }} as version_rank
     from renamed
 
 )
