@@ -37,24 +37,17 @@ def summary_lines(stats: dict) -> list[str]:
 
 
 def run(args) -> int:
-    import duckdb
-
-    from huikuan.reconcile import ReconcileConfig, learn_aliases, load_inputs, reconcile_warehouse
+    from huikuan.reconcile import ReconcileConfig, reconcile_warehouse
     from huikuan.settings import load_settings
 
     settings = load_settings()
     if not settings.warehouse_path.exists():
         raise SystemExit(f"{settings.warehouse_path} does not exist: run `huikuan ingest` (and `huikuan build`) first")
     config = ReconcileConfig() if args.threshold is None else ReconcileConfig(auto_threshold=args.threshold)
+    result = reconcile_warehouse(settings.warehouse_path, settings.ops_path, config=config,
+                                 write=not args.dry_run, learn=args.learn)
     if args.learn:
-        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-        try:
-            inputs = load_inputs(con, settings.ops_path)
-        finally:
-            con.close()
-        added = learn_aliases(settings.ops_path, inputs["bank"], inputs["open_items"], inputs["customers"])
-        print(f"learned {len(added)} payer aliases from confirmed matches")
-    result = reconcile_warehouse(settings.warehouse_path, settings.ops_path, config=config, write=not args.dry_run)
+        print(f"learned {result.stats['aliases_learned']} payer aliases from confirmed matches")
     if args.json:
         print(json.dumps(result.summary(), ensure_ascii=False, default=str))
     else:

@@ -117,13 +117,24 @@ def load_inputs(con, ops_path=None) -> dict[str, pd.DataFrame]:
 
 
 def reconcile_warehouse(con_or_path, ops_path=None, *, config: ReconcileConfig | None = None,
-                        write: bool = False) -> ReconcileResult:
-    """Run the engine on the warehouse (and the operational store); optionally write the results."""
+                        write: bool = False, learn: bool = False) -> ReconcileResult:
+    """Run the engine on the warehouse (and the operational store); optionally write the results.
+
+    With `learn`, payer aliases are first learned from people's confirmed matches, so they apply to
+    this very run (`stats["aliases_learned"]` counts them). The inputs are read once either way."""
+    from huikuan.reconcile.learning import learn_aliases
+
     with _connection(con_or_path, read_only=not write) as con:
         inputs = load_inputs(con, ops_path)
+        learned: list[int] = []
+        if learn and ops_path is not None:
+            learned = learn_aliases(ops_path, inputs["bank"], inputs["open_items"], inputs["customers"])
+            if learned:
+                inputs["aliases"] = opstore.read_table(ops_path, "payer_aliases")
         result = reconcile(inputs["bank"], inputs["open_items"], inputs["customers"], inputs["decisions"],
                            inputs["aliases"], config=config)
         result.stats["bank_source"] = inputs["source"]
+        result.stats["aliases_learned"] = len(learned)
         if write:
             write_results(con, result)
     return result

@@ -29,20 +29,14 @@ def reconciliation_key(table: str) -> dg.AssetKey:
     ],
 )
 def reconciliation_results(context: dg.AssetExecutionContext, huikuan: HuikuanResource):
-    """Match receipts to open items, then learn payer aliases from people's confirmed matches."""
-    import duckdb
-
-    from huikuan.reconcile import learn_aliases, load_inputs, reconcile_warehouse
+    """Learn payer aliases from people's confirmed matches, then match receipts to open items."""
+    from huikuan.reconcile import reconcile_warehouse
 
     settings = huikuan.settings()
-    result = reconcile_warehouse(settings.warehouse_path, settings.ops_path, write=True)
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        inputs = load_inputs(con, settings.ops_path)
-    learned = learn_aliases(settings.ops_path, inputs["bank"], inputs["open_items"], inputs["customers"])
+    result = reconcile_warehouse(settings.warehouse_path, settings.ops_path, write=True, learn=True)
     stats = {k: v for k, v in result.stats.items() if isinstance(v, (int, float, str))}
     for table in TABLES:
         yield dg.MaterializeResult(
             asset_key=reconciliation_key(table),
-            metadata={"rows": len(getattr(result, table)), **({**stats, "aliases_learned": len(learned)}
-                                                             if table == "matches" else {})},
+            metadata={"rows": len(getattr(result, table)), **(stats if table == "matches" else {})},
         )

@@ -120,6 +120,26 @@ def test_people_decide_and_teach_aliases(tmp_path):
     assert k5.invoice_no.tolist() == ["INV-2026-0000010"] and k5.rule.iloc[0] == "payer_exact"  # 10000 - 8000 left open
 
 
+def test_learn_applies_new_aliases_in_the_same_run(tmp_path):
+    wh = tmp_path / "warehouse.duckdb"
+    con = make_warehouse(wh)
+    _insert(con, "bank_transactions", [{"bank_txn_key": "K5", "booking_date": date(2026, 2, 9), "amount": 2000.0,
+                                            "currency": "CNY", "counterparty_name": "某未知单位", "is_reversal": False}])
+    con.close()
+    ops = tmp_path / "ops.sqlite"
+    opstore.record_decision(ops, bank_txn_key="K3", invoice_no="INV-2026-0000010", amount=8000.0,
+                            decision="manual_match", decided_by="li")
+    opstore.record_decision(ops, bank_txn_key="K1", invoice_no="INV-2026-0000010", decision="reject",
+                            decided_by="li", reason="paid by another line")
+    without = reconcile_warehouse(wh, ops)  # no alias yet: the unknown payer's second receipt stays open
+    assert "K5" not in set(without.matches.bank_txn_key) and without.stats["aliases_learned"] == 0
+    r = reconcile_warehouse(wh, ops, learn=True)
+    assert r.stats["aliases_learned"] == 1
+    k5 = r.matches[r.matches.bank_txn_key == "K5"]
+    assert k5.invoice_no.tolist() == ["INV-2026-0000010"] and k5.rule.iloc[0] == "payer_exact"
+    assert reconcile_warehouse(wh, ops, learn=True).stats["aliases_learned"] == 0  # learned once
+
+
 def test_cli_prints_the_summary(home, capsys):
     from huikuan.reconcile import cli
     from huikuan.settings import load_settings
