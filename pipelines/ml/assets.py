@@ -15,15 +15,17 @@ def _history(settings):
     return history_from_warehouse(settings.warehouse_path, observed_until=pd.Timestamp(settings.as_of))
 
 
-def train(settings) -> dict:
-    """Backtest, train, register; promote only if the candidate beats the current model."""
+def train(settings, load=None) -> dict:
+    """Backtest, train, register; promote only if the candidate beats the current model.
+
+    `load`: the invoice history, when the caller has already read it."""
     import duckdb
     import pandas as pd
 
     from models_ml.pipeline import backtest_report, train_and_register
     from pipelines.ml.tables import backtest_rows, calibration_rows, drift_rows, replace_tables
 
-    load = _history(settings)
+    load = load if load is not None else _history(settings)
     report = backtest_report(load)
     reg, promoted, why = train_and_register(load, settings.models_dir, report)
     metrics = report.backtest.metrics
@@ -69,9 +71,9 @@ def invoice_predictions(context: dg.AssetExecutionContext, huikuan: HuikuanResou
     from pipelines.ml.tables import append_forecast_history, forecast_rows, replace_tables
 
     settings = huikuan.settings()
-    if current_version(settings.models_dir) is None:  # first run of an instance: train once
-        context.log.info(f"no promoted model yet: {train(settings)['why']}")
     load = _history(settings)
+    if current_version(settings.models_dir) is None:  # first run of an instance: train once
+        context.log.info(f"no promoted model yet: {train(settings, load)['why']}")
     scored, forecast = score_and_forecast(load, settings.models_dir, pd.Timestamp(settings.as_of))
     version = current_version(settings.models_dir)
     tables = {
