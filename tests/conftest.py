@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +15,13 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 # A fixed as-of date keeps generated data and expected figures reproducible.
 AS_OF = date(2026, 6, 30)
+
+
+def free_port() -> int:
+    """A free TCP port on loopback, for servers the tests start (SMTP, Streamlit, Dagster UI)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def require_shared(*parts: str) -> Path:

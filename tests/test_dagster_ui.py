@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,19 +13,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def test_ui_serves_the_project_with_telemetry_off(tmp_path):
-    port = _free_port()
+    port = free_port()
     home = tmp_path / "home"
     env = dict(os.environ, HUIKUAN_HOME=str(home), DO_NOT_TRACK="1")
     proc = subprocess.Popen([str(Path(sys.executable).with_name("huikuan")), "ui", "--port", str(port)],

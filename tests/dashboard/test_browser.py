@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dashboards.i18n import t
-from tests.conftest import IN_CI, ROOT
+from tests.conftest import IN_CI, ROOT, free_port
 from tests.dashboard.conftest import PASSWORDS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -31,11 +30,6 @@ def _need_chromium() -> None:
             pytest.fail(msg + " — CI=true: the browser tests must run")
         pytest.skip(msg)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(home: Path) -> tuple[subprocess.Popen, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import date
 from email import message_from_bytes, policy
 
@@ -11,6 +10,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from huikuan.dunning import CompanyProfile, SmtpConfig
+from tests.conftest import free_port
 
 AS_OF = date(2026, 6, 30)
 
@@ -22,11 +22,6 @@ COMPANY = CompanyProfile(
     swift="ICBKCNBJSHI",
 )
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Capture:

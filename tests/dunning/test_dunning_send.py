@@ -22,8 +22,9 @@ from huikuan.dunning import (
     resolve_pending,
     send_messages,
 )
+from tests.conftest import free_port
 
-from .conftest import AS_OF, COMPANY, EXPECTED, SmtpServer, free_port
+from .conftest import AS_OF, COMPANY, EXPECTED, SmtpServer
 
 
 def _plan(open_items, customers, salespeople, ops_path, as_of=AS_OF):

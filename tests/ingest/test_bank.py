@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from huikuan.ingest import ingest_paths
 from huikuan.ingest.bank.bai2 import split_records
 from huikuan.ingest.bank.mt940 import parse_86
 from huikuan.ingest.checks import check_bank_balances, check_control_totals, check_row_accounting
-
-
-def load(tmp_path: Path, files: dict[str, bytes | str]):
-    land = tmp_path / "landing"
-    for name, content in files.items():
-        p = land / name
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-    wh = tmp_path / "wh.duckdb"
-    return {r.file: r for r in ingest_paths([land], wh, landing_root=land)}, wh
+from tests.ingest.test_load import load
 
 
 def rows(wh, sql):
