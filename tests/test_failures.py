@@ -29,12 +29,18 @@ def _run(home: Path, **extra) -> subprocess.CompletedProcess:
 
 
 def _descendants(pid: int) -> list[str]:
-    """Command lines of every process below pid."""
-    out = subprocess.run(["ps", "-eo", "pid=,ppid=,args="], capture_output=True, text=True).stdout
+    """Full command lines of every process below pid (read from /proc: `ps` may cut long lines)."""
     children: dict[int, list[tuple[int, str]]] = {}
-    for line in out.splitlines():
-        p, pp, args = line.strip().split(None, 2) + [""] * (3 - len(line.strip().split(None, 2)))
-        children.setdefault(int(pp), []).append((int(p), args))
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:  # the process ended while we looked
+            continue
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        children.setdefault(ppid, []).append((int(entry.name), args))
     found, todo = [], [pid]
     while todo:
         for child, args in children.get(todo.pop(), []):
