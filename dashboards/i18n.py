@@ -269,6 +269,66 @@ TEXT: dict[str, dict[str, str]] = {
     "mark_not_receivable": {"zh": "标记为非客户回款", "en": "Mark as not a customer payment"},
     "recon_company_only": {"zh": "银行对账涉及全公司收款，销售角色不可见。", "en": "Reconciliation covers company-wide receipts and is not shown to sales users."},
     "totals_reconcile": {"zh": "各区间合计等于应收余额", "en": "Buckets sum to total AR"},
+    # Model features (models_ml/features.py), as the worklist's explanations name them.
+    "feat_amount_log": {"zh": "发票金额", "en": "Invoice amount"},
+    "feat_terms_days": {"zh": "账期天数", "en": "Payment terms"},
+    "feat_issue_month": {"zh": "开票月份", "en": "Issue month"},
+    "feat_due_month": {"zh": "到期月份", "en": "Due month"},
+    "feat_issue_day_of_week": {"zh": "开票星期", "en": "Issue weekday"},
+    "feat_days_due_to_spring_festival": {"zh": "到期日距春节天数", "en": "Due date to Spring Festival"},
+    "feat_spring_festival_in_window": {"zh": "付款窗口含春节", "en": "Spring Festival in payment window"},
+    "feat_holiday_days_in_window": {"zh": "账期内节假日天数", "en": "Holidays within terms"},
+    "feat_days_to_year_end": {"zh": "到期日距年末天数", "en": "Due date to year end"},
+    "feat_cust_n_settled": {"zh": "客户已结清发票数", "en": "Customer: invoices settled"},
+    "feat_cust_mean_days_to_pay": {"zh": "客户平均回款天数", "en": "Customer: mean days to pay"},
+    "feat_cust_median_days_to_pay": {"zh": "客户回款天数中位数", "en": "Customer: median days to pay"},
+    "feat_cust_mean_days_late": {"zh": "客户平均逾期天数", "en": "Customer: mean days late"},
+    "feat_cust_median_days_late": {"zh": "客户逾期天数中位数", "en": "Customer: median days late"},
+    "feat_cust_late_share": {"zh": "客户逾期付款占比", "en": "Customer: share paid late"},
+    "feat_cust_last_days_late": {"zh": "客户上次逾期天数", "en": "Customer: last delay"},
+    "feat_cust_trend_days_late": {"zh": "客户逾期趋势", "en": "Customer: delay trend"},
+    "feat_cust_std_days_late": {"zh": "客户逾期波动", "en": "Customer: delay volatility"},
+    "feat_cust_n_issued": {"zh": "客户累计开票数", "en": "Customer: invoices issued"},
+    "feat_cust_open_amount_log": {"zh": "客户未清余额", "en": "Customer: open balance"},
+    "feat_cust_n_overdue": {"zh": "客户逾期发票数", "en": "Customer: overdue invoices"},
+    "feat_cust_overdue_amount_log": {"zh": "客户逾期金额", "en": "Customer: overdue amount"},
+    "feat_cust_n_90plus": {"zh": "客户逾期超90天发票数", "en": "Customer: invoices 90+ days late"},
+    "feat_cust_mean_days_overdue_open": {"zh": "客户未清逾期平均天数", "en": "Customer: age of open overdue items"},
+    "feat_cust_ewm_days_late": {"zh": "客户近期逾期天数（加权）", "en": "Customer: recent delay (weighted)"},
+    "feat_cust_median5_days_late": {"zh": "客户近5张逾期中位数", "en": "Customer: median delay, last 5"},
+    "feat_cust_tenure_days": {"zh": "客户合作时长", "en": "Customer: tenure"},
+    "feat_cust_days_since_last_settlement": {"zh": "客户距上次回款天数", "en": "Customer: days since last payment"},
+    "feat_amount_vs_cust_open": {"zh": "本票占客户敞口比例", "en": "Invoice share of customer exposure"},
+    "feat_cust_n_disputes": {"zh": "客户争议次数", "en": "Customer: disputes so far"},
+    "feat_credit_limit_log": {"zh": "信用额度", "en": "Credit limit"},
+    "feat_credit_utilisation": {"zh": "信用额度使用率", "en": "Credit utilisation"},
+    "feat_customer_terms_days": {"zh": "客户标准账期", "en": "Customer standard terms"},
+    "feat_sp_n_settled": {"zh": "销售员已结清发票数", "en": "Salesperson: invoices settled"},
+    "feat_sp_mean_days_late": {"zh": "销售员客户平均逾期", "en": "Salesperson: mean days late"},
+    "feat_sp_late_share": {"zh": "销售员客户逾期占比", "en": "Salesperson: share paid late"},
+    "feat_proj_n_settled": {"zh": "项目已结清发票数", "en": "Project: invoices settled"},
+    "feat_proj_mean_days_late": {"zh": "项目平均逾期天数", "en": "Project: mean days late"},
+    "feat_proj_n_issued": {"zh": "项目累计开票数", "en": "Project: invoices issued"},
+    "feat_proj_contract_value_log": {"zh": "项目合同额", "en": "Project contract value"},
+    "feat_proj_billed_share": {"zh": "项目已开票比例", "en": "Project: share billed"},
+    "feat_proj_age_days": {"zh": "项目已进行天数", "en": "Project age"},
+    "feat_entry_lag_days": {"zh": "录入延迟天数", "en": "Entry delay"},
+    "feat_invoice_type": {"zh": "发票类型", "en": "Invoice type"},
+    "feat_milestone_type": {"zh": "里程碑类型", "en": "Milestone type"},
+    "feat_currency": {"zh": "币种", "en": "Currency"},
+    "feat_customer_type": {"zh": "客户类型", "en": "Customer type"},
+    "feat_region": {"zh": "区域", "en": "Region"},
+    "feat_industry": {"zh": "行业", "en": "Industry"},
+    "feat_salesperson_team": {"zh": "销售团队", "en": "Sales team"},
+    "delay_factors": {"zh": "延迟主因", "en": "Why late"},
+    "risk_factors": {"zh": "风险主因", "en": "Why at risk"},
+    "factors_help": {
+        "zh": "与全部未清发票的典型值相比，对预计逾期天数（天）和违约概率（百分点）影响最大的三个因素；正值表示推高。",
+        "en": "The three factors that move the predicted delay (days) and default probability (percentage points) "
+              "most against the typical open invoice; positive pushes up.",
+    },
+    "unit_days": {"zh": "天", "en": "d"},
+    "unit_pp": {"zh": "个百分点", "en": "pp"},
 }
 
 
@@ -277,6 +337,19 @@ def t(key: str, lang: str, **fmt) -> str:
     entry = TEXT.get(key, {})
     text = entry.get(lang) or entry.get("en") or key
     return text.format(**fmt) if fmt else text
+
+
+def format_factors(names, effects, unit: str, lang: str) -> str:
+    """Explanation factors as one line, e.g. "客户类型 +16.0天 · 发票金额 −8.8天": feature names
+    translated (feat_<name>, the raw name when unknown), signed effects in `unit` (days / pp)."""
+    parts = []
+    for name, effect in zip(names, effects):
+        if name is None or effect is None or pd.isna(name) or pd.isna(effect):
+            continue
+        label = t(f"feat_{name}", lang) if f"feat_{name}" in TEXT else str(name)
+        sign = "+" if effect >= 0 else "−"
+        parts.append(f"{label} {sign}{abs(float(effect)):.1f}{'' if lang == 'zh' else ' '}{t(f'unit_{unit}', lang)}")
+    return " · ".join(parts)
 
 
 def format_amount(value, lang: str, currency: str = "CNY") -> str:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboards import actions, data
 from dashboards.common import footer, require, start_page
-from dashboards.i18n import TEXT, format_amount, t
+from dashboards.i18n import TEXT, format_amount, format_factors, t
 from dashboards.tables import show_table
 
 ctx = start_page("page_worklist")
@@ -32,6 +32,21 @@ items = data.worklist(scope, stages=stages or None, customer_id=customer,
 items = data.with_promise_state(items, actions.promises(), date.today())
 if promise_states:
     items = items[items["promise_state"].isin(promise_states)]
+# Top factors behind each prediction (ML scoring step), translated; absent before the first scoring.
+FACTORS = {"delay_factors": ("delay_factor", "days"), "risk_factors": ("risk_factor", "pp")}
+factor_cols = [c for prefix, unit in FACTORS.values() for i in (1, 2, 3) for c in (f"{prefix}_{i}", f"{prefix}_{i}_{unit}")]
+explained = data.has("marts.collections_worklist", *factor_cols) and not items.empty
+if explained:
+    extra, params = data.scope_filter(scope, "marts.collections_worklist")
+    factors = data.query(f"select invoice_no, {', '.join(factor_cols)} from marts.collections_worklist "
+                         f"where true{extra}", params)
+    items = items.merge(factors, on="invoice_no", how="left")
+    for column, (prefix, unit) in FACTORS.items():
+        items[column] = [
+            format_factors([r[f"{prefix}_{i}"] for i in (1, 2, 3)], [r[f"{prefix}_{i}_{unit}"] for i in (1, 2, 3)],
+                           unit, lang)
+            for r in items[factor_cols].to_dict("records")
+        ]
 c1, c2, c3 = st.columns(3)
 c1.metric(t("worklist_items", lang), f"{len(items):,}")
 c2.metric(t("worklist_open", lang), format_amount(items["open_amount_rpt"].sum(), lang, ccy))
@@ -40,7 +55,8 @@ c3.metric(t("worklist_expected_loss", lang), format_amount(items["expected_loss_
 action_col = "next_action_zh" if lang == "zh" else "next_action_en"
 shown = items[["priority_rank", "invoice_no", "customer_name", "dunning_stage", action_col, "days_overdue",
                "currency", "open_amount", "open_amount_rpt", "predicted_pay_date", "probability_of_default",
-               "expected_loss_rpt", "promise_state", "promised_date", "owner_role", "is_disputed"]].copy()
+               "expected_loss_rpt", "promise_state", "promised_date", "owner_role", "is_disputed",
+               *(FACTORS if explained else [])]].copy()
 shown["dunning_stage"] = shown["dunning_stage"].map(lambda s: t(f"stage_{s}", lang))
 shown["promise_state"] = shown["promise_state"].map(lambda s: t(f"promise_{s}", lang))
 shown["owner_role"] = shown["owner_role"].map(lambda r: t(f"owner_{r}", lang) if f"owner_{r}" in TEXT else r)
@@ -51,10 +67,13 @@ show_table(
      "currency": "currency", "open_amount": "open_amount_doc", "open_amount_rpt": "open_amount_rpt",
      "predicted_pay_date": "predicted_pay_date", "probability_of_default": "risk",
      "expected_loss_rpt": "expected_loss", "promise_state": "promise_state", "promised_date": "promised_date",
-     "owner_role": "owner", "is_disputed": "disputed"},
+     "owner_role": "owner", "is_disputed": "disputed", "delay_factors": "delay_factors",
+     "risk_factors": "risk_factors"},
     amounts=["open_amount", "open_amount_rpt", "expected_loss_rpt"], percents=["probability_of_default"],
     key="worklist", export=True, height=420,
 )
+if explained:
+    st.caption(t("factors_help", lang))
 
 st.subheader(t("record_action", lang))
 if flash := st.session_state.pop("wl_flash", None):

@@ -59,8 +59,9 @@ def payment_model(context: dg.AssetExecutionContext, huikuan: HuikuanResource):
     key=["ml", "invoice_predictions"],
     group_name="ml",
     deps=MARTS + [dg.AssetKey(["ml", "payment_model"])],
-    description="Predicted pay date (80 % interval), P(late), P(default) per open invoice, and the "
-    "13-week / 12-month cash forecast; every row names its model version.",
+    description="Predicted pay date (80 % interval), P(late), P(default) per open invoice with its top "
+    "three factors for the delay and the default risk, and the 13-week / 12-month cash forecast; every "
+    "row names its model version.",
 )
 def invoice_predictions(context: dg.AssetExecutionContext, huikuan: HuikuanResource):
     import duckdb
@@ -68,7 +69,7 @@ def invoice_predictions(context: dg.AssetExecutionContext, huikuan: HuikuanResou
 
     from models_ml.pipeline import score_and_forecast
     from models_ml.registry import current_version
-    from pipelines.ml.tables import append_forecast_history, forecast_rows, replace_tables
+    from pipelines.ml.tables import append_forecast_history, forecast_rows, replace_tables, with_explanations
 
     settings = huikuan.settings()
     load = _history(settings)
@@ -76,8 +77,9 @@ def invoice_predictions(context: dg.AssetExecutionContext, huikuan: HuikuanResou
         context.log.info(f"no promoted model yet: {train(settings, load)['why']}")
     scored, forecast = score_and_forecast(load, settings.models_dir, pd.Timestamp(settings.as_of))
     version = current_version(settings.models_dir)
+    scored = with_explanations(scored, load.history, settings.models_dir, pd.Timestamp(settings.as_of))
     tables = {
-        "invoice_predictions": scored.reset_index(drop=True),
+        "invoice_predictions": scored,
         "cash_forecast": forecast_rows(forecast, version),
     }
     with duckdb.connect(str(settings.warehouse_path)) as con:

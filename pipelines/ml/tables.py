@@ -69,6 +69,28 @@ def forecast_rows(forecast, version: str) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def with_explanations(scored: pd.DataFrame, history: pd.DataFrame, models_dir, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The scored open items with their top factors (models_ml.explain) from the model that scored
+    them (the row's `model_version`): delay_factor_1..3 with `_days` (+ days late) and
+    risk_factor_1..3 with `_pp` (+ percentage points of P(default))."""
+    from models_ml.explain import TARGETS, TOP_K, explain_open_invoices
+    from models_ml.registry import load_model
+
+    out = scored.reset_index(drop=True)
+    if not len(out):
+        for _, prefix, unit in TARGETS.values():
+            for i in range(1, TOP_K + 1):
+                out[f"{prefix}_{i}"] = pd.Series(dtype=object)
+                out[f"{prefix}_{i}_{unit}"] = pd.Series(dtype=float)
+        return out
+    versions = out["model_version"].unique()
+    if len(versions) != 1:
+        raise ValueError(f"scored rows name several model versions {list(versions)}: explain one at a time")
+    model, _ = load_model(models_dir, str(versions[0]))
+    factors = explain_open_invoices(model, history, as_of)
+    return out.merge(factors, on="invoice_no", how="left", validate="one_to_one")
+
+
 def replace_tables(con, tables: dict[str, pd.DataFrame], schema: str = "ml") -> None:
     """Replace each `schema.name` with its frame in one transaction (reruns are idempotent)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")

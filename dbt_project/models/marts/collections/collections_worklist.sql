@@ -3,9 +3,23 @@
 -- seeds/dunning_policy, and its expected loss (open amount x the provision-matrix loss rate of its
 -- bucket), ranked by expected loss, then days overdue. Predicted pay date and default probability
 -- come from the ML scoring step (null until it has run); promises to pay live in the operational
--- store and are joined by the dashboard.
+-- store and are joined by the dashboard. The top three factors behind each predicted delay and
+-- default risk (models_ml/explain.py: + days late / + percentage points against the portfolio's
+-- reference values) come with the predictions, from the same model version.
 {{ config(tags=['ml_enriched']) }}
 {%- set predictions = ml_predictions_relation() %}
+{%- set factor_columns = [] %}
+{%- for prefix, unit in [('delay_factor', 'days'), ('risk_factor', 'pp')] %}
+{%- for i in range(1, 4) %}
+{%- do factor_columns.append((prefix ~ '_' ~ i, prefix ~ '_' ~ i ~ '_' ~ unit)) %}
+{%- endfor %}
+{%- endfor %}
+{%- set prediction_columns = [] %}
+{%- if predictions is not none %}
+{%- for column in adapter.get_columns_in_relation(predictions) %}
+{%- do prediction_columns.append(column.name | lower) %}
+{%- endfor %}
+{%- endif %}
 with open_items as (
 
     select * from {{ ref('fct_invoice') }}
@@ -83,12 +97,21 @@ select
 {%- if predictions is not none %}
     cast(predictions.expected_pay_date as date) as predicted_pay_date,
     cast(predictions.p_default as double) as probability_of_default,
-    cast(predictions.model_version as {{ dbt.type_string() }}) as model_version
+    cast(predictions.model_version as {{ dbt.type_string() }}) as model_version,
 {%- else %}
     cast(null as date) as predicted_pay_date,
     cast(null as double) as probability_of_default,
-    cast(null as {{ dbt.type_string() }}) as model_version
+    cast(null as {{ dbt.type_string() }}) as model_version,
 {%- endif %}
+{%- for name, effect in factor_columns %}
+{%- if name in prediction_columns and effect in prediction_columns %}
+    cast(predictions.{{ name }} as {{ dbt.type_string() }}) as {{ name }},
+    cast(predictions.{{ effect }} as double) as {{ effect }}{{ ',' if not loop.last }}
+{%- else %}
+    cast(null as {{ dbt.type_string() }}) as {{ name }},
+    cast(null as double) as {{ effect }}{{ ',' if not loop.last }}
+{%- endif %}
+{%- endfor %}
 from bucketed
 left join {{ ref('dim_customer') }} as customers
     on bucketed.customer_id = customers.customer_id
