@@ -43,8 +43,12 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def publish(warehouse: Path, published_dir: Path, keep: int = 5) -> Snapshot:
-    """Publish `warehouse` as a new snapshot and point readers at it; returns the new snapshot."""
+def publish(warehouse: Path, published_dir: Path, keep: int = 5, *, link: bool = False) -> Snapshot:
+    """Publish `warehouse` as a new snapshot and point readers at it; returns the new snapshot.
+
+    `link=True` hard-links the file instead of copying it: only for a warehouse file that is never
+    written again (a benchmark publishing a finished multi-gigabyte build on the same filesystem).
+    """
     warehouse = Path(warehouse)
     published_dir = Path(published_dir)
     if not warehouse.exists():
@@ -58,9 +62,12 @@ def publish(warehouse: Path, published_dir: Path, keep: int = 5) -> Snapshot:
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 1_000_000_000:09d}"
     final = published_dir / f"{PREFIX}{stamp}{SUFFIX}"
     tmp = published_dir / f".{final.name}.tmp"
-    shutil.copyfile(warehouse, tmp)
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
+    if link:
+        os.link(warehouse, tmp)
+    else:
+        shutil.copyfile(warehouse, tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
     # Prove the copy opens before anyone is pointed at it.
     with duckdb.connect(str(tmp), read_only=True) as con:
         con.execute("SELECT count(*) FROM information_schema.tables").fetchone()

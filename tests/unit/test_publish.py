@@ -56,3 +56,12 @@ def test_failed_publish_leaves_previous_snapshot(tmp_path):
     with pytest.raises(FileNotFoundError):
         publish(tmp_path / "missing.duckdb", pub)
     assert current_snapshot(pub) == first
+
+
+def test_publish_by_link_shares_the_finished_file(tmp_path):
+    wh, pub = tmp_path / "wh.duckdb", tmp_path / "pub"
+    _build(wh, 7)
+    snap = publish(wh, pub, link=True)
+    assert snap.path.stat().st_ino == wh.stat().st_ino  # no copy of a multi-gigabyte file
+    with connect_published(pub) as con:
+        assert con.execute("SELECT v FROM t").fetchone()[0] == 7
