@@ -101,7 +101,9 @@ def generate(out: Path, invoices: int, seed: int, as_of: dt.date) -> dict:
         cal,
     )
 
-    receipts, links, settle = bk.build_receipts(rng, cust, inv, beh, variants, today, cal)
+    receipts, links, settle = bk.build_receipts(
+        rng, cust, inv, beh, variants, today, cal, contracts=contracts, ms=ms, projects=projects
+    )
     sup_cn = np.array(
         [
             nm.company_name(rng, "private", c, i, "CNY")[0]

@@ -32,12 +32,12 @@ ACCOUNTS = (
 FOREIGN_ACCOUNT = {a.currency: i for i, a in enumerate(ACCOUNTS) if a.bank == "hsbc"}
 
 # Noise targets (measured back in the manifest).
-PARTIAL_SHARE = 0.05  # invoices paid in 2-3 receipts
-COMBINED_GROUP_P = 0.35  # chance a customer-month with several payments is paid in one transfer
+PARTIAL_SHARE = 0.055  # invoices paid in 2-3 receipts (measured ~5.2 %: defaulted and netted ones are not)
+COMBINED_GROUP_P = 0.38  # (measured ~10.5 % of receipts) chance a customer-month with several payments is paid in one transfer
 FEE_SHORT_SHARE = 0.043  # of single-invoice receipts, ~3 % of all receipts
 PARENT_PAYS_SHARE = 0.05
 HAS_REF_P = 0.72  # the rest of the receipts carry no invoice number at all
-NON_RECEIVABLE_SHARE = 0.05
+NON_RECEIVABLE_SHARE = 0.055  # of receipts: ~5.2 % of all credit lines
 RF_SHARE_CMB = 0.12  # single-invoice CMB receipts with an ISO 11649 structured reference
 
 # Category codes
@@ -66,6 +66,27 @@ EN_REF_TEMPLATES = (
 )
 CN_NOREF = ("工程款", "货款", "进度款", "往来款", "服务费", "项目款", "", "付款", "网银转账", "CONTRACT")
 EN_NOREF = ("PAYMENT", "TRADE SETTLEMENT", "PROJECT PAYMENT", "SERVICE FEE", "", "CONTRACT")
+# What a payer writes instead of an invoice number (receipts without one): generic words (the
+# lists above, where 进度款 is as often wrong as right), the milestone being paid (with the billing
+# month now and then), the project's name, or the contract number. Shares of those receipts:
+NOREF_CLUE_P = (0.45, 0.20, 0.20, 0.15)  # generic, milestone word, project name, contract number
+WRONG_MILESTONE_WORD_P = 0.10  # a payer names the wrong milestone (进度款 for an acceptance payment)
+# Milestone words per ledger.MILESTONE_TYPES (advance, progress, acceptance, final, retention), in
+# the spellings payers use.
+MILESTONE_WORDS_CN = (
+    ("预付款", "预付", "首付款"),
+    ("进度款", "工程进度款"),
+    ("验收款", "验收款项"),
+    ("结算款", "尾款"),
+    ("质保金", "保修金", "质保款"),
+)
+MILESTONE_WORDS_EN = (
+    "ADVANCE PAYMENT",
+    "PROGRESS PAYMENT",
+    "ACCEPTANCE PAYMENT",
+    "FINAL PAYMENT",
+    "RETENTION",
+)
 SEPARATORS = np.array([",", "、", "/", " ", ";", "，"], dtype=object)
 
 
@@ -114,12 +135,23 @@ def _iban(country: str, bban: str) -> str:
 
 
 def build_receipts(
-    rng, cust: dict, inv: dict, beh: dict, variants: np.ndarray, as_of: int, cal: Calendar
+    rng,
+    cust: dict,
+    inv: dict,
+    beh: dict,
+    variants: np.ndarray,
+    as_of: int,
+    cal: Calendar,
+    contracts: dict | None = None,
+    ms: dict | None = None,
+    projects: dict | None = None,
 ) -> tuple[dict, dict, dict]:
     """Receipts for paid invoices, their true links, and per-invoice settlement facts.
 
     Returns (receipt lines, links, settlement) where settlement holds per standard invoice the
-    actual last receipt date (may be after as_of: then the invoice is open at as_of).
+    actual last receipt date (may be after as_of: then the invoice is open at as_of). With
+    `contracts`, `ms` and `projects`, receipts without an invoice number often name the milestone,
+    project or contract instead (`noref_clue_texts`).
     """
     std = np.flatnonzero(inv["kind"] == 0)
     ns = len(std)
@@ -369,6 +401,10 @@ def build_receipts(
     noref_en = np.array(EN_NOREF, dtype=object)[rng.integers(0, len(EN_NOREF), n)]
     noref = np.where(foreign_ccy, noref_en, noref_cn)
     noref = np.where(noref == "CONTRACT", "合同款", noref)
+    if contracts is not None and ms is not None and projects is not None:
+        # A separate stream (spawning leaves `rng` where it is), so these texts shift no other draw.
+        clue = noref_clue_texts(rng.spawn(1)[0], links, inv, cust, contracts, ms, projects, foreign_ccy, n)
+        noref = np.where(clue != "", clue, noref)
     text = np.where(has_ref, with_ref, noref)
     # parents paying for a subsidiary often say so
     say = by_parent & ~foreign_ccy & (rng.random(n) < 0.4)
@@ -394,6 +430,105 @@ def build_receipts(
         r["structured_ref"][rf] = rf_for_invoice_numbers(inv["year"][rows[rf]], inv["seq"][rows[rf]])
         r["has_ref"] = r["has_ref"] | rf
     return r, links, settlement
+
+
+def noref_clue_texts(
+    rng,
+    links: dict,
+    inv: dict,
+    cust: dict,
+    contracts: dict,
+    ms: dict,
+    projects: dict,
+    foreign: np.ndarray,
+    n: int,
+) -> np.ndarray:
+    """Per receipt, what its payer writes when it quotes no invoice number ('' = a generic word).
+
+    Milestone words (进度款, 验收款, 质保金 ..., sometimes the wrong one, sometimes with the billing
+    month: 2024年3月进度款), the project's name (in full or without the city and customer, as
+    people shorten it) with a milestone word, or the contract number. A transfer for several
+    invoices names them only when they agree: one milestone type, at most two projects or three
+    contracts; otherwise its words stay generic.
+    """
+    rows = links["inv_row"]
+    std = inv["kind"][rows] == 0
+    lr, rows = links["r"][std], rows[std]
+    o = np.lexsort((rows, lr))
+    lr, rows = lr[o], rows[o]
+    kc = inv["k_contract"][rows]
+    mtype = ms["type"][inv["ms_row"][rows]].astype(np.int64)
+    proj = contracts["proj_idx"][kc]
+    month = inv["issue"][rows].astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    period = (
+        (month // 12 + 1970).astype(str).astype(object)
+        + "年"
+        + (month % 12 + 1).astype(str).astype(object)
+        + "月"
+    )
+    pk = projects["k_cust"][proj]
+    full = projects["project_name"][proj]
+    prefix_len = np.char.str_len((cust["city"][pk] + cust["short_name"][pk]).astype(str))
+    tail = np.array([f[p:] for f, p in zip(full.tolist(), prefix_len.tolist(), strict=True)], dtype=object)
+    u_name = rng.random(len(rows)) < 0.5
+    pname = np.where(u_name | (np.char.str_len(tail.astype(str)) < 6), full, tail)
+    cid = contracts["contract_id"][kc]
+
+    kind = rng.choice(len(NOREF_CLUE_P), size=n, p=NOREF_CLUE_P)
+    wrong = rng.random(n) < WRONG_MILESTONE_WORD_P
+    wrong_type = rng.integers(0, len(MILESTONE_WORDS_EN), n)
+    spelling = rng.integers(0, 3, n)
+    with_period = rng.random(n) < 0.4
+    contract_form = np.array(["合同号", "合同", ""], dtype=object)[rng.integers(0, 3, n)]
+    out = np.full(n, "", dtype=object)
+    starts = np.r_[0, np.flatnonzero(np.diff(lr)) + 1] if len(lr) else np.array([], np.int64)
+    ends = np.r_[starts[1:], len(lr)]
+    words_cn = np.array([[f[j % len(f)] for j in range(3)] for f in MILESTONE_WORDS_CN], dtype=object)
+    words_en = np.array(MILESTONE_WORDS_EN, dtype=object)
+
+    # one invoice per receipt: vectorized
+    one = (ends - starts) == 1
+    s1 = starts[one]
+    i1 = lr[s1]
+    t1 = np.where(wrong[i1], wrong_type[i1], mtype[s1])
+    k1, f1 = kind[i1], foreign[i1]
+    cn_word = words_cn[t1, spelling[i1]]
+    per = np.where(with_period[i1], period[s1], "")
+    en_contract = "CONTRACT " + cid[s1] + " " + words_en[t1]
+    txt = np.select(
+        [k1 == 1, k1 == 2, k1 == 3],
+        [per + cn_word, pname[s1] + cn_word, contract_form[i1] + cid[s1] + " " + cn_word],
+        "",
+    ).astype(object)
+    txt_en = np.select([k1 == 1, k1 >= 2], [words_en[t1], en_contract], "").astype(object)
+    out[i1] = np.where(f1, txt_en, txt)
+
+    # several invoices in one transfer: named only when they agree
+    for s, e in zip(starts[~one].tolist(), ends[~one].tolist(), strict=True):
+        i = int(lr[s])
+        k = int(kind[i])
+        if k == 0:
+            continue
+        types = set(mtype[s:e].tolist())
+        t = int(wrong_type[i]) if wrong[i] else (next(iter(types)) if len(types) == 1 else -1)
+        ids = list(dict.fromkeys(cid[s:e].tolist()))
+        if foreign[i]:
+            if k >= 2 and len(ids) <= 3:
+                out[i] = "CONTRACT " + " ".join(ids) + " " + (words_en[t] if t >= 0 else "PAYMENT")
+            elif k == 1 and t >= 0:
+                out[i] = words_en[t]
+            continue
+        word = words_cn[t, spelling[i]] if t >= 0 else "工程款"
+        if k == 1 and t >= 0:
+            months = set(period[s:e].tolist())
+            out[i] = (next(iter(months)) if with_period[i] and len(months) == 1 else "") + word
+        elif k == 2:
+            names = list(dict.fromkeys(pname[s:e].tolist()))
+            if len(names) <= 2:
+                out[i] = "、".join(names) + word
+        elif k == 3 and len(ids) <= 3:
+            out[i] = contract_form[i] + "、".join(ids) + " " + word
+    return out
 
 
 def other_lines(
