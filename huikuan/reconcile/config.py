@@ -26,6 +26,16 @@ class ReconcileConfig:
     # Same-amount twins of one contract (same customer, currency, amount): the habit's lean must be at
     # least this many days to auto-apply; measured strict precision of the lean drops below ~80 % under it.
     twin_gap_days: int = 20
+    # A remittance text naming the contract or project (firm) or only the milestone / month picks
+    # one of several items or combinations the amount fits: confidence of such a choice.
+    clue_confidence_firm: float = 0.95
+    clue_confidence: float = 0.92
+    # Several invoices paid in one transfer are those the payer meant to pay in about the past month:
+    # items expected (due + usual delay) this many days before / after the receipt, and how sure a
+    # unique exact combination among them is.
+    combine_window_days: int = 45
+    combine_ahead_days: int = 15
+    combine_window_confidence: float = 0.92
     habit_window_days: int = 60  # an item within this many days of its expected payment date "fits"
     subset_max_items: int = 24  # the payer's oldest open items the combination search looks at
     subset_max_size: int = 6

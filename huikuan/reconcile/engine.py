@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from huikuan.reconcile.clues import NO_CLUES, Clues, bigrams, named_projects, parse_clues
 from huikuan.reconcile.config import ReconcileConfig
 from huikuan.reconcile.names import NameIndex, normalize_company_name
 from huikuan.reconcile.remittance import STRONG, RefIndex, normalize_text
@@ -62,7 +63,7 @@ NON_RECEIVABLE_WORDS = (
 # Public bodies pay through the city treasury (国库集中支付): the name says which city, not which body.
 _TREASURY = re.compile(r"^(.{2,8}?)市?财政(?:局)?(?:国库)?(?:集中)?支付")
 
-PAYER_CONFIDENCE = {"account": 0.99, "alias": 0.98, "name": 0.98, "account_seen": 0.97}
+PAYER_CONFIDENCE = {"account": 0.99, "alias": 0.98, "name": 0.98, "account_seen": 0.97, "contract_in_text": 0.95}
 
 
 @dataclass
@@ -133,6 +134,16 @@ class _Items:
         # cash application (equal milestone instalments): settling the oldest fitting one is what
         # an accountant does and leaves the same receivable. Without a contract nothing is a twin.
         self.contract = _str_col(df, "contract_id")
+        # What a remittance text may name instead of an invoice number (clues.py).
+        self.project = _str_col(df, "project_id")
+        self.project_name = _str_col(df, "project_name")
+        self.mtype = [t.lower() for t in _str_col(df, "milestone_type")]
+        months = np.asarray(self.issue, dtype=np.int64).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        self.month = np.where(np.asarray(self.issue) > -(10**5), months, -1).tolist()
+        self.by_contract: dict[str, str] = {}
+        for c, cust in zip(self.contract, self.cust):
+            if c:
+                self.by_contract[c] = cust if self.by_contract.get(c, cust) == cust else ""
         for i, orig in enumerate(self.original):
             if orig and self.open[i] < 0:
                 self.credits_of[orig].append(i)
@@ -409,6 +420,56 @@ class _Engine:
         # Days from due date to payment seen on this run's confident matches, per customer: how
         # late a payer usually pays tells which of several same-amount invoices a receipt settles.
         self.delays: dict[str, list[int]] = defaultdict(list)
+        self._contract_index: RefIndex | None = None
+        self._clue_cache: dict[str, Clues] = {}
+        self._project_grams: dict[str, frozenset[str]] = {}
+
+    # ---- remittance clues (clues.py) -------------------------------------------------------------
+    def clues(self, i: int) -> Clues:
+        """Milestone words, months, contracts and project segments in line i's text (cached per text)."""
+        text = self.texts[i]
+        hit = self._clue_cache.get(text)
+        if hit is None:
+            if self._contract_index is None:
+                self._contract_index = RefIndex.build(sorted(self.items.by_contract), min_digits=99)
+            hit = parse_clues(text, self._contract_index) if text else NO_CLUES
+            self._clue_cache[text] = hit
+        return hit
+
+    def clue_filter(self, clues: Clues, items: list[int]) -> tuple[list[int], dict]:
+        """The items that agree with every clue the text gives, and what was used (evidence).
+
+        Contract numbers and project names are firm (`firm` in the evidence); milestone words and
+        months are not (payers write 进度款 for whatever they pay now and then).
+        """
+        it = self.items
+        used: dict = {}
+        out = items
+        if clues.contracts:
+            named = [x for x in out if it.contract[x] in clues.contracts]
+            if named:
+                out, used["contracts"] = named, sorted(clues.contracts)
+        if clues.segments:
+            grams = {}
+            for x in out:
+                pid = it.project[x]
+                if pid and pid not in grams:
+                    g = self._project_grams.get(pid)
+                    if g is None:
+                        g = self._project_grams[pid] = bigrams(normalize_text(it.project_name[x]))
+                    grams[pid] = g
+            named_p = named_projects(clues, grams) if grams else set()
+            if named_p and len(named_p) < len(grams):
+                out, used["projects"] = [x for x in out if it.project[x] in named_p], sorted(named_p)
+        used["firm"] = bool(used)
+        if clues.milestone_types:
+            out = [x for x in out if it.mtype[x] in clues.milestone_types]
+            used["milestone_types"] = sorted(clues.milestone_types)
+        if clues.periods:
+            # 2024年3月进度款: the work of March, billed in March or early April.
+            out = [x for x in out if any(it.month[x] - p in (0, 1) for p in clues.periods)]
+            used["periods"] = sorted(f"{p // 12 + 1970}-{p % 12 + 1:02d}" for p in clues.periods)
+        return out, used
 
     # ---- output helpers -------------------------------------------------------------------------
     def _unmatched(self, i: int, reason: str, detail: str = "", suggestions: list | None = None) -> None:
@@ -522,6 +583,14 @@ class _Engine:
         todo.sort(key=lambda i: (self.days[i], self.keys[i]))
         for i in todo:
             cid, method, pconf, cands = payers[i]
+            if not refs[i] and method not in ("name", "alias", "account"):
+                # A contract number in the text belongs to one customer: that customer's items are
+                # the candidates (a city treasury or an unknown account paying for it), unless a
+                # name or account identified a payer of the same group.
+                owners = {it.by_contract.get(c, "") for c in self.clues(i).contracts}
+                if (len(owners) == 1 and "" not in owners
+                        and not (cid and self.customers.same_group(cid, next(iter(owners))))):
+                    cid, method, pconf = next(iter(owners)), "contract_in_text", PAYER_CONFIDENCE["contract_in_text"]
             if refs[i] and self._by_reference(i, refs[i], cid, method, pconf):
                 continue
             if not refs[i] and self._looks_not_receivable(i):
@@ -656,6 +725,7 @@ class _Engine:
         scopes = [("", own)]
         if group:
             scopes.append(("group_", self._open_for(i, [cid, *group])))
+        clues = self.clues(i)
         for prefix, items in scopes:
             if not items:
                 continue
@@ -667,6 +737,13 @@ class _Engine:
                 conf = 0.98
                 ev2 = {**ev, "candidates_with_amount": len(same)}
                 rule = "payer_exact"
+                fit, used = self.clue_filter(clues, same) if len(same) > 1 and not clues.empty else (same, {})
+                if len(fit) == 1 and len(same) > 1:
+                    # Several items with the amount, one of them the milestone / contract / project
+                    # the text names.
+                    conf = cfg.clue_confidence_firm if used["firm"] else cfg.clue_confidence
+                    return self._decide(i, [(fit[0], A, 0)], prefix + "payer_exact_text", conf * pf * scope_f,
+                                        {**ev2, "text": used})
                 if len(same) > 1:
                     same, gap, delay = self._by_expected_date(i, same)
                     # Clearly nearer its expected payment date than any other: the habit decides.
@@ -698,7 +775,7 @@ class _Engine:
             pools = [items] if not prefix else [[x for x in items if it.cust[x] == m] for m in group]
             hits = []
             for member_items in pools:
-                hit = self._combination(i, member_items, credits) if member_items else None
+                hit = self._combination(i, member_items, credits, clues) if member_items else None
                 if hit:
                     hits.append(hit)
             if hits:
@@ -706,7 +783,9 @@ class _Engine:
                 if len(hits) > 1:
                     conf = min(conf, 0.75)
                     ev_c = {**ev_c, "customers_with_a_combination": len(hits)}
-                rule = "payer_combination_twin" if ev_c.get("interchangeable") else "payer_combination"
+                rule = ("payer_combination_window" if "expected_window" in ev_c else
+                        "payer_combination_text" if "text" in ev_c else
+                        "payer_combination_twin" if ev_c.get("interchangeable") else "payer_combination")
                 return self._decide(i, allocs, prefix + rule, conf * pf * scope_f, {**ev, **ev_c})
             pool = self._pool(i, items)
             size_f = 1.0 if len(pool) <= 8 else (0.97 if len(pool) <= 16 else 0.93)
@@ -742,6 +821,13 @@ class _Engine:
         ev = {"payer": payer_ev, "amount": _cents_out(A), "scope": "customer"}
         total = sum(it.open[x] for x in items)
         shares = [x for x in items if it.open[x] > A and _round_share(A, it.gross[x])]
+        if len(shares) > 1 and not clues.empty:
+            fit, used = self.clue_filter(clues, shares)
+            if len(fit) == 1:
+                conf = (cfg.clue_confidence_firm if used["firm"] else cfg.clue_confidence) * 0.98 * pf
+                ev2 = {**ev, "share_of_invoice": round(A / it.gross[fit[0]], 3), "text": used,
+                       "candidates_with_round_share": len(shares)}
+                return self._decide(i, [(fit[0], A, 0)], "payer_partial_share_text", conf, ev2)
         if shares:
             conf = (0.93 if len(shares) == 1 else 0.7) * pf
             ev2 = {**ev, "share_of_invoice": round(A / it.gross[shares[0]], 3),
@@ -778,13 +864,30 @@ class _Engine:
         past = self.delays.get(cid, [])[-12:]
         return int(np.median(past)) if past else 0
 
-    def _combination(self, i: int, items: list[int], credits: list[int]):
+    def _combination(self, i: int, items: list[int], credits: list[int], clues: Clues = NO_CLUES):
         """Best combination of `items` paying line i: (allocations, confidence, evidence) or None.
 
         A unique solution in a big pool is less telling unless its items are all due around when
         this payer usually pays; a credit note only enters together with the invoice it corrects.
+        A text naming contracts or projects first narrows the items to theirs; milestone words
+        and months then choose among several solutions.
         """
         it, cfg, A = self.items, self.cfg, self.cents[i]
+        fit: set[int] = set()
+        used: dict = {}
+        if not clues.empty:
+            fit_items, used = self.clue_filter(clues, items)
+            fit = set(fit_items)
+            if used["firm"] and 2 <= len(fit_items):
+                firm_items = [x for x in items if x in fit] if len(fit_items) >= 2 else []
+                firm_pool = self._pool(i, firm_items)
+                sub = find_subsets([it.open[x] for x in firm_pool], A, max_size=cfg.subset_max_size, min_size=2,
+                                   node_budget=cfg.subset_node_budget, limit=8)
+                if sub.unique:
+                    chosen = sorted((firm_pool[k] for k in sub.solutions[0]), key=it.order_key)
+                    ev = {"combination": [it.no[x] for x in chosen], "unique": True, "pool": len(firm_pool),
+                          "text": used, "date_fit_days": self._date_fit(i, chosen)}
+                    return [(x, it.open[x], 0) for x in chosen], cfg.clue_confidence_firm, ev
         pool = self._pool(i, items)
         size_f = 1.0 if len(pool) <= 8 else (0.97 if len(pool) <= 16 else 0.93)
         for credit in [None, *credits]:
@@ -803,10 +906,40 @@ class _Engine:
                                min_size=1 if forced else 2, node_budget=cfg.subset_node_budget, limit=8)
             if sub.solutions:
                 chosen, conf, fit_ev = self._pick_combination(i, cand, sub, 0.95, size_f)
+                if fit and not sub.unique and sub.complete and conf < cfg.auto_threshold:
+                    # Several combinations: the one whose items all agree with the text's words.
+                    agree = [[cand[k] for k in sol] for sol in sub.solutions if all(cand[k] in fit for k in sol)]
+                    if len(agree) == 1:
+                        chosen = agree[0]
+                        conf = cfg.clue_confidence_firm if used.get("firm") else cfg.clue_confidence
+                        fit_ev = {**fit_ev, "text": used, "date_fit_days": self._date_fit(i, chosen)}
+                if credit is None and conf < cfg.auto_threshold:
+                    month = self._month_combination(i, items)
+                    if month is not None:
+                        chosen, conf, fit_ev = month
                 allocs = [(x, it.open[x], 0) for x in sorted(chosen + forced[:1], key=it.order_key) + forced[1:]]
                 ev = {"combination": [it.no[x] for x, _, _ in allocs], "unique": sub.unique, "pool": len(pool), **fit_ev}
                 return allocs, conf, ev
         return None
+
+    def _month_combination(self, i: int, items: list[int]):
+        """A payer that settles several invoices at once settles those it meant to pay in the past
+        month or so: among the items expected then (due + the payer's usual delay, from
+        `combine_window_days` before the receipt to `combine_ahead_days` after it), a unique exact
+        combination is applied. Returns (items, confidence, evidence) or None."""
+        it, cfg, A, day = self.items, self.cfg, self.cents[i], self.days[i]
+        delay = self._usual_delay(it.cust[items[0]]) if items else 0
+        near = [x for x in items if -cfg.combine_ahead_days <= day - (it.due[x] + delay) <= cfg.combine_window_days]
+        if len(near) < 2 or len(near) > cfg.subset_max_items * 2:
+            return None
+        sub = find_subsets([it.open[x] for x in near], A, max_size=cfg.subset_max_size, min_size=2,
+                           node_budget=cfg.subset_node_budget, limit=2)
+        if not sub.unique:
+            return None
+        chosen = [near[k] for k in sub.solutions[0]]
+        ev = {"expected_window": [cfg.combine_window_days, cfg.combine_ahead_days], "window_items": len(near),
+              "unique": True, "date_fit_days": self._date_fit(i, chosen), "solutions": 1}
+        return chosen, cfg.combine_window_confidence, ev
 
     def _date_fit(self, i: int, xs: list[int]) -> int:
         """Largest distance (days) of any item from its expected payment date: due + the payer's usual delay."""
@@ -881,12 +1014,51 @@ class _Engine:
         items = self._open_for(i, list(cands))
         same = [x for x in items if it.open[x] == A]
         if not same:
-            return False
+            return self._by_payer_set_combination(i, cands, items, method, pconf)
         ev = {"payer_candidates": list(cands)[:10], "method": method, "name": self.names[i] or None,
               "amount": _cents_out(A),
               "candidates_with_amount": len(same)}
         conf = (0.96 if len(same) == 1 else 0.7) * (0.5 + 0.5 * pconf)
         return self._decide(i, [(same[0], A, 0)], "payer_set_exact", conf, ev)
+
+    def _by_payer_set_combination(self, i: int, cands: tuple[str, ...], items: list[int], method: str,
+                                  pconf: float) -> bool:
+        """No single item of the candidate customers has the amount: the text may name a project or
+        contract of exactly one of them (then that customer is the payer), or exactly one of them
+        has exactly one combination of items expected in the past month adding up to the amount."""
+        it, cfg, A, day = self.items, self.cfg, self.cents[i], self.days[i]
+        clues = self.clues(i)
+        if not clues.empty:
+            fit, used = self.clue_filter(clues, items)
+            owners = {it.cust[x] for x in fit}
+            if used["firm"] and len(owners) == 1:
+                return self._by_payer(i, next(iter(owners)), method + "_text", pconf)
+        found = []
+        by_cust: dict[str, list[int]] = defaultdict(list)
+        for x in items:
+            by_cust[it.cust[x]].append(x)
+        for c in sorted(by_cust):
+            own = by_cust[c]
+            delay = self._usual_delay(c)
+            near = [x for x in own if -cfg.combine_ahead_days <= day - (it.due[x] + delay) <= cfg.combine_window_days]
+            if len(near) < 2:
+                continue
+            sub = find_subsets([it.open[x] for x in near], A, max_size=cfg.subset_max_size, min_size=2,
+                               node_budget=cfg.subset_node_budget, limit=2)
+            if not sub.complete:
+                return False  # a search cut short proves nothing about uniqueness
+            found.extend([near[k] for k in sol] for sol in sub.solutions)
+            if len(found) > 1:
+                return False
+        if len(found) != 1:
+            return False
+        chosen = sorted(found[0], key=it.order_key)
+        ev = {"payer_candidates": list(cands)[:10], "method": method, "name": self.names[i] or None,
+              "amount": _cents_out(A), "combination": [it.no[x] for x in chosen], "unique": True,
+              "expected_window": [cfg.combine_window_days, cfg.combine_ahead_days],
+              "date_fit_days": self._date_fit(i, chosen)}
+        conf = cfg.combine_window_confidence * (0.5 + 0.5 * pconf) / 0.95
+        return self._decide(i, [(x, it.open[x], 0) for x in chosen], "payer_set_combination", conf, ev)
 
     def _no_match(self, i: int, cid, method, pconf, found) -> None:
         it, A = self.items, self.cents[i]

@@ -91,14 +91,19 @@ def load_inputs(con, ops_path=None) -> dict[str, pd.DataFrame]:
     mtype = "m.milestone_type" if milestones else "NULL AS milestone_type"
     mjoin = ("LEFT JOIN (SELECT milestone_id, any_value(milestone_type) AS milestone_type FROM raw.payment_milestones"
              " GROUP BY milestone_id) m ON m.milestone_id = i.milestone_id") if milestones else ""
+    # The project's name: remittance texts name projects (三期道路改造工程进度款), see clues.py.
+    projects = _table_exists(con, "raw", "projects") and "project_id" in inv_cols
+    pname = "p.project_name" if projects else "NULL AS project_name"
+    pjoin = ("LEFT JOIN (SELECT project_id, any_value(project_name) AS project_name FROM raw.projects"
+             " GROUP BY project_id) p ON p.project_id = i.project_id") if projects else ""
     open_items = con.execute(
         f"""
         SELECT i.invoice_no, i.customer_id, upper(i.currency) AS currency, i.issue_date, i.due_date, i.gross_amount,
-               i.original_invoice_no, {links}, {mtype},
+               i.original_invoice_no, {links}, {mtype}, {pname},
                coalesce(i.cleared_amount, 0) AS cleared_amount, i.cleared_date,
                i.gross_amount - CASE WHEN i.cleared_date < ?::DATE THEN coalesce(i.cleared_amount, 0) ELSE 0 END
                  AS open_amount
-        FROM raw.invoices i {mjoin}
+        FROM raw.invoices i {mjoin} {pjoin}
         WHERE coalesce(i.status, 'issued') NOT IN ('draft', 'cancelled', 'written_off')
         ORDER BY i.issue_date, i.invoice_no
         """,

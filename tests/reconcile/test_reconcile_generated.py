@@ -41,3 +41,39 @@ def test_generated_data_meets_precision_and_match_rate(generated_small, tmp_path
     assert set(result.matches.bank_txn_key) | set(result.unmatched.bank_txn_key) == set(inputs["bank"].bank_txn_key)
     non_receivable = set(lines.loc[lines.category == "non_receivable", "bank_txn_key"])
     assert not non_receivable & set(result.matches.loc[result.matches.status == "auto", "bank_txn_key"])
+
+
+def test_generated_texts_without_invoice_numbers_name_what_is_paid(generated_small):
+    """Receipts without an invoice number often name the milestone, project or contract instead, and
+    what they name is that of their true invoices (up to the generator's share of wrong words)."""
+    from huikuan.ingest.load import ingest_paths
+    from huikuan.reconcile.clues import parse_clues
+    from huikuan.reconcile.remittance import RefIndex
+
+    wh = generated_small.parent / "clues_warehouse.duckdb"
+    if not wh.exists():
+        ingest_paths([generated_small / "landing"], wh, landing_root=generated_small / "landing")
+    con = duckdb.connect(str(wh), read_only=True)
+    inputs = load_inputs(con)
+    con.close()
+    lines = pd.read_csv(generated_small / "truth" / "bank_lines.csv", dtype=str)
+    links = pd.read_csv(generated_small / "truth" / "payment_links.csv", dtype=str)
+    items = inputs["open_items"].set_index("invoice_no")
+    noref = set(lines.loc[(lines.category == "receivable") & (lines.has_invoice_ref == "false"), "bank_txn_key"])
+    bank = inputs["bank"].set_index("bank_txn_key")
+    index = RefIndex.build(sorted(set(items.contract_id.dropna())), min_digits=99)
+    named = contracts = contracts_right = types = types_right = 0
+    for key, g in links[links.bank_txn_key.isin(noref)].groupby("bank_txn_key"):
+        clues = parse_clues(bank.loc[key, "remittance_text"], index)
+        true = items.loc[[no for no in g.invoice_no if no in items.index]]
+        named += not clues.empty
+        if clues.contracts:
+            contracts += 1
+            contracts_right += clues.contracts <= set(true.contract_id)
+        if clues.milestone_types and not clues.contracts:
+            types += 1
+            types_right += clues.milestone_types <= set(true.milestone_type)
+    assert len(noref) >= 0.2 * (lines.category == "receivable").sum()  # the required noise stays
+    assert 0.35 <= named / len(noref) <= 0.75, named / len(noref)
+    assert contracts > 10 and contracts_right == contracts  # contract numbers are the true invoices' own
+    assert types > 10 and 0.75 <= types_right / types < 1.0, (types_right, types)
