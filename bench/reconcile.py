@@ -22,6 +22,7 @@ import pandas as pd
 from huikuan.reconcile import ReconcileConfig, load_inputs, reconcile
 from huikuan.reconcile import engine as _engine
 from huikuan.reconcile import names as _names
+from huikuan.reconcile.clues import MILESTONE_WORDS
 from huikuan.reconcile.engine import to_cents
 from huikuan.reconcile.remittance import rf_make, skeleton
 from huikuan.reconcile.scoring import errors_by_rule, score, score_interchangeable
@@ -30,6 +31,7 @@ AS_OF = date(2026, 6, 30)
 SEED = 11
 SCALING_POINTS = (10_000, 100_000, 1_000_000)
 _YEAR_SEQ = re.compile(r"(20\d\d)([ \-/]?)(\d{7})(?!\d)")
+_CONTRACT = re.compile(r"(HT20\d\d)(\d{6})(?!\d)")  # the generator's contract numbers
 
 
 def naive_exact_amount(bank: pd.DataFrame, open_items: pd.DataFrame) -> pd.DataFrame:
@@ -60,11 +62,13 @@ def _credits(bank: pd.DataFrame) -> int:
 _PROTECTED_CJK = set(
     "".join(_names._CN_LEGAL) + "分公司分行支行办事处项目部营业部分部中华人民共和国有限责任股份集团"
     + "市省区县局院财政国库集中支付中心第一二三四五六七八九十" + "".join(_engine.NON_RECEIVABLE_WORDS)
+    + "".join(w for ws in MILESTONE_WORDS.values() for w in ws) + "年月合同号"
 )
 _PROTECTED_WORDS = {w.upper() for w in (
     "INV", "co", "ltd", "limited", "company", "inc", "corp", "corporation", "llc", "plc", "gmbh", "ag", "sa",
     "bv", "nv", "srl", "spa", "sarl", "kg", "oy", "ab", "pte", "pty", "the", "group", "holdings", "holding",
-    "branch", "payment", "for", "invoice", "settlement",
+    "branch", "payment", "for", "invoice", "settlement", "HT", "contract", "progress", "acceptance", "advance",
+    "final", "retention", "down",
 )} | {w for phrase in _engine.NON_RECEIVABLE_WORDS if phrase.isascii() for w in phrase.split()}
 _CJK = [chr(u) for u in range(0x4E00, 0xA000) if chr(u) not in _PROTECTED_CJK]
 _CJK_POS = {ch: k for k, ch in enumerate(_CJK)}
@@ -100,8 +104,9 @@ def replicate(inputs: dict, truth: pd.DataFrame, copies: int) -> tuple[dict, pd.
     """`copies` disjoint copies of the data: fresh bank keys, invoice numbers, customers, names, accounts.
 
     Invoice numbers INV-YYYY-NNNNNNN become INV-YYYY-CCNNNNNNN and every written reference in the
-    remittance text is rewritten the same way, so references stay exactly as hard to read; names
-    and texts are disguised per copy (see `disguise`).
+    remittance text is rewritten the same way, so references stay exactly as hard to read; contract
+    numbers HTYYYYNNNNNN become HTYYYYCCNNNNNN likewise; names, project names and texts are
+    disguised per copy (see `disguise`).
     """
     banks, items, custs, truths = [], [], [], []
     bank, oi, cu = inputs["bank"], inputs["open_items"], inputs["customers"]
@@ -115,7 +120,13 @@ def replicate(inputs: dict, truth: pd.DataFrame, copies: int) -> tuple[dict, pd.
             return disguise(s, c)
 
         def text(s, c=c, tag=tag):
-            return s if c == 0 else s.fillna("").str.replace(_YEAR_SEQ, lambda m: m.group(1) + m.group(2) + tag + m.group(3), regex=True)
+            if c == 0:
+                return s
+            s = s.fillna("").str.replace(_YEAR_SEQ, lambda m: m.group(1) + m.group(2) + tag + m.group(3), regex=True)
+            return contract(s)
+
+        def contract(s, c=c, tag=tag):
+            return s if c == 0 else s.str.replace(_CONTRACT, lambda m: m.group(1) + tag + m.group(2), regex=True)
 
         b = bank.copy()
         b["bank_txn_key"] = b["bank_txn_key"] + (f"~{tag}" if c else "")
@@ -135,6 +146,13 @@ def replicate(inputs: dict, truth: pd.DataFrame, copies: int) -> tuple[dict, pd.
             o["original_invoice_no"] = o["original_invoice_no"].where(o["original_invoice_no"].isna(),
                                                                       inv(o["original_invoice_no"].fillna("")))
         o["customer_id"] = o["customer_id"] + (f"~{tag}" if c else "")
+        # Contracts and project names read by the remittance clues change with the copy too.
+        if "contract_id" in o.columns:
+            o["contract_id"] = o["contract_id"].where(o["contract_id"].isna(), contract(o["contract_id"].fillna("")))
+        if "project_id" in o.columns:
+            o["project_id"] = o["project_id"].where(o["project_id"].isna(), o["project_id"] + (f"~{tag}" if c else ""))
+        if "project_name" in o.columns:
+            o["project_name"] = name(o["project_name"])
         k = cu.copy()
         k["customer_id"] = k["customer_id"] + (f"~{tag}" if c else "")
         k["parent_customer_id"] = k["parent_customer_id"].where(k["parent_customer_id"].isna(),
@@ -190,6 +208,7 @@ def run(invoices: int, workdir: Path, scaling: bool = True, max_receipts: int = 
     finally:
         con.close()
     truth = pd.read_csv(out / "truth" / "payment_links.csv", dtype=str)
+    noise = noise_shares(out)
 
     t0, c0 = time.perf_counter(), time.process_time()
     result = reconcile(inputs["bank"], inputs["open_items"], inputs["customers"], config=ReconcileConfig())
@@ -243,6 +262,7 @@ def run(invoices: int, workdir: Path, scaling: bool = True, max_receipts: int = 
         "ingest_seconds": round(t_ingest, 2),
         "rejected_files": rejected,
         "targets": {"precision": 0.995, "payment_match_rate": 0.95, "invoice_match_rate": 0.97},
+        "noise": noise,
     }
     if scaling:
         curve = []
@@ -261,6 +281,30 @@ def run(invoices: int, workdir: Path, scaling: bool = True, max_receipts: int = 
             del big, r
         res["scaling"] = curve
     return res
+
+
+# The noise the issue requires of the generated data (at least these shares), by manifest key.
+REQUIRED_NOISE = {
+    "receipts_without_invoice_ref": 0.20,
+    "receipts_combined": 0.10,
+    "invoices_paid_in_parts": 0.05,
+    "receipts_fee_short": 0.03,
+    "receipts_payer_name_variant": None,  # required to exist; no share given
+    "credit_lines_non_receivable": 0.05,
+}
+
+
+def noise_shares(generated: Path) -> dict:
+    """The generator's measured noise shares (manifest.json) next to the required minimum, and
+    what share of the receipts without an invoice number name a milestone, project or contract."""
+    import json
+
+    shares = json.loads((Path(generated) / "manifest.json").read_text(encoding="utf-8"))["shares"]
+    out = {k: {"measured": shares.get(k), "required_at_least": v,
+               "ok": shares.get(k) is not None and (v is None and shares[k] > 0 or v is not None and shares[k] >= v)}
+           for k, v in REQUIRED_NOISE.items()}
+    out["all_ok"] = all(v["ok"] for v in out.values())
+    return out
 
 
 def missed_links(result, truth: pd.DataFrame) -> dict:

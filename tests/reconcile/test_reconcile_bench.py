@@ -61,3 +61,18 @@ def test_naive_baseline_links_unique_amounts_only():
     m = naive_exact_amount(inputs["bank"], inputs["open_items"])
     assert sorted(zip(m.bank_txn_key, m.invoice_no)) == [
         ("K1", "INV-2026-0000102"), ("K3", "INV-2026-0000301"), ("K4", "INV-2026-0000201")]
+
+
+def test_noise_shares_are_read_from_the_manifest_against_the_required_minimum(tmp_path):
+    import json
+
+    from bench.reconcile import REQUIRED_NOISE, noise_shares
+
+    shares = {k: (v or 0.3) + 0.001 for k, v in REQUIRED_NOISE.items()}
+    (tmp_path / "manifest.json").write_text(json.dumps({"shares": shares}), encoding="utf-8")
+    got = noise_shares(tmp_path)
+    assert got["all_ok"] and got["receipts_combined"] == {"measured": 0.101, "required_at_least": 0.1, "ok": True}
+    shares["receipts_combined"] = 0.0956
+    (tmp_path / "manifest.json").write_text(json.dumps({"shares": shares}), encoding="utf-8")
+    got = noise_shares(tmp_path)
+    assert not got["all_ok"] and not got["receipts_combined"]["ok"] and got["receipts_fee_short"]["ok"]
