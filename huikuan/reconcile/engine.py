@@ -879,7 +879,7 @@ class _Engine:
             fit_items, used = self.clue_filter(clues, items)
             fit = set(fit_items)
             if used["firm"] and 2 <= len(fit_items):
-                firm_items = [x for x in items if x in fit] if len(fit_items) >= 2 else []
+                firm_items = [x for x in items if x in fit]  # in the payer's order
                 firm_pool = self._pool(i, firm_items)
                 sub = find_subsets([it.open[x] for x in firm_pool], A, max_size=cfg.subset_max_size, min_size=2,
                                    node_budget=cfg.subset_node_budget, limit=8)
