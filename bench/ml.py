@@ -23,10 +23,15 @@ SEED = 7
 
 
 def noise_floor_on(test: pd.DataFrame, history: pd.DataFrame, truth: pd.DataFrame) -> float:
-    """MAE of terms + true expected delay against actual days to pay, on the tested paid invoices."""
+    """MAE of the true expected days late against actual days late, on the tested paid invoices.
+
+    The truth's `expected_days_late` is the median of each invoice's days late given what held at
+    its issue date (the customer's hidden state included, a dispute raised later not): the best
+    point prediction any model deciding at issue could make.
+    """
     t = truth.set_index("invoice_no")
     rows = history.loc[test.index]
-    expected = rows["invoice_no"].map(t["expected_delay_days"].astype(float))
+    expected = rows["invoice_no"].map(t["expected_days_late"].astype(float))
     actual_late = test["days_late"]
     m = expected.notna() & actual_late.notna() & test["is_default"].eq(0)
     return float(np.abs(actual_late[m] - expected[m]).mean())

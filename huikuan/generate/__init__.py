@@ -52,7 +52,7 @@ def auc(y: np.ndarray, score: np.ndarray) -> float:
 
 
 def noise_floor_mae(days_to_pay: np.ndarray, terms: np.ndarray, expected_delay: np.ndarray) -> float:
-    """MAE of the best prediction, terms + expected_delay_days, against actual days to pay."""
+    """MAE of the best prediction known at issue, terms + expected days late, against actual days to pay."""
     if len(days_to_pay) == 0:
         return float("nan")
     return float(np.mean(np.abs(days_to_pay - (terms + expected_delay))))
@@ -595,8 +595,12 @@ def _write_all(
             w.fmt_date(inv["issue"][rows]),
             w.fmt_date(inv["due"][rows]),
             w.fmt_fixed(beh["expected_delay"][ix], 2),
+            pc.cast(pa.array(beh["expected_days_late"][ix]), pa.string()),
+            w.fmt_fixed(beh["expected_delay_after_dispute"][ix], 2),
             w.fmt_fixed(beh["delay_scale"][ix], 2),
             w.fmt_fixed(beh["p_default"][ix], 5),
+            w.fmt_fixed(beh["p_default_after_dispute"][ix], 5),
+            w.fmt_fixed(beh["p_unpaid_90_after_due"][ix], 5),
             w.take(tf, beh["defaulted"][ix]),
             w.take(tf, beh["disputed"][ix]),
             w.take(tf, settle["by_credit"][ix]),
@@ -617,8 +621,12 @@ def _write_all(
             "issue_date",
             "due_date",
             "expected_delay_days",
+            "expected_days_late",
+            "expected_delay_after_dispute_days",
             "delay_scale",
             "p_default",
+            "p_default_after_dispute",
+            "p_unpaid_90_after_due",
             "defaulted",
             "disputed",
             "settled_by_credit_note",
@@ -655,7 +663,12 @@ def _write_all(
 
     # ---- statistics and manifest
     floor_m = paid_by_as_of
-    floor = noise_floor_mae(days_to_pay[floor_m], inv["terms"][std][floor_m], beh["expected_delay"][floor_m])
+    floor = noise_floor_mae(
+        days_to_pay[floor_m], inv["terms"][std][floor_m], beh["expected_days_late"][floor_m]
+    )
+    floor_after_dispute = noise_floor_mae(
+        days_to_pay[floor_m], inv["terms"][std][floor_m], beh["expected_delay_after_dispute"][floor_m]
+    )
     n_receipts = len(receipts["day"])
     n_links_r = np.bincount(links["r"], minlength=n_receipts)
     credit_lines = L["amount"] > 0
@@ -705,7 +718,10 @@ def _write_all(
         "shares": shares,
         "noise_floor_mae_days": round(floor, 3),
         "noise_floor_invoices": int(floor_m.sum()),
+        # for reference only: knowing at issue which invoices will be disputed (no model can)
+        "noise_floor_mae_days_after_dispute": round(floor_after_dispute, 3),
         "oracle_default_auc": round(auc(beh["defaulted"], beh["p_default"]), 4),
+        "oracle_default_auc_after_dispute": round(auc(beh["defaulted"], beh["p_default_after_dispute"]), 4),
         "mean_expected_delay_by_type": mean_delay,
         "receivable_lines": int(recv.sum()),
         "files": {rel: {"bytes": files[rel][0], "sha256": files[rel][1]} for rel in sorted(files)},

@@ -485,6 +485,60 @@ def _nearest_spring_festival(days: np.ndarray) -> np.ndarray:
     return np.where(days - before < after - days, before, after)
 
 
+DISPUTE_EXTRA_DAYS = (30.0, 75.0)  # a dispute adds Uniform(30, 75) days to the delay
+DISPUTE_SCALE = 1.3  # and widens its noise
+
+
+def _laplace_cdf(z: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.where(z < 0, 0.5 * np.exp(np.minimum(z, 0) / b), 1.0 - 0.5 * np.exp(-np.maximum(z, 0) / b))
+
+
+def _laplace_cdf_integral(z: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """An antiderivative of the Laplace(0, b) CDF in z (continuous at 0)."""
+    return np.where(
+        z < 0, 0.5 * b * np.exp(np.minimum(z, 0) / b), z + 0.5 * b * np.exp(-np.maximum(z, 0) / b)
+    )
+
+
+def _delay_cdfs(x: np.ndarray, mu: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """P(delay <= x) without and with a dispute (mu + Laplace(0, b), mu + Uniform(30, 75) + Laplace(0, 1.3 b))."""
+    lo_x, hi_x = DISPUTE_EXTRA_DAYS
+    bd = DISPUTE_SCALE * b
+    z = x - mu
+    disputed = (_laplace_cdf_integral(z - lo_x, bd) - _laplace_cdf_integral(z - hi_x, bd)) / (hi_x - lo_x)
+    return _laplace_cdf(z, b), disputed
+
+
+def issue_time_median_delay(mu: np.ndarray, b: np.ndarray, p_dispute: np.ndarray) -> np.ndarray:
+    """Median of the delay as known at issue, before it is known whether the invoice will be disputed.
+
+    The delay is mu + Laplace(0, b) without a dispute and mu + Uniform(30, 75) + Laplace(0, 1.3 b)
+    with one (probability `p_dispute`); disputes are raised 15-45 days after issue, so no model can
+    know them at the issue date. The median minimises the expected absolute error; found by bisection
+    on the mixture's CDF (closed form: the Laplace CDF integrated over the uniform extra).
+    """
+    lo = mu - 10.0 * b
+    hi = mu + DISPUTE_EXTRA_DAYS[1] + 10.0 * DISPUTE_SCALE * b
+    for _ in range(40):  # interval 100s of days wide: 40 halvings leave far below a day
+        mid = 0.5 * (lo + hi)
+        plain, disputed = _delay_cdfs(mid, mu, b)
+        below = (1.0 - p_dispute) * plain + p_dispute * disputed < 0.5
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+def _last_business_day(cal: Calendar, d: np.ndarray) -> np.ndarray:
+    """Move each day back to the last working day on or before it."""
+    d = np.array(d, dtype=np.int64, copy=True)
+    for _ in range(14):
+        m = cal.is_holiday(d)
+        if not m.any():
+            break
+        d[m] -= 1
+    return d
+
+
 def payment_behaviour(
     rng,
     cust: dict,
@@ -498,14 +552,23 @@ def payment_behaviour(
 ) -> dict:
     """Draw each invoice's delay and default from a known distribution (the truth the ML can learn).
 
-    delay (days after due) = max(mu + Laplace(0, b), lower), lower = 5 - terms (nobody pays within
-    five days of issue); the median of that distribution is max(mu, lower) = expected_delay_days.
+    delay (days after due) = max(mu + dispute extra + Laplace(0, b), lower), lower = 5 - terms
+    (nobody pays within five days of issue). The truth is what was knowable at the issue date:
+    `expected_delay` is the median of the delay given the customer's state at issue, a mixture over
+    the dispute that may or may not come later (`issue_time_median_delay`); `expected_days_late` is
+    the median of the days late of the actual pay date (moved to a working day), the best possible
+    point prediction; `p_default` is the probability at issue of never paying, averaged over the
+    dispute, and `p_unpaid_90_after_due` that of still being unpaid 90 days after due (never paying,
+    or paying later than that).
+    `expected_delay_after_dispute` (max(mu + extra, lower), knowing the dispute) and
+    `p_default_after_dispute` are kept for reference; they use a fact of after the issue date.
     """
     n = len(k)
     tc = cust["tcode"][k]
     u = cust["propensity"][k]
-    disputed = rng.random(n) < np.clip(0.04 + 0.015 * u, 0.005, 0.2)
-    dispute_extra = np.where(disputed, rng.uniform(30, 75, n), 0.0)
+    p_dispute = np.clip(0.04 + 0.015 * u, 0.005, 0.2)
+    disputed = rng.random(n) < p_dispute
+    dispute_extra = np.where(disputed, rng.uniform(*DISPUTE_EXTRA_DAYS, n), 0.0)
     det_active = cust["deteriorating"][k] & (issue >= cust["det_start"][k])
     det_months = np.where(det_active, (issue - cust["det_start"][k]) / 30.4, 0.0)
     det_extra = np.minimum(det_months * cust["det_slope"][k], 90.0)
@@ -514,20 +577,23 @@ def payment_behaviour(
     sf = _nearest_spring_festival(due)
     spring = np.where((due >= sf - 20) & (due <= sf + 7), 10.0, 0.0)
     milestone = np.select([mtype == 4, mtype == 0], [25.0, -4.0], 0.0)
-    mu = (
+    mu_issue = (
         BASE_DELAY[tc]
         + PROPENSITY_DAYS * u
         + 5.0 * np.log10(np.maximum(gross_cny, 1e3) / 2e5)
         - 0.08 * (terms - 60)
         + year_end
         + spring
-        + dispute_extra
         + det_extra
         + milestone
     )
+    mu = mu_issue + dispute_extra
     lower = 5.0 - terms
-    expected = np.maximum(mu, lower)
-    scale = DELAY_SCALE[tc] * np.where(disputed, 1.3, 1.0)
+    b = DELAY_SCALE[tc]
+    expected = np.maximum(issue_time_median_delay(mu_issue, b, p_dispute), lower)
+    # the pay date is a monotone function of the delay, so its median is the median delay's pay date
+    expected_days_late = cal.next_business_day(due + np.round(expected).astype(np.int64)) - due
+    scale = b * np.where(disputed, DISPUTE_SCALE, 1.0)
     delay = np.maximum(mu + rng.laplace(0.0, scale), lower)
     pay = cal.next_business_day(due + np.round(delay).astype(np.int64))
     logit = (
@@ -535,16 +601,29 @@ def payment_behaviour(
         + 2.3 * u
         + DEFAULT_TYPE_LOGIT[tc]
         + 2.5 * det_active
-        + 1.2 * disputed
         + 0.3 * np.log10(np.maximum(gross_cny, 1e3) / 2e5)
     )
-    p_default = 1.0 / (1.0 + np.exp(-logit))
+    p_default = 1.0 / (1.0 + np.exp(-(logit + 1.2 * disputed)))
     defaulted = rng.random(n) < p_default
+    p_never, p_never_d = 1.0 / (1.0 + np.exp(-logit)), 1.0 / (1.0 + np.exp(-(logit + 1.2)))
+    p_issue = (1 - p_dispute) * p_never + p_dispute * p_never_d
+    # "unpaid 90 days after due" (the models' default label) also holds for an invoice paid later
+    # than that: pay day > due + 90 exactly when due + round(delay) is after the last working day
+    # on or before due + 90, i.e. delay >= k + 0.5 with k that day's offset from the due date
+    k90 = (_last_business_day(cal, due + 90) - due).astype(float)
+    plain, disp = _delay_cdfs(k90 + 0.5, mu_issue, b)
+    p_unpaid_90 = (1 - p_dispute) * (p_never + (1 - p_never) * (1 - plain)) + p_dispute * (
+        p_never_d + (1 - p_never_d) * (1 - disp)
+    )
     return {
         "expected_delay": expected,
+        "expected_days_late": expected_days_late,
+        "expected_delay_after_dispute": np.maximum(mu, lower),
         "delay_scale": scale,
         "pay_drawn": pay,
-        "p_default": p_default,
+        "p_default": p_issue,
+        "p_default_after_dispute": p_default,
+        "p_unpaid_90_after_due": p_unpaid_90,
         "defaulted": defaulted,
         "disputed": disputed,
     }
