@@ -23,9 +23,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from huikuan.settings import SEEDS_DIR
 
 # Columns of the history frame. Required: the first six. The rest are used when present.
 REQUIRED_COLUMNS = ("invoice_no", "customer_id", "issue_date", "due_date", "amount", "paid_date")
@@ -75,7 +79,7 @@ CATEGORICAL_FEATURES = (
 
 def default_holidays(years: Iterable[int]) -> pd.DatetimeIndex:
     """Approximate mainland China public-holiday days: Spring Festival week, National Day week,
-    New Year's day, Labour Day. Used when no holiday calendar (seeds/holidays) is passed."""
+    New Year's day, Labour Day. `holiday_calendar` uses it for the years seeds/holidays lacks."""
     days: list[pd.Timestamp] = []
     for sf in SPRING_FESTIVAL:
         if sf.year in years:
@@ -85,6 +89,31 @@ def default_holidays(years: Iterable[int]) -> pd.DatetimeIndex:
         days += list(pd.date_range(f"{y}-05-01", periods=5))
         days.append(pd.Timestamp(f"{y}-01-01"))
     return pd.DatetimeIndex(sorted(set(days)))
+
+
+# The official China holiday calendar (also a dbt seed): holidays within the payment terms are
+# counted from it for the years it covers, from `default_holidays` for the others.
+HOLIDAY_SEED = SEEDS_DIR / "holidays.csv"
+
+
+@cache
+def _official_holidays(path: Path = HOLIDAY_SEED) -> tuple[pd.DatetimeIndex, frozenset[int]]:
+    """Holiday days of the seed calendar and the years it covers (those with a Spring Festival)."""
+    if not path.exists():
+        return pd.DatetimeIndex([]), frozenset()
+    cal = pd.read_csv(path, dtype=str, keep_default_na=False)
+    hol = cal[cal["day_type"] == "holiday"]
+    days = pd.DatetimeIndex(pd.to_datetime(hol["calendar_date"], format="%Y-%m-%d"))
+    covered = frozenset(days[hol["name_en"].to_numpy() == "Spring Festival"].year)
+    return days, covered
+
+
+def holiday_calendar(years: Iterable[int]) -> pd.DatetimeIndex:
+    """Public-holiday days: the official seed calendar (seeds/holidays.csv) plus `default_holidays`
+    for the years it does not cover. dbt builds the same calendar as marts.ml_holiday_calendar."""
+    official, covered = _official_holidays()
+    approx = default_holidays([y for y in years if y not in covered])
+    return pd.DatetimeIndex(sorted(set(official) | set(approx)))
 
 
 @dataclass(frozen=True)
@@ -350,7 +379,7 @@ def point_in_time_features(
     out["spring_festival_in_window"] = (sf_days > 0).astype(float)
     if holidays is None:
         years = range(int(rows["issue_date"].dt.year.min()) - 1, int(window_end.dt.year.max()) + 2) if len(rows) else []
-        holidays = default_holidays(years)
+        holidays = holiday_calendar(years)
     out["holiday_days_in_window"] = _holiday_days_between(rows["issue_date"], rows["due_date"], holidays)
     year_end = pd.to_datetime(rows["due_date"].dt.year.astype(str) + "-12-31")
     out["days_to_year_end"] = (year_end - rows["due_date"]).dt.days.astype(float)
