@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models_ml.explain import contributions, explain, explain_open_invoices, model_feature_set, reference_values
+from models_ml.explain import (
+    contributions,
+    explain,
+    explain_open_invoices,
+    model_feature_set,
+    reference_values,
+)
 from models_ml.features import point_in_time_features
 from models_ml.forecast import open_invoices
 

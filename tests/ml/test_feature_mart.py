@@ -4,6 +4,7 @@ equal, feature by feature, to models_ml.features on the same warehouse."""
 
 from __future__ import annotations
 
+import math
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -150,4 +151,8 @@ def test_worklist_carries_the_explanations_of_the_scoring_model(warehouses, tmp_
     assert rows
     for _, version, f1, e1, r3, pf1, pe1, pr3 in rows:
         assert version == current_version(models)
-        assert (f1, e1) == (pf1, pe1) and (r3 == pr3 or (r3 is None and pr3 != pr3))
+        assert (f1, e1) == (pf1, pe1) and (r3 == pr3 or (_missing(r3) and _missing(pr3)))
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
