@@ -13,7 +13,13 @@ from huikuan.dbt import run_dbt
 
 pytestmark = pytest.mark.slow
 
-INCREMENTAL_MODELS = ("fct_ar_daily",)
+# Every incremental model (schema.table).
+INCREMENTAL_MODELS = (
+    "marts.fct_ar_daily",
+    "marts.ar_aging_monthly",
+    "intermediate.int_kpi_monthly_inputs",
+    "marts.kpi_monthly",
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +33,29 @@ def ingested(generated_small, tmp_path_factory) -> Path:
     return wh
 
 
+def _load_late_payment(warehouse: Path) -> str:
+    """Load a payment today for an invoice issued more than a year before: a new register version
+    with the ERP clearing half of it on a date long before the previous build's as-of date."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        (invoice_no,) = con.execute(
+            """select invoice_no from raw.invoices
+               where cleared_date is null and gross_amount > 0 and issue_date < date '2025-06-01'
+                   and coalesce(status, 'issued') not in ('cancelled', 'written_off', 'draft')
+               order by invoice_no limit 1"""
+        ).fetchone()
+        con.execute(
+            """insert into raw.invoices
+               select * replace (round(gross_amount / 2, 2) as cleared_amount, date '2025-09-15' as cleared_date,
+                   loaded_at + interval 1 day as loaded_at, 'late_extract.csv' as source_file)
+               from raw.invoices where invoice_no = ?""",
+            [invoice_no],
+        )
+    finally:
+        con.close()
+    return invoice_no
+
+
 def _copy(src: Path, dst_dir: Path) -> Path:
     dst_dir.mkdir(parents=True, exist_ok=True)
     dst = dst_dir / "warehouse.duckdb"
@@ -35,8 +64,9 @@ def _copy(src: Path, dst_dir: Path) -> Path:
 
 
 def test_full_build_and_incremental_equal_full_refresh(ingested, tmp_path):
-    # A: one full build as of 2026-06-30.
+    # A: one full build as of 2026-06-30, with a payment for an old invoice that B loads late.
     full = _copy(ingested, tmp_path / "full")
+    late_invoice = _load_late_payment(full)
     run_dbt(["build", "--quiet"], full, target_path=tmp_path / "t_full", vars={"as_of_date": "2026-06-30"})
     # B: a full build a month earlier, then an incremental build as of 2026-06-30.
     incr = _copy(ingested, tmp_path / "incr")
@@ -45,6 +75,8 @@ def test_full_build_and_incremental_equal_full_refresh(ingested, tmp_path):
     (days_before,) = con.execute("select max(balance_date) from marts.fct_ar_daily").fetchone()
     con.close()
     assert days_before == date(2026, 5, 31)
+    # The late payment arrives after B's first build: history from 2025-09-15 on must change.
+    assert _load_late_payment(incr) == late_invoice
     run_dbt(["build", "--quiet"], incr, target_path=tmp_path / "t_incr", vars={"as_of_date": "2026-06-30"})
 
     con = duckdb.connect()
@@ -52,13 +84,23 @@ def test_full_build_and_incremental_equal_full_refresh(ingested, tmp_path):
         con.execute(f"attach '{full}' as full_db (read_only)")
         con.execute(f"attach '{incr}' as incr_db (read_only)")
         for model in INCREMENTAL_MODELS:
-            n_full = con.execute(f"select count(*) from full_db.marts.{model}").fetchone()[0]
+            n_full = con.execute(f"select count(*) from full_db.{model}").fetchone()[0]
             assert n_full > 0, model
             for a, b in (("full_db", "incr_db"), ("incr_db", "full_db")):
                 diff = con.execute(
-                    f"select count(*) from (select * from {a}.marts.{model} except all select * from {b}.marts.{model})"
+                    f"select count(*) from (select * from {a}.{model} except all select * from {b}.{model})"
                 ).fetchone()[0]
                 assert diff == 0, f"{model}: {diff} rows in {a} not in {b}"
+        # The late payment did move history: the month-end before it still shows the invoice in full,
+        # the month-ends after it half paid.
+        open_at = dict(
+            con.execute(
+                """select as_of_date, open_amount from incr_db.marts.ar_aging_monthly
+                   where invoice_no = ? and as_of_date in (date '2025-08-31', date '2025-09-30')""",
+                [late_invoice],
+            ).fetchall()
+        )
+        assert open_at[date(2025, 9, 30)] < open_at[date(2025, 8, 31)], open_at
 
         # Three independent paths agree on open AR per currency at the as-of date.
         aging = dict(

@@ -2,6 +2,10 @@
 -- salesperson, customer): month-end AR (total, not yet due, overdue) from the month-end aging
 -- snapshots, credit sales invoiced in the month and cash collected in the month, all in the
 -- reporting currency. Every group has a row for every month, so lags are plain month offsets.
+-- Incremental (DuckDB, macros/ledger_state.sql): a build recomputes the month-ends from the
+-- earliest date the ledger changed since the last build, and the new month-ends.
+{{ ledger_incremental_config('month_end') }}
+-- depends_on: {{ ref('int_ar_ledger_state') }}
 {%- set groupings = [
     ('company', "'all'"),
     ('region', "coalesce(region, 'unknown')"),
@@ -15,6 +19,7 @@ with month_ends as (
     where is_month_end
         and calendar_date >= (select min(issue_date) from {{ ref('int_ar_items') }})
         and calendar_date <= {{ as_of_date() }}
+        and {{ ledger_periods_after('calendar_date', 'month_end') }}
 
 ),
 
@@ -62,6 +67,7 @@ activity as (
     from sales_movements
     left join {{ ref('int_fx_rates_monthly') }} as fx
         on {{ fx_rate_valid_on('fx', 'sales_movements.currency', 'sales_movements.activity_date') }}
+    where {{ ledger_periods_after('sales_movements.activity_date', 'month_end') }}
 
     union all
 
@@ -73,6 +79,7 @@ activity as (
     from collections
     left join {{ ref('int_fx_rates_monthly') }} as fx
         on {{ fx_rate_valid_on('fx', 'collections.currency', 'collections.activity_date') }}
+    where {{ ledger_periods_after('collections.activity_date', 'month_end') }}
 
 ),
 
@@ -86,6 +93,7 @@ snapshots as (
         case when is_overdue then open_amount_rpt else 0 end as overdue_ar_rpt
     from {{ ref('ar_aging_monthly') }}
     where basis = 'due_date'
+        and {{ ledger_periods_after('as_of_date', 'month_end') }}
 
 ),
 

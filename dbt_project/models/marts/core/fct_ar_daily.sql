@@ -1,6 +1,8 @@
-{#- DuckDB deletes the trailing window and appends it again. Spark tables (parquet) have no
-    delete: there the table is partitioned by month and an incremental run overwrites the months
-    from the one the window starts in, which it recomputes whole (dispatched strategy, same rows). -#}
+{#- DuckDB: the days from the earliest date the ledger changed since the last build are deleted
+    and recomputed (macros/ledger_state.sql), so late postings of any age land on the right day.
+    Spark tables (parquet) have no delete: there the table is partitioned by month and an
+    incremental run overwrites the months from the one the trailing var('ar_daily_lookback_days')
+    window starts in, which it recomputes whole (dispatched strategy). -#}
 {%- if target.type == 'spark' -%}
 {{
     config(
@@ -11,20 +13,15 @@
     )
 }}
 {%- else -%}
-{{
-    config(
-        materialized='incremental',
-        on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where balance_date > (select max(balance_date) from {{ this }}) - {{ var('ar_daily_lookback_days', 45) }}{% endif %}"
-    )
-}}
+{{ ledger_incremental_config('balance_date') }}
 {%- endif %}
+-- depends_on: {{ ref('int_ar_ledger_state') }}
 -- Open AR per customer, currency and day (days with a non-zero balance), up to var('as_of_date'):
 -- the balance the dashboard's trends and any as-of question read without replaying the ledger.
--- Incremental: each run deletes the trailing var('ar_daily_lookback_days') days and recomputes from
--- there (on Spark: overwrites the months from the one that window starts in), so late-booked
--- movements inside that window land on the right day; older corrections need --full-refresh (the
--- result is then identical, see tests/dbt).
+-- Incremental: on DuckDB each run recomputes the days from the earliest date the ledger changed
+-- (and the new days); on Spark it overwrites the months from the one the trailing
+-- var('ar_daily_lookback_days') window starts in, and older corrections there need --full-refresh
+-- (the result is then identical, see tests/dbt).
 with changes as (
 
     select
@@ -44,7 +41,10 @@ window_start as (
     select cast({{ dbt.date_trunc('month', dbt.dateadd('day', 1 - var('ar_daily_lookback_days', 45), 'max(balance_date)')) }} as date) as start_date
     from {{ this }}
     {% elif is_incremental() %}
-    select {{ dbt.dateadd('day', 1, 'max(balance_date)') }} as start_date from {{ this }}
+    -- the day after the last one the reopening kept (all days when it kept none)
+    select coalesce({{ dbt.dateadd('day', 1, 'max(balance_date)') }}, (select min(change_date) from changes))
+        as start_date
+    from {{ this }}
     {% else %}
     select min(change_date) as start_date from changes
     {% endif %}

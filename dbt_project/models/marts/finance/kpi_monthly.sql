@@ -2,6 +2,11 @@
 -- var('dso_period_months') months), countback DSO, best possible DSO, average days delinquent,
 -- CEI for the month and the trailing quarter, overdue ratio and cash collected. All amounts in the
 -- reporting currency; month-end AR comes from the month-end aging snapshots.
+-- Incremental (DuckDB, macros/ledger_state.sql): a month's KPIs read only that month and the ones
+-- before it, so a build recomputes the month-ends from the earliest date the ledger changed since
+-- the last build, and the new month-ends.
+{{ ledger_incremental_config('month_end') }}
+-- depends_on: {{ ref('int_ar_ledger_state') }}
 with inputs as (
 
     select * from {{ ref('int_kpi_monthly_inputs') }}
@@ -27,6 +32,7 @@ history as (
         and current_month.dimension_value = past.dimension_value
         and past.month_index <= current_month.month_index
         and past.month_index > current_month.month_index - {{ var('countback_max_months', 12) }}
+    where {{ ledger_periods_after('current_month.month_end', 'month_end') }}
 
 ),
 
