@@ -60,6 +60,8 @@ NON_RECEIVABLE_WORDS = (
     "放款", "政府补助", "补贴", "保证金", "押金", "公积金", "INTEREST", "TAX REFUND", "INTERNAL TRANSFER",
     "OWN ACCOUNT", "DEPOSIT", "LOAN", "FX CONVERSION", "DRAWDOWN",
 )
+# Receivable phrases that contain one of those words: retention money (质量保证金) is an invoice paid.
+RECEIVABLE_PHRASES = ("质量保证金", "质量保修金")
 # Public bodies pay through the city treasury (国库集中支付): the name says which city, not which body.
 _TREASURY = re.compile(r"^(.{2,8}?)市?财政(?:局)?(?:国库)?(?:集中)?支付")
 
@@ -991,6 +993,8 @@ class _Engine:
     def _looks_not_receivable(self, i: int) -> bool:
         """Interest, refunds, loans, deposits: a credit whose text says it is no customer payment."""
         text = normalize_text(self.texts[i]) + " " + normalize_text(self.names[i])
+        for phrase in RECEIVABLE_PHRASES:
+            text = text.replace(phrase, " ")
         word = next((w for w in NON_RECEIVABLE_WORDS if w in text), None)
         if word:
             self._unmatched(i, "not_receivable", f"text mentions {word!r} and no invoice reference")

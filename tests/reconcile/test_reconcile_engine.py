@@ -356,6 +356,12 @@ def test_deposit_refund_from_a_customer_is_not_applied_to_invoices():
     assert r.matches.empty and r.unmatched.reason.tolist() == ["not_receivable"]
 
 
+def test_retention_money_is_a_receipt_although_it_says_deposit():
+    r = run(bank({"amount": 7300.50, "counterparty_name": "北京华建工程有限公司", "remittance_text": "支付工程质量保证金"}),
+            OPEN)
+    assert r.unmatched.empty and [row[0] for row in applied(r)] == ["B1"]
+
+
 def test_payer_name_at_the_start_of_the_text_when_the_statement_has_no_name_field():
     r = run(bank({"amount": 12000.00, "currency": "USD", "remittance_text": "ACME ENGINEERING CO LTD TRADE SETTLEMENT"}), OPEN)
     assert applied(r) == [("B1", "INV-2026-0000401", 12000.0)]
