@@ -15,6 +15,8 @@ Figures (seconds unless named otherwise):
   warehouse (which also refreshes every other mart) against recomputing by hand. mart_query_s and
   query_speedup_vs_pandas compare reading the same two answers from the built marts.
 - dbt_tests_passed: data and unit tests passed in the full build (any failure raises).
+- full_build_nodes / incremental_build_nodes: summed node seconds (threads overlap, so more than the
+  wall time), the tests' share and the slowest nodes of each build, from dbt's run_results.json.
 """
 
 from __future__ import annotations
@@ -169,6 +171,20 @@ def _tests_passed(target: Path) -> int:
     )
 
 
+def node_timings(target: Path, top: int = 12) -> dict:
+    """Where a dbt run's time went, from its run_results.json: the slowest nodes and the tests' share."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    timed = sorted(((float(r.get("execution_time") or 0), r["unique_id"]) for r in results), reverse=True)
+    tests = [t for t, uid in timed if uid.split(".")[0] in ("test", "unit_test")]
+    return {
+        "nodes": len(timed),
+        "node_seconds": round(sum(t for t, _ in timed), 2),
+        "test_seconds": round(sum(tests), 2),
+        "tests": len(tests),
+        "slowest": {uid.split(".", 2)[-1]: round(t, 2) for t, uid in timed[:top]},
+    }
+
+
 def run(invoices: int, workdir: Path) -> dict:
     workdir = Path(workdir)
     ingested, prep = _prepare_raw(invoices, workdir)
@@ -187,10 +203,12 @@ def run(invoices: int, workdir: Path) -> dict:
     )
     full_s = time.perf_counter() - t
     tests_passed = _tests_passed(target)
+    full_nodes = node_timings(target)
 
     t = time.perf_counter()
     run_dbt(["build", "--quiet"], warehouse, target_path=target, vars={"as_of_date": AS_OF.isoformat()})
     incremental_s = time.perf_counter() - t
+    incremental_nodes = node_timings(target)
 
     t = time.perf_counter()
     analyst = pandas_aging_and_dso(warehouse, AS_OF)
@@ -234,4 +252,6 @@ def run(invoices: int, workdir: Path) -> dict:
         "countback_dso_warehouse": float(warehouse_dso) if warehouse_dso is not None else None,
         "countback_dso_pandas": analyst["countback_dso"],
         "open_ar_matches_pandas": warehouse_open == pandas_open,
+        "full_build_nodes": full_nodes,
+        "incremental_build_nodes": incremental_nodes,
     }
