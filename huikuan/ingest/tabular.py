@@ -217,113 +217,180 @@ def _value_expr(mapping: EntityMapping, column: str, src: dict[str, str]) -> str
 
 
 # Fast paths: a value already in canonical form is cast directly; only the others go through the
-# hk_* macros. A canonical value is one whose cast prints back as the same text, so both give the
-# same result (tests/ingest/test_load.py compares the two on a mixed file).
-FAST_DATE = "CASE WHEN strftime(TRY_CAST({r} AS DATE), '%Y-%m-%d') = {r} THEN TRY_CAST({r} AS DATE) ELSE hk_date({r}) END"
-FAST_TIMESTAMP = (
-    "CASE WHEN strftime(TRY_CAST({r} AS TIMESTAMP), '%Y-%m-%d %H:%M:%S') = {r} "
-    "THEN TRY_CAST({r} AS TIMESTAMP) ELSE hk_timestamp({r}) END"
+# hk_* macros. A canonical value is one whose cast prints back as the same text (dates), or the
+# first branch of the macro itself (amounts, integers), so both give the same result
+# (tests/ingest/test_fast_path.py compares the two on a mixed file).
+FAST_DATE = "CASE WHEN strftime(TRY_CAST({r} AS DATE), '%Y-%m-%d') = {r} THEN TRY_CAST({r} AS DATE) END"
+FAST_TIMESTAMP = "CASE WHEN strftime(TRY_CAST({r} AS TIMESTAMP), '%Y-%m-%d %H:%M:%S') = {r} THEN TRY_CAST({r} AS TIMESTAMP) END"
+FAST_AMOUNT = (
+    "CASE WHEN regexp_full_match({r}, '-?\\d{{1,14}}(\\.\\d{{1,4}})?') THEN CAST({r} AS DECIMAL(18,4)) END"
 )
+FAST_INTEGER = "CASE WHEN regexp_full_match({r}, '-?\\d{{1,18}}') THEN CAST({r} AS BIGINT) END"
+
+
+@dataclass
+class Staged:
+    """The fast CSV pass in two steps. `inner`/`outer` (over c0..cN) give every contract column its
+    fast value and, where the fast form did not apply, the value's text in `hk_r<n>` (NULL
+    otherwise); `errs` starts empty. Then `slow_set` (an UPDATE's SET list) parses those texts with
+    the full macros on the rows matching `slow_where`, and `errs_set` spells out the reasons on the
+    rows matching `errs_where` (every row that can have one). The big macro expressions thus run
+    only on the rows that need them: DuckDB pays for a large expression on every vector it sees,
+    even when no row takes that branch."""
+
+    inner: str
+    outer: str
+    slow_set: str
+    slow_where: str
+    errs_set: str
+    errs_where: str
 
 
 def build_select(
     mapping: EntityMapping, headers: list[str], *, fast: bool = True
-) -> tuple[str, str, list[str]]:
-    """Two SELECT lists over (c0..cN): the inner one parses every contract column once (value
-    `p_<n>`); the outer one keeps the values and adds `errs` ('; '-joined reasons, '' when the row
-    is good). Returns (inner, outer, unknown headers).
+) -> tuple[str, str, list[str]] | tuple[Staged, list[str]]:
+    """The parse of a file's rows (c0..cN) into contract columns with their reasons `errs` ('; '-
+    joined, '' when the row is good).
 
-    With `fast` (the default) canonical dates and timestamps skip the macros, and the trimmed text
-    of a value is looked at only where the parsed value is missing (a CASE evaluates its branch for
-    the selected rows only). `fast=False` is the plain form: same results, kept as the reference."""
+    `fast=False` is the plain form, kept as the reference: two SELECT lists, the inner one parsing
+    every contract column once (value `p_<n>`) with the hk_* macros, the outer one keeping the
+    values and adding `errs`; returns (inner, outer, unknown headers). With `fast` (the default)
+    canonical values skip the macros and the rest is parsed afterwards, row by row only where
+    needed: returns (`Staged`, unknown headers). Both give the same rows."""
     contract = CONTRACTS[mapping.entity]
     resolved = mapping.resolve(headers)
     src = {col: f"c{headers.index(h)}" for col, h in resolved.items()}
     inner: list[str] = []
+    outer_extra: list[str] = []  # staged: hk_r<n>, the text where the fast form did not apply
+    slow_set: list[str] = []
+    slow_where: list[str] = []
     errors: list[str] = []
-    suspects: list[str] = []  # cheap conditions, one of them true for every row with an error
+    # Cheap conditions on the pass's values (p_<n>, the source text), one of them true for every row
+    # with an error and for every row with a value the fast forms did not parse.
+    suspects: list[str] = []
+    names = contract.column_names
+    # In the staged form the reasons are computed on the table, where column n is named names[n].
+    v = (lambda n: q(names[n])) if fast else (lambda n: f"p_{n}")
     for n, col in enumerate(contract.columns):
         raw = _value_expr(mapping, col.name, src)
-        p = f"p_{n}"
-        if fast:
-            t = f"hk_text({raw})"  # the trimmed text: only asked for where the value is missing
-        else:
-            t = f"t_{n}"
-            inner.append(f"hk_text({raw}) AS {t}")
-
-        def when_missing(cond: str, then: str, p: str = p) -> str:
-            if fast:  # nested CASE: `cond` is evaluated for the rows without a value only
-                return f"CASE WHEN {p} IS NULL THEN CASE WHEN {cond} THEN {then} END END"
-            return f"CASE WHEN {p} IS NULL AND {cond} THEN {then} END"
-
+        p, r = v(n), f"hk_r{n}"
         if col.type == STRING:
             expr = f"hk_text({raw})"
             if col.values:
                 expr = f"lower({expr})"
             if col.name == "currency":
                 expr = f"upper({expr})"
-        elif col.type == DATE:
-            expr = FAST_DATE.format(r=raw) if fast else f"hk_date({raw})"
-            errors.append(when_missing(f"{t} IS NOT NULL", f"'{col.name}: ' || hk_date_reason({t})"))
-        elif col.type == TIMESTAMP:
-            expr = FAST_TIMESTAMP.format(r=raw) if fast else f"hk_timestamp({raw})"
-            errors.append(when_missing(f"{t} IS NOT NULL", f"'{col.name}: not a timestamp'"))
-        elif col.type == DECIMAL:
-            expr = f"hk_amount({raw})"
-            errors.append(when_missing(f"{t} IS NOT NULL", f"'{col.name}: not an amount'"))
-            if col.name in mapping.scale:
-                expr = f"CAST({expr} * {mapping.scale[col.name]!r} AS DECIMAL(18,4))"
-            for rule in mapping.signs:
-                ind = next((f"c{headers.index(h)}" for h in headers if h.strip() in rule.columns), None)
-                if ind and col.name in rule.apply_to:
-                    neg = ", ".join(lit(v) for v in rule.negative_values)
-                    expr = f"(CASE WHEN hk_text({ind}) IN ({neg}) THEN -abs({expr}) ELSE {expr} END)"
-        elif col.type == INTEGER:
-            expr = f"hk_integer({raw})"
-            errors.append(when_missing(f"{t} IS NOT NULL", f"'{col.name}: not an integer'"))
-        elif col.type == BOOLEAN:
-            expr = f"hk_boolean({raw})"
-            errors.append(when_missing(f"{t} IS NOT NULL", f"'{col.name}: not a yes/no value'"))
-        else:  # pragma: no cover - contracts only use the types above
-            raise AssertionError(col.type)
-        inner.append(f"{expr} AS {p}")
-        if col.type != STRING:
-            suspects.append(f"({p} IS NULL AND {raw} IS NOT NULL)")
+            fast_expr = None
+        else:
+            t = f"hk_text({r})" if fast else f"t_{n}"
+            if not fast:
+                inner.append(f"hk_text({raw}) AS {t}")
+            fast_expr = None
+            if col.type == DATE:
+                full = "hk_date({x})"
+                fast_expr = FAST_DATE.format(r=raw)
+                errors.append(
+                    f"CASE WHEN {p} IS NULL AND {t} IS NOT NULL THEN '{col.name}: ' || hk_date_reason({t}) END"
+                )
+            elif col.type == TIMESTAMP:
+                full = "hk_timestamp({x})"
+                fast_expr = FAST_TIMESTAMP.format(r=raw)
+                errors.append(
+                    f"CASE WHEN {p} IS NULL AND {t} IS NOT NULL THEN '{col.name}: not a timestamp' END"
+                )
+            elif col.type == DECIMAL:
+                full = "hk_amount({x})"
+                fast_expr = FAST_AMOUNT.format(r=raw)
+                errors.append(
+                    f"CASE WHEN {p} IS NULL AND {t} IS NOT NULL THEN '{col.name}: not an amount' END"
+                )
+                if col.name in mapping.scale:
+                    full = f"CAST({full} * {mapping.scale[col.name]!r} AS DECIMAL(18,4))"
+                    fast_expr = f"CAST({fast_expr} * {mapping.scale[col.name]!r} AS DECIMAL(18,4))"
+                expr = full.format(x=raw)
+                for rule in mapping.signs:
+                    ind = next((f"c{headers.index(h)}" for h in headers if h.strip() in rule.columns), None)
+                    if ind and col.name in rule.apply_to:
+                        neg = ", ".join(lit(x) for x in rule.negative_values)
+                        expr = f"(CASE WHEN hk_text({ind}) IN ({neg}) THEN -abs({expr}) ELSE {expr} END)"
+                        fast_expr = None  # the indicator is not kept: parsed in full in the pass
+            elif col.type == INTEGER:
+                full = "hk_integer({x})"
+                fast_expr = FAST_INTEGER.format(r=raw)
+                errors.append(
+                    f"CASE WHEN {p} IS NULL AND {t} IS NOT NULL THEN '{col.name}: not an integer' END"
+                )
+            elif col.type == BOOLEAN:
+                full = "hk_boolean({x})"
+                errors.append(
+                    f"CASE WHEN {p} IS NULL AND {t} IS NOT NULL THEN '{col.name}: not a yes/no value' END"
+                )
+            else:  # pragma: no cover - contracts only use the types above
+                raise AssertionError(col.type)
+            if col.type != DECIMAL:
+                expr = full.format(x=raw)
+            suspects.append(f"(p_{n} IS NULL AND {raw} IS NOT NULL)")
+        if fast and col.type != STRING:
+            # The text is kept where the pass left the value missing (for the full parse, if any,
+            # and the reasons); without a fast form the pass parses in full.
+            outer_extra.append(f"CASE WHEN p_{n} IS NULL THEN {raw} END AS {r}")
+            if fast_expr is None:
+                inner.append(f"{expr} AS p_{n}")
+            else:
+                inner.append(f"{fast_expr} AS p_{n}")
+                slow = full.format(x=r)
+                slow_set.append(f"{p} = CASE WHEN {r} IS NOT NULL THEN {slow} ELSE {p} END")
+                slow_where.append(f"{r} IS NOT NULL")
+        else:
+            inner.append(f"{expr} AS p_{n}")
         if col.required:
-            suspects.append(f"{p} IS NULL")
-            if fast and col.type == STRING:  # the value is the trimmed text itself
+            suspects.append(f"p_{n} IS NULL")
+            if col.type == STRING:  # the value is the trimmed text itself
                 errors.append(f"CASE WHEN {p} IS NULL THEN '{col.name}: required value missing' END")
             else:
-                errors.append(when_missing(f"{t} IS NULL", f"'{col.name}: required value missing'"))
+                t = f"hk_text({r})" if fast else f"t_{n}"
+                errors.append(
+                    f"CASE WHEN {p} IS NULL AND {t} IS NULL THEN '{col.name}: required value missing' END"
+                )
         if col.values:
-            allowed = ", ".join(lit(v) for v in col.values)
-            suspects.append(f"{p} NOT IN ({allowed})")
+            allowed = ", ".join(lit(x) for x in col.values)
+            suspects.append(f"p_{n} NOT IN ({allowed})")
             errors.append(
                 f"CASE WHEN {p} IS NOT NULL AND {p} NOT IN ({allowed}) "
                 f"THEN '{col.name}: not one of {'/'.join(col.values)}' END"
             )
         if col.name == "currency":
-            suspects.append(f"NOT regexp_full_match({p}, '[A-Z]{{3}}')")
+            suspects.append(f"NOT regexp_full_match(p_{n}, '[A-Z]{{3}}')")
             errors.append(
                 f"CASE WHEN {p} IS NOT NULL AND NOT regexp_full_match({p}, '[A-Z]{{3}}') "
                 f"THEN 'currency: not an ISO 4217 code' END"
             )
     if mapping.entity == "customers":
-        names = contract.column_names
-        tax, ctype = f"p_{names.index('tax_id')}", f"p_{names.index('customer_type')}"
-        exempt = ", ".join(lit(t) for t in USCC_EXEMPT_TYPES)
-        suspects.append(f"{tax} IS NOT NULL")
+        tax, ctype = v(names.index("tax_id")), v(names.index("customer_type"))
+        exempt = ", ".join(lit(x) for x in USCC_EXEMPT_TYPES)
+        suspects.append(f"p_{names.index('tax_id')} IS NOT NULL")
         errors.append(
             f"CASE WHEN {tax} IS NOT NULL AND coalesce({ctype}, '') NOT IN ({exempt})"
             f" AND NOT coalesce(hk_uscc_ok({tax}), false)"
             f" THEN 'tax_id: not a valid unified social credit code (GB 32100-2015 check character)' END"
         )
+    unknown = [h for h in headers if h.strip() and not mapping.known(h)]
     outer = [f"p_{n} AS {q(c.name)}" for n, c in enumerate(contract.columns)]
     errs = "concat_ws('; ', " + ", ".join(errors) + ")" if errors else "''"
-    if fast and errors:  # the reasons are spelled out only for rows that may have one
-        errs = f"CASE WHEN {' OR '.join(suspects)} THEN {errs} ELSE '' END"
+    if fast:
+        outer += outer_extra
+        outer.append("'' AS errs")
+        outer.append(f"({' OR '.join(suspects) or 'false'}) AS hk_check")
+        staged = Staged(
+            inner=", ".join(inner),
+            outer=", ".join(outer),
+            slow_set=", ".join(slow_set),
+            slow_where=f"hk_check AND ({' OR '.join(slow_where)})" if slow_where else "",
+            errs_set=f"errs = {errs}",
+            errs_where="hk_check" if errors else "false",
+        )
+        return staged, unknown
     outer.append(f"{errs} AS errs")
-    unknown = [h for h in headers if h.strip() and not mapping.known(h)]
     return ", ".join(inner), ", ".join(outer), unknown
 
 
@@ -367,7 +434,13 @@ def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, b
         before_insert(entity)
     out = TabularOutcome(entity=entity, profile=mapping.profile)
     out.reasons.extend(facts.notes)
-    inner, outer, unknown = build_select(mapping, headers, fast=fast)
+    built = build_select(mapping, headers, fast=fast)
+    staged: Staged | None = None
+    if fast:
+        staged, unknown = built  # type: ignore[misc]
+        inner, outer = staged.inner, staged.outer
+    else:
+        inner, outer, unknown = built  # type: ignore[misc]
     if unknown:
         out.reasons.append(f"columns not in the {entity} contract, not loaded: {', '.join(unknown)}")
 
@@ -396,20 +469,27 @@ def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, b
         for (ent, col), (ref_ent, ref_col) in REFERENCES.items()
         if ent == entity and col in col_expr
     ]
-    # Keys and references that are a parsed column already are not stored twice.
+    # Keys and references on the source text are computed in the pass; those on parsed values are
+    # read from the table (after the staged parse has completed them), not stored twice.
     pass_extra, view_extra = [], []
     for alias, e in [(f"k{n}", e) for n, e in enumerate(key_sql)] + [
         (f"ref_{c}", col_expr[c]) for c, _, _ in refs
     ]:
-        m = re.fullmatch(r"p_(\d+)", e)
-        if m:
-            view_extra.append(f", {q(names[int(m.group(1))])} AS {q(alias)}")
-        else:
+        if re.search(r"\bc\d+\b", e):
             pass_extra.append(f", {e} AS {q(alias)}")
+        else:
+            on_table = re.sub(r"\bp_(\d+)\b", lambda m: q(names[int(m.group(1))]), e)
+            view_extra.append(f", {on_table} AS {q(alias)}")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE parsed AS
             SELECT {outer}{"".join(pass_extra)} FROM (SELECT {inner}, {raw_cols} FROM {source.relation})"""
     )
+    # Usually no row needs the full parse or has a reason: one look at the flag, and the UPDATEs
+    # with their large expressions run only when some do.
+    if staged is not None and con.execute("SELECT count(*) FROM parsed WHERE hk_check").fetchone()[0]:
+        if staged.slow_where:
+            con.execute(f"UPDATE parsed SET {staged.slow_set} WHERE {staged.slow_where}")
+        con.execute(f"UPDATE parsed SET {staged.errs_set} WHERE {staged.errs_where}")
     n_rej = collect_rejects(con, source)
     n_src, base = con.execute("SELECT count(*), coalesce(min(rowid), 0) FROM parsed").fetchone()
     # i: the row's position among the rows the reader accepted (temporary tables number from an offset).
