@@ -278,31 +278,6 @@ def _load_bank(con, facts, kind, rel, loaded_at, source_key, period):
     bf: BankFile = parse_bank(facts, kind)
     notes = _supersede(con, "bank_transactions", source_key, period, facts.sha256)
     notes += facts.notes + bf.notes
-    rows = []
-    for e in bf.entries:
-        rows.append(
-            {
-                "account_id": e.account_id,
-                "statement_id": e.statement_id,
-                "bank_txn_key": e.bank_txn_key,
-                "booking_date": e.booking_date,
-                "value_date": e.value_date,
-                "amount": e.amount,
-                "currency": e.currency,
-                "counterparty_name": e.counterparty_name,
-                "counterparty_account": e.counterparty_account,
-                "remittance_text": e.remittance_text,
-                "end_to_end_id": e.end_to_end_id,
-                "structured_reference": e.structured_reference,
-                "bank_tx_code": e.bank_tx_code,
-                "is_reversal": e.is_reversal,
-                "source_position": e.source_position,
-                "source_row": e.source_row,
-                "err": e.error or "",
-                "err_col": e.error_column,
-                "raw_record": _json(e.raw),
-            }
-        )
     schema = pa.schema(
         [
             ("account_id", pa.string()),
@@ -326,7 +301,18 @@ def _load_bank(con, facts, kind, rel, loaded_at, source_key, period):
             ("raw_record", pa.string()),
         ]
     )
-    con.register("bank_rows", pa.Table.from_pylist(rows, schema=schema))
+    # Column by column (one list per field) rather than one dict per line.
+    entries = bf.entries
+    attrs = {"err": "error", "err_col": "error_column"}
+    columns = {
+        f.name: pa.array([getattr(e, attrs.get(f.name, f.name)) for e in entries], f.type)
+        for f in schema
+        if f.name not in ("err", "raw_record")
+    }
+    columns["err"] = pa.array([e.error or "" for e in entries], pa.string())
+    columns["raw_record"] = pa.array([_json(e.raw) for e in entries], pa.string())
+    table = pa.table({f.name: columns[f.name] for f in schema}, schema=schema)
+    con.register("bank_rows", table)
     con.execute("CREATE OR REPLACE TEMP TABLE bt AS SELECT * FROM bank_rows")
     con.unregister("bank_rows")
     # Required fields, then duplicate keys within the file and against what is loaded.
@@ -345,7 +331,7 @@ def _load_bank(con, facts, kind, rel, loaded_at, source_key, period):
     con.execute("""UPDATE bt SET err = 'duplicate key bank_txn_key=' || bt.bank_txn_key || ' already loaded from '
                    || d.source_file, err_col = 'bank_txn_key'
         FROM (SELECT bank_txn_key, any_value(source_file) AS source_file FROM raw.bank_transactions
-              GROUP BY bank_txn_key) d
+              WHERE bank_txn_key IN (SELECT bank_txn_key FROM bt) GROUP BY bank_txn_key) d
         WHERE bt.err = '' AND bt.bank_txn_key = d.bank_txn_key""")
     cols = ", ".join(q(c) for c in BANK_COLUMNS)
     con.execute(

@@ -4,9 +4,11 @@ column, split 收入/支出 columns, or an amount plus a 借/贷 indicator."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from huikuan.ingest.bank.model import BankFile, Control, Entry, Statement
 from huikuan.ingest.sniff import FileFacts, IngestError, read_text_rows
@@ -53,18 +55,28 @@ CURRENCIES = {
 
 
 def roles() -> dict[str, tuple[str, ...]]:
-    """Built-in titles plus the `bank:` sections of the mapping profiles (YAML, user-extendable)."""
-    import yaml
-
+    """Built-in titles plus the `bank:` sections of the mapping profiles (YAML, user-extendable).
+    The profiles are read again only when a profile file was added, removed or changed."""
     from huikuan.ingest.profiles import profile_dirs
 
+    files = tuple(
+        (str(path), path.stat().st_mtime_ns, path.stat().st_size)
+        for d in profile_dirs()
+        for path in (sorted(d.glob("*.y*ml")) if d.is_dir() else [])
+    )
+    return dict(_roles(files))
+
+
+@functools.lru_cache(maxsize=8)
+def _roles(files: tuple[tuple[str, int, int], ...]) -> dict[str, tuple[str, ...]]:
+    import yaml
+
     merged = {k: list(v) for k, v in ROLES.items()}
-    for d in profile_dirs():
-        for path in sorted(d.glob("*.y*ml")) if d.is_dir() else []:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            for role, titles in (doc.get("bank") or {}).items() if isinstance(doc, dict) else []:
-                merged.setdefault(role, [])
-                merged[role] += [_norm(str(t)) for t in titles if _norm(str(t)) not in merged[role]]
+    for name, _, _ in files:
+        doc = yaml.safe_load(Path(name).read_text(encoding="utf-8")) or {}
+        for role, titles in (doc.get("bank") or {}).items() if isinstance(doc, dict) else []:
+            merged.setdefault(role, [])
+            merged[role] += [_norm(str(t)) for t in titles if _norm(str(t)) not in merged[role]]
     return {k: tuple(v) for k, v in merged.items()}
 
 
