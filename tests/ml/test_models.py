@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from models_ml.backtest import MODEL_NAME
+from models_ml.features import FeatureSet
 from models_ml.models import conformal_bounds
 
 
@@ -49,3 +50,34 @@ def test_predictions_keep_the_order_of_pay_date_interval(synth_report):
     assert (lo <= mid).all() and (mid <= hi).all()
     p = preds[f"{MODEL_NAME}:p_default"]
     assert p.between(0, 1).all()
+
+
+def test_classifiers_take_the_days_model_prediction(synth_load, synth_report):
+    """The default and late models read the plain feature frame; the days model's prediction is
+    computed inside their pipeline, so scoring and explanations need nothing else, and the
+    persisted model holds scikit-learn parts only."""
+    import skops.io as sio
+
+    from models_ml.models import _categorical_frame, make_pipeline
+    from models_ml.registry import TRUSTED_PREFIXES
+
+    model = synth_report.backtest.model
+    feats = synth_report.backtest.features.iloc[:200]
+    fs = FeatureSet(
+        tuple(c for c in model["feature_columns"] if c not in model["categorical"]),
+        tuple(model["categorical"]),
+    )
+    x = _categorical_frame(feats, fs)
+    est = model["default_model"]
+    pipe = est
+    while not hasattr(pipe, "named_steps"):  # calibrated: CalibratedClassifierCV → FrozenEstimator → Pipeline
+        pipe = pipe.estimator
+    inputs = pipe.named_steps["features"].transform(x)
+    assert inputs.columns[-1].endswith("pred_days_late")
+    stacked = inputs.iloc[:, -1].to_numpy()
+    np.testing.assert_allclose(stacked, model["days_model"].predict(x))
+    assert est.predict_proba(x).shape == (len(x), 2)
+    untrusted = sio.get_untrusted_types(data=sio.dumps(model["default_model"]))
+    assert all(t.startswith(TRUSTED_PREFIXES) for t in untrusted), untrusted
+    with pytest.raises(ValueError, match="classifier"):
+        make_pipeline(fs, "regressor", days_model=model["days_model"])
