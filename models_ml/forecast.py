@@ -148,11 +148,73 @@ def score_open_invoices(
     return out
 
 
+def known_plan(plan: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame | None:
+    """The payment plan as it stood at `as_of`: milestones of contracts signed by then.
+
+    An extract taken later also lists the milestones of contracts signed after `as_of`; a forecast
+    made at `as_of` cannot know them (a backtest that let it would leak the future). A plan without
+    `signed_date` cannot be cut and is used whole: say so where its backtest is reported.
+    """
+    if plan is None or "signed_date" not in plan.columns:
+        return plan
+    signed = pd.to_datetime(plan["signed_date"])
+    return plan[signed.isna() | (signed <= pd.Timestamp(as_of))]
+
+
+NEW_BUSINESS_ORIGINS = 26  # past weekly as-of dates averaged per period for receipts from new contracts
+
+
+def new_business_receipts(
+    history: pd.DataFrame, plan: pd.DataFrame | None, as_of: pd.Timestamp, freq: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Expected receipts per period from contracts not yet signed at `as_of`, with their variance.
+
+    Measured on the past: at weekly as-of dates a' before `as_of`, the receipts in the k-th period
+    after a' from invoices of contracts signed after a'. For each period the latest
+    `NEW_BUSINESS_ORIGINS` dates a' whose k-th period had ended by `as_of` are averaged (the mean
+    is the estimate, their spread the variance). Needs the plan's `signed_date` and the invoices'
+    `milestone_id`; zero without them (the plan then cannot be cut at `as_of` either).
+    """
+    a = pd.Timestamp(as_of).normalize()
+    n_per = len(period_edges(a, freq)) - 1
+    zero = np.zeros(n_per)
+    if plan is None or "signed_date" not in plan.columns or "milestone_id" not in history.columns:
+        return zero, zero
+    signed_by_ms = pd.to_datetime(plan.set_index(plan["milestone_id"].astype(str))["signed_date"])
+    signed_by_ms = signed_by_ms[~signed_by_ms.index.duplicated()]
+    h = history[history["paid_date"].notna() & (history["paid_date"] <= a)]
+    signed = h["milestone_id"].astype(str).map(signed_by_ms).to_numpy().astype("datetime64[D]")
+    known = ~np.isnat(signed)
+    signed, paid = signed[known], h["paid_date"].to_numpy().astype("datetime64[D]")[known]
+    amt = h["amount"].to_numpy(dtype=float)[known]
+    first = np.datetime64(history["issue_date"].min().date())
+    today = np.datetime64(a.date())
+    taken = [[] for _ in range(n_per)]
+    j = 0
+    while min(len(t) for t in taken) < NEW_BUSINESS_ORIGINS:
+        j += 1
+        o = a - pd.Timedelta(days=7 * j)
+        if np.datetime64(o.date()) < first:
+            break  # receipts of contracts signed before the data starts are not in the history
+        e = period_edges(o, freq).to_numpy().astype("datetime64[D]")
+        new = signed > np.datetime64(o.date())
+        idx = np.searchsorted(e, paid[new], side="left") - 1
+        ok = (idx >= 0) & (idx < n_per)
+        per = np.bincount(idx[ok], weights=amt[new][ok], minlength=n_per)[:n_per]
+        for p in range(n_per):
+            if e[p + 1] <= today and len(taken[p]) < NEW_BUSINESS_ORIGINS:
+                taken[p].append(per[p])
+    mean = np.array([np.mean(t) if t else 0.0 for t in taken])
+    var = np.array([np.var(t) if t else 0.0 for t in taken])
+    return mean, var
+
+
 def _milestone_samples(
     model: PaymentModel, history: pd.DataFrame, plan: pd.DataFrame, as_of: pd.Timestamp
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pay-date samples, weights and amounts for milestones not yet billed at `as_of`."""
     a = pd.Timestamp(as_of).normalize()
+    plan = known_plan(plan, a)
     if plan is None or not len(plan):
         return np.empty((0, N_SAMPLES), "datetime64[D]"), np.empty((0, N_SAMPLES)), np.empty(0)
     unbilled = plan[plan["billed_date"].isna() | (plan["billed_date"] > a)]
@@ -206,6 +268,8 @@ def cash_forecast(
         else:
             e_i = v_i = np.zeros(len(edges) - 1)
         e_m, v_m = _bin_samples(m_dates, m_w, m_amt, edges)
+        e_n, v_n = new_business_receipts(history, plan, a, freq)
+        e_m, v_m = e_m + e_n, v_m + v_n  # milestones planned by then, and those of contracts to come
         expected = e_i + e_m
         # independent draws understate the spread (shared shocks, invoices not yet planned): the
         # registry stores a widening factor measured on the forecast backtest
@@ -248,6 +312,7 @@ def naive_forecasts(history: pd.DataFrame, plan: pd.DataFrame | None, as_of: pd.
     op = open_invoices(history, a)
     due = op["due_date"].where(op["due_date"] > a, a + pd.Timedelta(days=1)).to_numpy().astype("datetime64[D]")
     dates, amts = [due], [op["amount"].to_numpy(dtype=float)]
+    plan = known_plan(plan, a)
     if plan is not None and len(plan):
         ub = plan[plan["billed_date"].isna() | (plan["billed_date"] > a)]
         terms = ub["terms_days"].fillna(30).to_numpy(dtype=float)
@@ -291,11 +356,12 @@ def forecast_backtest(
         stop = origins[i + 1] if i + 1 < len(origins) else obs
         a = origin
         while a < stop:
+            fc = None  # one forecast per as-of date serves both frequencies
             for freq in ("W", "M"):
                 edges = period_edges(a, freq)
                 if edges[-1] > obs:
                     continue
-                fc = cash_forecast(models_by_origin[origin], h, plan, a)
+                fc = fc or cash_forecast(models_by_origin[origin], h, plan, a)
                 table = fc.weekly if freq == "W" else fc.monthly
                 actual = actual_receipts(h, edges)
                 naive = naive_forecasts(h, plan, a, freq)

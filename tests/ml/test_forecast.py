@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models_ml.forecast import actual_receipts, cash_forecast, period_edges, score_open_invoices, wape
+from models_ml.forecast import (
+    actual_receipts,
+    cash_forecast,
+    known_plan,
+    naive_forecasts,
+    new_business_receipts,
+    period_edges,
+    score_open_invoices,
+    wape,
+)
 
 
 def test_period_edges_and_actuals():
@@ -54,3 +63,54 @@ def test_interval_widening_factor_from_the_backtest(synth_load, synth_report):
     wide = cash_forecast(model, synth_load.history, synth_load.milestones, a, scored=scored).weekly
     np.testing.assert_allclose(wide["hi"] - wide["expected"], 2 * (base["hi"] - base["expected"]))
     assert synth_report.forecast["weekly"]["interval_scale_for_80pct"] > 0
+
+
+def _plan_and_history():
+    """Contracts signed every Friday from 2024-01-05, each billed 20 days after signing and paid 60
+    days after that (100 per contract)."""
+    signed = pd.date_range("2024-01-05", "2025-06-27", freq="7D")
+    plan = pd.DataFrame(
+        {
+            "milestone_id": [f"C{i}-M01" for i in range(len(signed))],
+            "customer_id": "K1",
+            "amount": 100.0,
+            "planned_date": signed + pd.Timedelta(days=20),
+            "billed_date": signed + pd.Timedelta(days=20),
+            "terms_days": 60.0,
+            "signed_date": signed,
+        }
+    )
+    issue = plan["billed_date"]
+    history = pd.DataFrame(
+        {
+            "invoice_no": [f"I{i}" for i in range(len(plan))],
+            "customer_id": "K1",
+            "issue_date": issue,
+            "due_date": issue + pd.Timedelta(days=60),
+            "amount": 100.0,
+            "paid_date": issue + pd.Timedelta(days=60),
+            "milestone_id": plan["milestone_id"],
+        }
+    )
+    return plan, history
+
+
+def test_plan_is_cut_at_the_as_of_date_and_new_contracts_come_from_the_past():
+    plan, history = _plan_and_history()
+    a = pd.Timestamp("2025-03-07")
+    cut = known_plan(plan, a)
+    assert (cut["signed_date"] <= a).all() and len(cut) == int((plan["signed_date"] <= a).sum())
+    assert known_plan(plan.drop(columns="signed_date"), a) is not None  # nothing to cut on: kept whole
+    # the due-date schedule must not see the milestones of contracts signed later either
+    naive = naive_forecasts(history[history["issue_date"] <= a], plan, a, "W")["naive_due_date_schedule"]
+    unpaid_known = cut[cut["billed_date"] > a]["amount"].sum() + 100.0 * int(
+        ((history["issue_date"] <= a) & (history["paid_date"] > a)).sum()
+    )
+    assert naive.sum() <= unpaid_known + 1e-9
+    # a contract signed after a' (a Friday) pays 80 days after signing: none of them in weeks 1-12,
+    # in week 13 (days 85-91) the one signed a week after a', every week alike
+    mean, var = new_business_receipts(history[history["issue_date"] <= a], plan, a, "W")
+    assert mean[:12].sum() == 0.0
+    assert mean[12] == 100.0 and var[12] == 0.0
+    zero, _ = new_business_receipts(history, plan.drop(columns="signed_date"), a, "W")
+    assert not zero.any()
