@@ -225,6 +225,8 @@ FAST_TIMESTAMP = "CASE WHEN strftime(TRY_CAST({r} AS TIMESTAMP), '%Y-%m-%d %H:%M
 FAST_AMOUNT = (
     "CASE WHEN regexp_full_match({r}, '-?\\d{{1,14}}(\\.\\d{{1,4}})?') THEN CAST({r} AS DECIMAL(18,4)) END"
 )
+# A blank (as hk_text trims them) at the start or end of one of the texts joined by chr(31).
+BLANK_EDGE = "(^|\x1f)[\\s\u3000]|[\\s\u3000](\x1f|$)"
 FAST_INTEGER = "CASE WHEN regexp_full_match({r}, '-?\\d{{1,18}}') THEN CAST({r} AS BIGINT) END"
 
 
@@ -268,6 +270,7 @@ def build_select(
     # Cheap conditions on the pass's values (p_<n>, the source text), one of them true for every row
     # with an error and for every row with a value the fast forms did not parse.
     suspects: list[str] = []
+    blank_cols: list[str] = []  # staged: source columns of plain texts, trimmed only where needed
     names = contract.column_names
     # In the staged form the reasons are computed on the table, where column n is named names[n].
     v = (lambda n: q(names[n])) if fast else (lambda n: f"p_{n}")
@@ -275,12 +278,16 @@ def build_select(
         raw = _value_expr(mapping, col.name, src)
         p, r = v(n), f"hk_r{n}"
         if col.type == STRING:
-            expr = f"hk_text({raw})"
+            full = "hk_text({x})"
             if col.values:
-                expr = f"lower({expr})"
+                full = f"lower({full})"
             if col.name == "currency":
-                expr = f"upper({expr})"
+                full = f"upper({full})"
+            expr = full.format(x=raw)
             fast_expr = None
+            if fast and re.fullmatch(r"c\d+", raw):  # the source text itself (no value map)
+                fast_expr = full.replace("hk_text({x})", f"nullif({raw}, '')")
+                blank_cols.append(raw)
         else:
             t = f"hk_text({r})" if fast else f"t_{n}"
             if not fast:
@@ -330,7 +337,13 @@ def build_select(
             if col.type != DECIMAL:
                 expr = full.format(x=raw)
             suspects.append(f"(p_{n} IS NULL AND {raw} IS NOT NULL)")
-        if fast and col.type != STRING:
+        if fast and col.type == STRING and fast_expr is not None:
+            # Trimmed only on the rows where some text starts or ends with a blank (hk_blank).
+            inner.append(f"{fast_expr} AS p_{n}")
+            outer_extra.append(f"CASE WHEN hk_blank THEN {raw} END AS {r}")
+            slow_set.append(f"{p} = CASE WHEN {r} IS NOT NULL THEN {full.format(x=r)} ELSE {p} END")
+            slow_where.append(f"{r} IS NOT NULL")
+        elif fast and col.type != STRING:
             # The text is kept where the pass left the value missing (for the full parse, if any,
             # and the reasons); without a fast form the pass parses in full.
             outer_extra.append(f"CASE WHEN p_{n} IS NULL THEN {raw} END AS {r}")
@@ -375,6 +388,13 @@ def build_select(
             f" THEN 'tax_id: not a valid unified social credit code (GB 32100-2015 check character)' END"
         )
     unknown = [h for h in headers if h.strip() and not mapping.known(h)]
+    if blank_cols:
+        # One search per row over its texts joined by a unit separator, instead of one per text:
+        # a text that starts or ends with a blank sits next to a separator or an end.
+        inner.append(
+            f"regexp_matches(concat_ws(chr(31), {', '.join(blank_cols)}), {lit(BLANK_EDGE)}) AS hk_blank"
+        )
+        suspects.append("hk_blank")
     outer = [f"p_{n} AS {q(c.name)}" for n, c in enumerate(contract.columns)]
     errs = "concat_ws('; ', " + ", ".join(errors) + ")" if errors else "''"
     if fast:

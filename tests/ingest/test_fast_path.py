@@ -31,6 +31,13 @@ INVOICES = INV_HEADER + (
     "I11,standard,C1,2024-03-01,,CNY,10,,,extra\n"
     "I12,standard,C1,0001-01-01,9999-12-31,CNY,-99999999999999.9999,0.1,\n"
     "I13,standard,C1,2024-03-01T00:00:00,2024-03-01 00:00,CNY,+10,.5,\n"
+    # Blanks at the edges of texts: tab, ideographic space, a blank-only required value, and a row
+    # whose only blank is in a later column (the texts are trimmed per row, all of them).
+    "I14,standard,C1\t,2024-03-01,,CNY,10,,\n"
+    "I15,standard,\u3000,2024-03-01,,CNY,10,,\n"
+    "\u3000I16,Standard ,C2,2024-03-01,,CNY,10,,\n"
+    "I17,STANDARD,C1,2024-03-01,,CNY,10,,\n"
+    "I18,standard,C1,2024-03-01,,CNY ,10,,\n"
 )
 EVENTS = (
     "invoice_no,event_type,event_at,actor\n"
@@ -93,7 +100,23 @@ def test_fast_and_full_parsing_give_identical_rows(tmp_path):
         loaded = fast_con.execute(
             "SELECT invoice_no, source_row FROM raw.invoices ORDER BY source_row"
         ).fetchall()
-        assert loaded == [("I01", 1), ("I02", 2), ("I03", 3), ("I04", 4), ("I12", 13), ("I13", 14)]
+        assert loaded == [
+            ("I01", 1),
+            ("I02", 2),
+            ("I03", 3),
+            ("I04", 4),
+            ("I12", 13),
+            ("I13", 14),
+            ("I14", 15),
+            ("I16", 17),
+            ("I17", 18),
+            ("I18", 19),
+        ]
+        trimmed = fast_con.execute(
+            "SELECT customer_id, invoice_type, currency FROM raw.invoices WHERE source_row IN (15, 17, 19)"
+            " ORDER BY source_row"
+        ).fetchall()
+        assert trimmed == [("C1", "standard", "CNY"), ("C2", "standard", "CNY"), ("C1", "standard", "CNY")]
         bad = dict(
             fast_con.execute(
                 "SELECT source_row, reason FROM raw.quarantine WHERE entity = 'invoices' ORDER BY source_row"
@@ -110,6 +133,7 @@ def test_fast_and_full_parsing_give_identical_rows(tmp_path):
         )
         assert bad[11] == "invoice_no: duplicate key invoice_no=I01 (first at row 1)"
         assert "TOO MANY COLUMNS" in bad[12]
+        assert bad[16] == "customer_id: required value missing"
         # The duplicate's source text was not kept in the pass; it is read back for the record.
         record = fast_con.execute(
             "SELECT raw_record, value FROM raw.quarantine WHERE source_row = 11 AND entity = 'invoices'"
