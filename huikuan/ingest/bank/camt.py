@@ -3,6 +3,7 @@ network access off so external entities (XXE) and entity expansion bombs are ref
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -120,12 +121,12 @@ def parse_camt(facts: FileFacts) -> BankFile:
 
 
 def _entry(nt, ns, row: int, stmt: Statement, s_idx: int, n_idx: int, facts: FileFacts) -> Entry:
-    amt_el = nt.find("c:Amt", ns)
+    amt_el = next(iter(_xpath("c:Amt", ns["c"])(nt)), None)
     ind = _text(nt, "c:CdtDbtInd", ns)
     amount = _signed(amt_el, ind)
     rev = (_text(nt, "c:RvslInd", ns) or "").lower() == "true"
-    tx = nt.find("c:NtryDtls/c:TxDtls", ns)
-    txs = nt.findall("c:NtryDtls/c:TxDtls", ns)
+    txs = _xpath("c:NtryDtls/c:TxDtls", ns["c"])(nt)
+    tx = txs[0] if txs else None
     # The counterparty is the other side: the debtor of a credit, the creditor of a debit.
     credit = ind == "CRDT"
     if rev:
@@ -145,7 +146,7 @@ def _entry(nt, ns, row: int, stmt: Statement, s_idx: int, n_idx: int, facts: Fil
             e2e = None
         sref = _text(tx, "c:RmtInf/c:Strd/c:CdtrRefInf/c:Ref", ns)
     for t in txs:
-        texts += [u.text.strip() for u in t.findall("c:RmtInf/c:Ustrd", ns) if u.text and u.text.strip()]
+        texts += [u.text.strip() for u in _xpath("c:RmtInf/c:Ustrd", ns["c"])(t) if u.text and u.text.strip()]
     info = _text(nt, "c:AddtlNtryInf", ns)
     if info:
         texts.append(info)
@@ -194,12 +195,20 @@ def _entry(nt, ns, row: int, stmt: Statement, s_idx: int, n_idx: int, facts: Fil
 
 
 def _text(el, path: str, ns) -> str | None:
+    """The stripped text of the first element at `path` under `el` (what `el.find(path, ns)`
+    returns: XPath and ElementPath both yield document order), or None."""
     if el is None:
         return None
-    found = el.find(path, ns)
-    if found is None or found.text is None:
+    hits = _xpath(path, ns["c"])(el)
+    if not hits or hits[0].text is None:
         return None
-    return found.text.strip() or None
+    return hits[0].text.strip() or None
+
+
+@functools.lru_cache(maxsize=1024)
+def _xpath(path: str, ns_uri: str) -> etree.XPath:
+    # Compiled once per path and namespace: an ElementPath `find` parses its path on every call.
+    return etree.XPath(path, namespaces={"c": ns_uri})
 
 
 def _dec(s: str | None) -> Decimal | None:
