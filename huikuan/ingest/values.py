@@ -30,6 +30,7 @@ EXCEL_EPOCH = date(1899, 12, 30)
 EXCEL_SERIAL_MAX = 2958465  # 9999-12-31
 
 _CURRENCY_PREFIX = r"(?:¥|￥|RMB|CNY|\$|€|US\$|HK\$)"
+_CURRENCY_LEAD = re.compile(r"^([+-]?)" + _CURRENCY_PREFIX)  # compiled once: parsed per bank line
 _AMOUNT_RE = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+")
 
 
@@ -52,7 +53,7 @@ def parse_amount(value: str | None) -> Decimal | None:
         negative, s = True, s[1:-1]
         if s[:1] in "+-":
             raise ValueError(f"not an amount: {value!r}")
-    s = re.sub(r"^([+-]?)" + _CURRENCY_PREFIX, r"\1", s)
+    s = _CURRENCY_LEAD.sub(r"\1", s)
     if not _AMOUNT_RE.fullmatch(s):
         raise ValueError(f"not an amount: {value!r}")
     d = Decimal(s.replace(",", ""))
@@ -74,6 +75,7 @@ _DATE_FORMATS = (
 _TIME_SUFFIX = re.compile(r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
 _SLASHED = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _SERIAL = re.compile(r"\d{5}(?:\.0+)?")  # 1927-2173: realistic dates only
+_WITH_TIME = re.compile(r"(\S+)" + _TIME_SUFFIX.pattern + "$")
 
 
 def parse_date(value: str | None) -> date | None:
@@ -81,7 +83,7 @@ def parse_date(value: str | None) -> date | None:
     s = clean_text(value)
     if s is None:
         return None
-    m = re.match(r"(\S+)" + _TIME_SUFFIX.pattern + "$", s)
+    m = _WITH_TIME.match(s)
     core = m.group(1) if m else s
     for pattern, order in _DATE_FORMATS:
         m = pattern.fullmatch(core)
@@ -186,9 +188,12 @@ def is_valid_iban(iban: str | None) -> bool:
     return int(digits) % 97 == 1
 
 
+_IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
+
+
 def looks_like_iban(value: str | None) -> bool:
     s = (value or "").replace(" ", "").upper()
-    return bool(re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", s))
+    return bool(_IBAN_SHAPE.fullmatch(s))
 
 
 # --- DuckDB macros: the same rules as SQL expressions ------------------------------------------

@@ -172,6 +172,12 @@ def parse_bank_table(facts: FileFacts, kind: str) -> BankFile:
     balances: list[Decimal | None] = []
     footer_totals: dict[str, str] = {}
     row_no = 0
+    # Further text columns appended to the remittance text, found once for the file.
+    extra_text = [
+        header.index(x)
+        for x in ("交易详情", "附言", "客户摘要")
+        if x in header and header.index(x) != c.get("text")
+    ]
     for r_idx in range(layout.header_row + 1, len(rows)):
         row = rows[r_idx]
         cells = [clean_text(x) or "" for x in row]
@@ -224,11 +230,10 @@ def parse_bank_table(facts: FileFacts, kind: str) -> BankFile:
         texts = [
             cells[i] for role in ("text",) if role in c for i in [c[role]] if i < len(cells) and cells[i]
         ]
-        for extra in ("交易详情", "附言", "客户摘要"):
-            if extra in header and header.index(extra) != c.get("text"):
-                v = cells[header.index(extra)] if header.index(extra) < len(cells) else ""
-                if v and v not in texts and not set(v) <= set("-"):
-                    texts.append(v)
+        for i in extra_text:
+            v = cells[i] if i < len(cells) else ""
+            if v and v not in texts and not set(v) <= set("-"):
+                texts.append(v)
         e.remittance_text = " | ".join(texts) or None
         e.bank_ref = get("ref") or None
         e.end_to_end_id = get("e2e") or None
