@@ -19,9 +19,8 @@ import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor, StackingRegressor
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor, VotingRegressor
 from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
@@ -46,15 +45,15 @@ class TrainConfig:
     interval_level: float = INTERVAL_LEVEL
     calibration_method: str = "isotonic"
     regression_loss: str = "absolute_error"  # the conditional median: what minimises the MAE
-    # the classifiers see fewer events than the regressor sees payments (defaults are ~3 %): smaller
-    # trees, a slower rate, and the days model's prediction as an input (`make_pipeline`)
-    classifier_learning_rate: float = 0.05
-    classifier_max_leaf_nodes: int = 8
-    classifier_min_samples_leaf: int = 100
-    classifier_uses_days_model: bool = True
+    # the default model sees few events (~3 % of invoices): smaller trees, a slower rate, and the
+    # days model's prediction as an input (`make_pipeline`)
+    default_learning_rate: float = 0.05
+    default_max_leaf_nodes: int = 8
+    default_min_samples_leaf: int = 100
+    default_uses_days_model: bool = True
     # fit on at most this many of the latest invoices with a closed outcome window: behaviour drifts,
-    # and it bounds the fit time on large histories (1 M invoices: the latest ~14 months)
-    max_train_rows: int | None = 400_000
+    # and it bounds the fit time on large histories (1 M invoices: the latest ~11 months)
+    max_train_rows: int | None = 300_000  # 400k before the default model took the days model's prediction
     random_state: int = 0
 
 
@@ -66,11 +65,13 @@ def make_pipeline(
 ) -> Pipeline:
     """Preprocessing + gradient boosting. Categoricals are ordinal-coded and declared categorical.
 
-    A classifier given a fitted `days_model` also takes that model's predicted days late as an
-    input (column `pred_days_late`): lateness and default share the customer's hidden propensity,
-    which the regressor learns from every payment while a default model sees only a few hundred
-    events. The regressor is frozen inside the pipeline, so the classifier still takes the plain
-    feature frame (explanations and scoring need nothing else) and persists as scikit-learn parts.
+    kind "regressor", "classifier", or "rare_classifier" (a classifier for rare events: the
+    `default_*` tree settings). A classifier given a fitted `days_model` also takes that model's
+    predicted days late as an input (column `pred_days_late`): lateness and default share the
+    customer's hidden propensity, which the regressor learns from every payment while a default
+    model sees only a few hundred events. The regressor is frozen inside the pipeline, so the
+    classifier still takes the plain feature frame (explanations and scoring need nothing else)
+    and persists as scikit-learn parts.
     """
     encoder = OrdinalEncoder(
         handle_unknown="use_encoded_value",
@@ -80,11 +81,11 @@ def make_pipeline(
     )
     transformers = [("cat", encoder, list(fs.categorical)), ("num", "passthrough", list(fs.numeric))]
     if days_model is not None:
-        if kind != "classifier":
+        if kind == "regressor":
             raise ValueError("only a classifier takes the days model's prediction as an input")
-        # StackingRegressor.transform returns its (frozen) base model's predictions; the linear
-        # final estimator it fits on the side is never used
-        stack = StackingRegressor([("pred_days_late", FrozenEstimator(days_model))], LinearRegression(), cv=2)
+        # VotingRegressor.transform returns its (frozen) member's predictions: one prediction pass
+        # per transform, none at fit
+        stack = VotingRegressor([("pred_days_late", FrozenEstimator(days_model))])
         transformers.append(("stack", stack, list(fs.columns)))
     pre = ColumnTransformer(transformers, verbose_feature_names_out=False).set_output(transform="pandas")
     common = dict(
@@ -101,15 +102,16 @@ def make_pipeline(
     )
     if kind == "regressor":
         model = HistGradientBoostingRegressor(loss=cfg.regression_loss, **common)
-    elif kind == "classifier":
-        common.update(
-            learning_rate=cfg.classifier_learning_rate,
-            max_leaf_nodes=cfg.classifier_max_leaf_nodes,
-            min_samples_leaf=cfg.classifier_min_samples_leaf,
-        )
+    elif kind in ("classifier", "rare_classifier"):
+        if kind == "rare_classifier":
+            common.update(
+                learning_rate=cfg.default_learning_rate,
+                max_leaf_nodes=cfg.default_max_leaf_nodes,
+                min_samples_leaf=cfg.default_min_samples_leaf,
+            )
         model = HistGradientBoostingClassifier(**common)
     else:
-        raise ValueError(f"kind must be 'regressor' or 'classifier', not {kind!r}")
+        raise ValueError(f"kind must be 'regressor', 'classifier' or 'rare_classifier', not {kind!r}")
     return Pipeline([("features", pre), ("model", model)])
 
 
@@ -143,14 +145,16 @@ def conformal_bounds(residuals: np.ndarray, level: float) -> tuple[float, float]
     return float(r[max(lo_k, 0)]), float(r[min(hi_k, n - 1)])
 
 
-def _fit_classifier(x_fit, y_fit, x_cal, y_cal, fs: FeatureSet, cfg: TrainConfig, days_model=None):
+def _fit_classifier(
+    x_fit, y_fit, x_cal, y_cal, fs: FeatureSet, cfg: TrainConfig, days_model=None, kind: str = "classifier"
+):
     """Gradient boosting for a binary outcome, calibrated on the later slice when it has both classes."""
     if len(np.unique(y_fit)) < 2:
         # one class only in the training window: predict its observed rate, say so in the model
         from sklearn.dummy import DummyClassifier
 
         return DummyClassifier(strategy="prior").fit(x_fit, y_fit), "constant (one class in training)"
-    pipe = make_pipeline(fs, "classifier", cfg, days_model).fit(x_fit, y_fit)
+    pipe = make_pipeline(fs, kind, cfg, days_model).fit(x_fit, y_fit)
     if len(y_cal) >= 50 and min(int(y_cal.sum()), int(len(y_cal) - y_cal.sum())) >= 10:
         method = cfg.calibration_method if len(y_cal) >= 1000 else "sigmoid"
         cal = CalibratedClassifierCV(FrozenEstimator(pipe), method=method).fit(x_cal, y_cal)
@@ -189,14 +193,21 @@ def fit_payment_models(
     resid = y_late_days[cal_r] - days_model.predict(x_all[cal_r])
     lo, hi = conformal_bounds(resid, cfg.interval_level)
 
-    stacked = days_model if cfg.classifier_uses_days_model else None
     y_late = lab["is_late"].to_numpy().astype(int)
     late_model, late_cal = _fit_classifier(
-        x_all[fit_mask], y_late[fit_mask], x_all[cal_mask], y_late[cal_mask], fs, cfg, stacked
+        x_all[fit_mask], y_late[fit_mask], x_all[cal_mask], y_late[cal_mask], fs, cfg
     )
     y_def = lab["is_default"].to_numpy().astype(int)
+    stacked = days_model if cfg.default_uses_days_model else None
     default_model, default_cal = _fit_classifier(
-        x_all[fit_mask], y_def[fit_mask], x_all[cal_mask], y_def[cal_mask], fs, cfg, stacked
+        x_all[fit_mask],
+        y_def[fit_mask],
+        x_all[cal_mask],
+        y_def[cal_mask],
+        fs,
+        cfg,
+        stacked,
+        "rare_classifier",
     )
     return {
         "days_model": days_model,
@@ -226,7 +237,8 @@ def _positive_proba(model, x: pd.DataFrame) -> np.ndarray:
 def predict(model: PaymentModel, features: pd.DataFrame) -> pd.DataFrame:
     """Per invoice: predicted days late and days to pay, the interval in days to pay, P(late), P(default)."""
     fs = FeatureSet(
-        tuple(c for c in model["feature_columns"] if c not in model["categorical"]), tuple(model["categorical"])
+        tuple(c for c in model["feature_columns"] if c not in model["categorical"]),
+        tuple(model["categorical"]),
     )
     x = _categorical_frame(features, fs)
     late_days = model["days_model"].predict(x)
@@ -247,7 +259,8 @@ def feature_importance(model: PaymentModel, features: pd.DataFrame, labels: pd.S
     from sklearn.inspection import permutation_importance
 
     fs = FeatureSet(
-        tuple(c for c in model["feature_columns"] if c not in model["categorical"]), tuple(model["categorical"])
+        tuple(c for c in model["feature_columns"] if c not in model["categorical"]),
+        tuple(model["categorical"]),
     )
     x = _categorical_frame(features, fs)
     r = permutation_importance(
