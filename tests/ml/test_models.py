@@ -52,10 +52,10 @@ def test_predictions_keep_the_order_of_pay_date_interval(synth_report):
     assert p.between(0, 1).all()
 
 
-def test_classifiers_take_the_days_model_prediction(synth_load, synth_report):
-    """The default and late models read the plain feature frame; the days model's prediction is
-    computed inside their pipeline, so scoring and explanations need nothing else, and the
-    persisted model holds scikit-learn parts only."""
+def test_default_model_takes_the_days_model_prediction(synth_load, synth_report):
+    """The default model reads the plain feature frame; the days model's prediction is computed
+    inside its pipeline, so scoring and explanations need nothing else, and the persisted model
+    holds scikit-learn parts only."""
     import skops.io as sio
 
     from models_ml.models import _categorical_frame, make_pipeline
