@@ -420,11 +420,15 @@ WORKLIST_TABLES = {"marts.collections_worklist": (
     "probability_of_default")}
 
 
-def worklist(
-    scope: Scope = EVERYTHING, *, stages: list[str] | None = None, customer_id: str | None = None,
-    min_days_overdue: int | None = None, limit: int = 2000,
-) -> pd.DataFrame:
-    """Open items in work order, filtered; the scope filter is part of the SQL."""
+WORKLIST_FACTORS = tuple(
+    c for prefix, unit in (("delay_factor", "days"), ("risk_factor", "pp")) for i in (1, 2, 3)
+    for c in (f"{prefix}_{i}", f"{prefix}_{i}_{unit}")
+)  # top factors behind each prediction, present once the ML scoring step has run
+
+
+def _worklist_where(
+    scope: Scope, stages: list[str] | None, customer_id: str | None, min_days_overdue: int | None,
+) -> tuple[str, list]:
     extra, params = scope_filter(scope, "marts.collections_worklist")
     where = "true" + extra
     if stages:
@@ -436,17 +440,43 @@ def worklist(
     if min_days_overdue is not None:
         where += " and days_overdue >= ?"
         params.append(int(min_days_overdue))
+    return where, params
+
+
+def worklist(
+    scope: Scope = EVERYTHING, *, stages: list[str] | None = None, customer_id: str | None = None,
+    min_days_overdue: int | None = None, limit: int = 2000,
+) -> pd.DataFrame:
+    """The first `limit` open items in work order, filtered; the scope filter is part of the SQL."""
+    where, params = _worklist_where(scope, stages, customer_id, min_days_overdue)
+    factors = "".join(f", {c}" for c in WORKLIST_FACTORS) if has("marts.collections_worklist", *WORKLIST_FACTORS) else ""
     return query(
         f"""
         select priority_rank, invoice_no, customer_id, customer_name, project_id, salesperson_id,
                owner_role, dunning_stage, next_action_en, next_action_zh, due_date, days_overdue, currency,
                open_amount, open_amount_rpt, predicted_pay_date, probability_of_default, expected_loss_rpt,
-               is_disputed
+               is_disputed{factors}
         from marts.collections_worklist where {where}
         order by priority_rank, invoice_no limit ?
         """,
         [*params, limit],
     )
+
+
+def worklist_totals(
+    scope: Scope = EVERYTHING, *, stages: list[str] | None = None, customer_id: str | None = None,
+    min_days_overdue: int | None = None,
+) -> dict:
+    """Count and sums of every item the filters select (not only the rows shown)."""
+    where, params = _worklist_where(scope, stages, customer_id, min_days_overdue)
+    return query(
+        f"""
+        select count(*) as items, coalesce(sum(open_amount_rpt), 0) as open_amount_rpt,
+               coalesce(sum(expected_loss_rpt), 0) as expected_loss_rpt
+        from marts.collections_worklist where {where}
+        """,
+        params,
+    ).iloc[0].to_dict()
 
 
 def worklist_options(scope: Scope = EVERYTHING) -> dict[str, list]:

@@ -26,31 +26,35 @@ with st.expander(t("filters", lang), expanded=False):
                             format_func=lambda c: t("all", lang) if c is None else f"{names[c]} ({c})")
     min_overdue = f4.number_input(t("min_days_overdue", lang), value=None, step=1, key="wl_min_overdue")
 
-items = data.worklist(scope, stages=stages or None, customer_id=customer,
-                      min_days_overdue=None if min_overdue is None else int(min_overdue))
+filters = dict(stages=stages or None, customer_id=customer,
+               min_days_overdue=None if min_overdue is None else int(min_overdue))
+items = data.worklist(scope, **filters)
 # Promises live in the operational store: join them here so a promise recorded a minute ago shows.
 items = data.with_promise_state(items, actions.promises(), date.today())
 if promise_states:
     items = items[items["promise_state"].isin(promise_states)]
 # Top factors behind each prediction (ML scoring step), translated; absent before the first scoring.
 FACTORS = {"delay_factors": ("delay_factor", "days"), "risk_factors": ("risk_factor", "pp")}
-factor_cols = [c for prefix, unit in FACTORS.values() for i in (1, 2, 3) for c in (f"{prefix}_{i}", f"{prefix}_{i}_{unit}")]
-explained = data.has("marts.collections_worklist", *factor_cols) and not items.empty
+explained = set(data.WORKLIST_FACTORS) <= set(items.columns) and not items.empty
 if explained:
-    extra, params = data.scope_filter(scope, "marts.collections_worklist")
-    factors = data.query(f"select invoice_no, {', '.join(factor_cols)} from marts.collections_worklist "
-                         f"where true{extra}", params)
-    items = items.merge(factors, on="invoice_no", how="left")
     for column, (prefix, unit) in FACTORS.items():
         items[column] = [
             format_factors([r[f"{prefix}_{i}"] for i in (1, 2, 3)], [r[f"{prefix}_{i}_{unit}"] for i in (1, 2, 3)],
                            unit, lang)
-            for r in items[factor_cols].to_dict("records")
+            for r in items[list(data.WORKLIST_FACTORS)].to_dict("records")
         ]
+if promise_states:
+    # The promise filter is applied to the rows fetched (promises are not in the snapshot).
+    totals = {"items": len(items), "open_amount_rpt": items["open_amount_rpt"].sum(),
+              "expected_loss_rpt": items["expected_loss_rpt"].sum()}
+else:
+    totals = data.worklist_totals(scope, **filters)
 c1, c2, c3 = st.columns(3)
-c1.metric(t("worklist_items", lang), f"{len(items):,}")
-c2.metric(t("worklist_open", lang), format_amount(items["open_amount_rpt"].sum(), lang, ccy))
-c3.metric(t("worklist_expected_loss", lang), format_amount(items["expected_loss_rpt"].sum(), lang, ccy))
+c1.metric(t("worklist_items", lang), f"{int(totals['items']):,}")
+c2.metric(t("worklist_open", lang), format_amount(totals["open_amount_rpt"], lang, ccy))
+c3.metric(t("worklist_expected_loss", lang), format_amount(totals["expected_loss_rpt"], lang, ccy))
+if int(totals["items"]) > len(items):
+    st.caption(t("rows_shown", lang, n=f"{len(items):,}", total=f"{int(totals['items']):,}"))
 
 action_col = "next_action_zh" if lang == "zh" else "next_action_en"
 shown = items[["priority_rank", "invoice_no", "customer_name", "dunning_stage", action_col, "days_overdue",

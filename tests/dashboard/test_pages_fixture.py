@@ -234,3 +234,15 @@ def test_overview_sets_cash_against_the_forecast_made_four_weeks_earlier(fixture
     made_on = as_of - timedelta(days=30)
     label = t("forecast_4w_then", "en", date=format_date(made_on, "en"))
     assert metrics(at)[label] == format_amount(150000.0, "en")  # weeks 1-4 of that forecast only
+
+
+def test_worklist_totals_count_every_item_not_only_the_rows_fetched(fixture_home):
+    with snapshot_con(fixture_home) as con:
+        count, amount = con.execute(
+            "select count(*), sum(open_amount_rpt) from marts.collections_worklist").fetchone()
+    assert count > 2
+    assert len(data.worklist(limit=2)) == 2
+    totals = data.worklist_totals()
+    assert totals["items"] == count and abs(totals["open_amount_rpt"] - float(amount)) < 0.01
+    s01 = data.Scope.for_role("sales", "S01")
+    assert data.worklist_totals(s01)["items"] == len(data.worklist(s01))
