@@ -41,6 +41,15 @@ def _num(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s, errors="coerce").astype(float)
 
 
+def _first_event(events: pd.DataFrame, event_type: str, invoice_no: pd.Series) -> pd.Series:
+    """Date of each invoice's first event of `event_type` (NaT without one)."""
+    sel = events[events["event_type"].astype(str) == event_type]
+    first = _dates(sel["event_at"]).dt.normalize().groupby(sel["invoice_no"].astype(str)).min()
+    if first.empty:
+        return pd.Series(pd.NaT, index=invoice_no.index, dtype="datetime64[ns]")
+    return invoice_no.map(first)
+
+
 def history_from_tables(
     invoices: pd.DataFrame,
     customers: pd.DataFrame | None = None,
@@ -94,9 +103,13 @@ def history_from_tables(
         if c in inv.columns:
             h[c] = inv[c].astype("string").astype(object).where(inv[c].notna(), None)
     if events is not None and len(events):
-        disputes = events[events["event_type"].astype(str) == "disputed"]
-        first = _dates(disputes["event_at"]).dt.normalize().groupby(disputes["invoice_no"].astype(str)).min()
-        h["first_dispute_date"] = h["invoice_no"].map(first)
+        h["first_dispute_date"] = _first_event(events, "disputed", h["invoice_no"])
+        h["written_off_date"] = _first_event(events, "written_off", h["invoice_no"])
+    status_off = status[keep].eq("written_off")
+    if status_off.any():
+        h["_written_off_status"] = status_off
+        if "written_off_date" not in h.columns:
+            h["written_off_date"] = pd.Series(pd.NaT, index=h.index, dtype="datetime64[ns]")
     if milestones is not None and "milestone_id" in h.columns and len(milestones):
         mt = milestones.set_index(milestones["milestone_id"].astype(str))["milestone_type"]
         h["milestone_type"] = h["milestone_id"].map(mt)
@@ -128,6 +141,12 @@ def history_from_tables(
     obs = pd.Timestamp(observed_until) if observed_until is not None else h["paid_date"].max()
     if pd.isna(obs):
         obs = h["issue_date"].max()
+    if "_written_off_status" in h.columns:
+        # Written off by status only, without a dated event: off the books as of the extract's date
+        # (not earlier: a backtest must not learn of a write-off before it happened).
+        undated = h["_written_off_status"] & h["written_off_date"].isna()
+        h.loc[undated, "written_off_date"] = obs.normalize()
+        h = h.drop(columns="_written_off_status")
     plan = milestone_plan(milestones, invoices, contracts, customers) if milestones is not None else _empty_plan()
     return HistoryLoad(h, plan, obs.normalize(), excluded)
 

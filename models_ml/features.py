@@ -40,6 +40,7 @@ OPTIONAL_COLUMNS = (
     "milestone_type",
     "currency",
     "first_dispute_date",  # first time this invoice was disputed (invoice_events)
+    "written_off_date",  # not a feature: from this date the item is no longer receivable (not scored)
     "entry_date",  # when the invoice was entered, if later than issue (public dataset)
     "customer_type",
     "region",
@@ -134,7 +135,8 @@ def validate_history(history: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"invoice history lacks required columns {missing}")
     h = history.copy()
-    for c in ("issue_date", "due_date", "paid_date", "first_dispute_date", "entry_date", "project_start_date"):
+    for c in ("issue_date", "due_date", "paid_date", "first_dispute_date", "written_off_date", "entry_date",
+              "project_start_date"):
         if c in h.columns:
             h[c] = pd.to_datetime(h[c]).astype("datetime64[ns]")
     for c in ("issue_date", "due_date", "customer_id", "invoice_no"):

@@ -88,10 +88,13 @@ def _residual_samples(model: PaymentModel) -> np.ndarray:
 
 
 def open_invoices(history: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Invoices issued on or before the as-of date and not settled by it."""
+    """Invoices issued on or before the as-of date and neither settled nor written off by it."""
     a = pd.Timestamp(as_of)
     h = history
-    return h[(h["issue_date"] <= a) & (h["paid_date"].isna() | (h["paid_date"] > a))]
+    open_ = (h["issue_date"] <= a) & (h["paid_date"].isna() | (h["paid_date"] > a))
+    if "written_off_date" in h.columns:
+        open_ &= ~(h["written_off_date"] <= a)
+    return h[open_]
 
 
 def score_open_invoices(
