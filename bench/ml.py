@@ -37,18 +37,6 @@ def noise_floor_on(test: pd.DataFrame, history: pd.DataFrame, truth: pd.DataFram
     return float(np.abs(actual_late[m] - expected[m]).mean())
 
 
-def with_signing_dates(plan: pd.DataFrame, landing: Path) -> pd.DataFrame:
-    """The payment plan with its contracts' signing dates, so a forecast backtested at an earlier
-    as-of date sees only the contracts signed by then (`models_ml.forecast.known_plan`)."""
-    if "signed_date" in plan.columns:
-        return plan
-    ms = pd.read_csv(landing / "erp" / "payment_milestones.csv", dtype=str, encoding="utf-8-sig")
-    ct = pd.read_csv(landing / "erp" / "contracts.csv", dtype=str, encoding="utf-8-sig")
-    contract = ms.set_index("milestone_id")["contract_id"]
-    signed = pd.to_datetime(contract.map(ct.set_index("contract_id")["signed_date"]))
-    return plan.assign(signed_date=plan["milestone_id"].map(signed).to_numpy())
-
-
 LARGE = 300_000  # above this, one backtest origin and a forecast every 13 weeks keep the run short
 
 
@@ -65,7 +53,6 @@ def run(invoices: int, workdir: Path, folds: int | None = None) -> dict:
     stats = generate(out, invoices, SEED, AS_OF)
     generate_seconds = time.perf_counter() - started
     load = history_from_extracts(out / "landing")
-    load.milestones = with_signing_dates(load.milestones, out / "landing")
     truth = pd.read_csv(out / "truth" / "invoice_outcomes.csv", dtype=str)
 
     large = invoices > LARGE

@@ -171,7 +171,8 @@ def milestone_plan(
     customers: pd.DataFrame | None,
 ) -> pd.DataFrame:
     """Payment plan rows with customer, amount, planned date, the date billed (issue date of the
-    invoice that billed it, NaT if not yet) and the contractual terms."""
+    invoice that billed it, NaT if not yet), the contractual terms and the contract's signing date
+    (a forecast as of an earlier date only knows the contracts signed by then)."""
     if milestones is None or not len(milestones):
         return _empty_plan()
     m = milestones.copy()
@@ -199,6 +200,8 @@ def milestone_plan(
         cust = cid.map(c["customer_id"].astype(str))
         if "payment_terms_days" in c.columns:
             terms = cid.map(_num(c["payment_terms_days"]))
+        if "signed_date" in c.columns:
+            plan["signed_date"] = pd.to_datetime(cid.map(_dates(c["signed_date"]))).astype("datetime64[ns]")
     if customers is not None and len(customers) and "payment_terms_days" in customers.columns:
         ct = _num(customers.set_index(customers["customer_id"].astype(str))["payment_terms_days"])
         terms = terms.fillna(cust.map(ct))

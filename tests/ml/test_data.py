@@ -31,3 +31,15 @@ def test_written_off_items_leave_the_open_items_from_their_write_off_date():
     assert set(open_invoices(load.history, pd.Timestamp("2026-03-31"))["invoice_no"]) == {"A", "B", "C"}
     assert set(open_invoices(load.history, pd.Timestamp("2026-05-31"))["invoice_no"]) == {"A", "C"}
     assert set(open_invoices(load.history, pd.Timestamp("2026-06-30"))["invoice_no"]) == {"A"}
+
+
+def test_payment_plan_carries_the_contract_signing_date():
+    from models_ml.data import milestone_plan
+
+    milestones = pd.DataFrame({"milestone_id": ["M1", "M2"], "contract_id": ["K1", "K2"], "amount": ["10", "20"],
+                               "planned_date": ["2026-03-01", "2026-09-01"], "invoice_no": [None, None]})
+    contracts = pd.DataFrame({"contract_id": ["K1", "K2"], "customer_id": ["C1", "C2"],
+                              "signed_date": ["2025-12-01", "2026-07-15"], "payment_terms_days": ["30", "60"]})
+    plan = milestone_plan(milestones, _invoices().iloc[:0], contracts, None).set_index("milestone_id")
+    assert plan.loc["M1", "signed_date"] == pd.Timestamp("2025-12-01")
+    assert plan.loc["M2", "signed_date"] == pd.Timestamp("2026-07-15")
