@@ -179,7 +179,10 @@ def milestone_plan(
     m["milestone_id"] = m["milestone_id"].astype(str)
     inv = invoices.assign(invoice_no=invoices["invoice_no"].astype(str))
     issue_by_no = _dates(inv.set_index("invoice_no")["issue_date"])
-    billed = m["invoice_no"].astype("string").map(issue_by_no) if "invoice_no" in m.columns else None
+    billed = None
+    if "invoice_no" in m.columns:
+        billed = (m["invoice_no"].astype("string").map(issue_by_no) if len(issue_by_no)
+                  else pd.Series(pd.NaT, index=m.index, dtype="datetime64[ns]"))  # nothing billed yet
     if "milestone_id" in inv.columns:
         by_ms = inv[inv["milestone_id"].notna()].groupby(inv["milestone_id"].astype(str))["issue_date"].min()
         billed2 = m["milestone_id"].map(_dates(by_ms))
