@@ -562,14 +562,21 @@ def credit_summary(scope: Scope = EVERYTHING) -> pd.DataFrame:
     )
 
 
-def customers(scope: Scope = EVERYTHING) -> pd.DataFrame:
-    """Customers this user may see, for pickers."""
+def customers(scope: Scope = EVERYTHING, search: str | None = None, limit: int | None = None) -> pd.DataFrame:
+    """Customers this user may see, for pickers: all, or those whose name contains `search` or
+    whose ID starts with it (case-insensitive), the first `limit` by name."""
     extra, params = scope_filter(scope, "marts.dim_customer")
-    return query(
-        f"select customer_id, customer_name, region, salesperson_id from marts.dim_customer "
-        f"where true{extra} order by customer_name, customer_id",
-        params,
-    )
+    where = "true" + extra
+    if search and search.strip():
+        where += " and (customer_name ilike ? escape '\\' or customer_id ilike ? escape '\\')"
+        term = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params = [*params, f"%{term}%", f"{term}%"]
+    sql = (f"select customer_id, customer_name, region, salesperson_id from marts.dim_customer "
+           f"where {where} order by customer_name, customer_id")
+    if limit is not None:
+        sql += " limit ?"
+        params = [*params, int(limit)]
+    return query(sql, params)
 
 
 def customer_detail(scope: Scope, customer_id: str) -> dict | None:

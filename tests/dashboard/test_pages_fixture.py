@@ -246,3 +246,20 @@ def test_worklist_totals_count_every_item_not_only_the_rows_fetched(fixture_home
     assert totals["items"] == count and abs(totals["open_amount_rpt"] - float(amount)) < 0.01
     s01 = data.Scope.for_role("sales", "S01")
     assert data.worklist_totals(s01)["items"] == len(data.worklist(s01))
+
+
+def test_customer_picker_searches_within_the_scope(fixture_home):
+    everyone = data.customers()
+    cid, name = everyone["customer_id"].iloc[0], everyone["customer_name"].iloc[0]
+    assert cid in set(data.customers(search=name[1:3])["customer_id"])
+    assert data.customers(search=cid.lower())["customer_id"].tolist()[:1] == [cid]
+    assert len(data.customers(limit=1)) == 1
+    assert data.customers(search="%").empty or all("%" in n for n in data.customers(search="%")["customer_name"])
+    s01 = data.Scope.for_role("sales", "S01")
+    outside = [c for c in everyone["customer_id"] if c not in {"C001", "C002"}]
+    assert data.customers(s01, search=outside[0]).empty
+    at = app_as("analyst", "customers")
+    at.run()
+    at.text_input(key="cust_search").set_value(name).run()
+    assert not at.exception
+    assert f"{name} ({cid})" in at.selectbox(key="cust_pick").options
