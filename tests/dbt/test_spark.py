@@ -29,6 +29,7 @@ MARTS = (
     "customer_credit",
     "project_receivables",
     "expected_credit_loss",
+    "ml_invoice_features",
 )
 CENT = Decimal("0.01")
 EARLIER = "2026-05-31"  # a month-end before AS_OF, for the incremental run
