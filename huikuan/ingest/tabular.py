@@ -228,6 +228,15 @@ FAST_AMOUNT = (
 # A blank (as hk_text trims them) at the start or end of one of the texts joined by chr(31).
 BLANK_EDGE = "(^|\x1f)[\\s\u3000]|[\\s\u3000](\x1f|$)"
 FAST_INTEGER = "CASE WHEN regexp_full_match({r}, '-?\\d{{1,18}}') THEN CAST({r} AS BIGINT) END"
+# Per non-text type: the full parse ({x}), the fast form for canonical text ({r}; None: parsed in
+# full) and the quarantine reason when a value does not parse ({t}: its trimmed text).
+PARSERS = {
+    DATE: ("hk_date({x})", FAST_DATE, "hk_date_reason({t})"),
+    TIMESTAMP: ("hk_timestamp({x})", FAST_TIMESTAMP, "'not a timestamp'"),
+    DECIMAL: ("hk_amount({x})", FAST_AMOUNT, "'not an amount'"),
+    INTEGER: ("hk_integer({x})", FAST_INTEGER, "'not an integer'"),
+    BOOLEAN: ("hk_boolean({x})", None, "'not a yes/no value'"),
+}
 
 
 @dataclass
@@ -292,50 +301,19 @@ def build_select(
             t = f"hk_text({r})" if fast else f"t_{n}"
             if not fast:
                 inner.append(f"hk_text({raw}) AS {t}")
-            fast_expr = None
-            if col.type == DATE:
-                full = "hk_date({x})"
-                fast_expr = FAST_DATE.format(r=raw)
-                errors.append(
-                    f"CASE WHEN {p} IS NULL AND {t} IS NOT NULL THEN '{col.name}: ' || hk_date_reason({t}) END"
-                )
-            elif col.type == TIMESTAMP:
-                full = "hk_timestamp({x})"
-                fast_expr = FAST_TIMESTAMP.format(r=raw)
-                errors.append(
-                    f"CASE WHEN {p} IS NULL AND {t} IS NOT NULL THEN '{col.name}: not a timestamp' END"
-                )
-            elif col.type == DECIMAL:
-                full = "hk_amount({x})"
-                fast_expr = FAST_AMOUNT.format(r=raw)
-                errors.append(
-                    f"CASE WHEN {p} IS NULL AND {t} IS NOT NULL THEN '{col.name}: not an amount' END"
-                )
-                if col.name in mapping.scale:
-                    full = f"CAST({full} * {mapping.scale[col.name]!r} AS DECIMAL(18,4))"
-                    fast_expr = f"CAST({fast_expr} * {mapping.scale[col.name]!r} AS DECIMAL(18,4))"
-                expr = full.format(x=raw)
-                for rule in mapping.signs:
-                    ind = next((f"c{headers.index(h)}" for h in headers if h.strip() in rule.columns), None)
-                    if ind and col.name in rule.apply_to:
-                        neg = ", ".join(lit(x) for x in rule.negative_values)
-                        expr = f"(CASE WHEN hk_text({ind}) IN ({neg}) THEN -abs({expr}) ELSE {expr} END)"
-                        fast_expr = None  # the indicator is not kept: parsed in full in the pass
-            elif col.type == INTEGER:
-                full = "hk_integer({x})"
-                fast_expr = FAST_INTEGER.format(r=raw)
-                errors.append(
-                    f"CASE WHEN {p} IS NULL AND {t} IS NOT NULL THEN '{col.name}: not an integer' END"
-                )
-            elif col.type == BOOLEAN:
-                full = "hk_boolean({x})"
-                errors.append(
-                    f"CASE WHEN {p} IS NULL AND {t} IS NOT NULL THEN '{col.name}: not a yes/no value' END"
-                )
-            else:  # pragma: no cover - contracts only use the types above
-                raise AssertionError(col.type)
-            if col.type != DECIMAL:
-                expr = full.format(x=raw)
+            full, fast_form, reason = PARSERS[col.type]
+            fast_expr = fast_form.format(r=raw) if fast_form else None
+            errors.append(f"CASE WHEN {p} IS NULL AND {t} IS NOT NULL THEN '{col.name}: ' || {reason.format(t=t)} END")
+            if col.type == DECIMAL and col.name in mapping.scale:
+                full = f"CAST({full} * {mapping.scale[col.name]!r} AS DECIMAL(18,4))"
+                fast_expr = f"CAST({fast_expr} * {mapping.scale[col.name]!r} AS DECIMAL(18,4))"
+            expr = full.format(x=raw)
+            for rule in mapping.signs if col.type == DECIMAL else ():
+                ind = next((f"c{headers.index(h)}" for h in headers if h.strip() in rule.columns), None)
+                if ind and col.name in rule.apply_to:
+                    neg = ", ".join(lit(x) for x in rule.negative_values)
+                    expr = f"(CASE WHEN hk_text({ind}) IN ({neg}) THEN -abs({expr}) ELSE {expr} END)"
+                    fast_expr = None  # the indicator is not kept: parsed in full in the pass
             suspects.append(f"(p_{n} IS NULL AND {raw} IS NOT NULL)")
         if fast and col.type == STRING and fast_expr is not None:
             # Trimmed only on the rows where some text starts or ends with a blank (hk_blank).
