@@ -420,10 +420,12 @@ WORKLIST_TABLES = {"marts.collections_worklist": (
     "probability_of_default")}
 
 
+# Top factors behind each prediction, present once the ML scoring step has run: per kind, the
+# column prefix and the unit of the effect; three factors each, `<prefix>_<i>` and `<prefix>_<i>_<unit>`.
+FACTOR_KINDS = {"delay_factors": ("delay_factor", "days"), "risk_factors": ("risk_factor", "pp")}
 WORKLIST_FACTORS = tuple(
-    c for prefix, unit in (("delay_factor", "days"), ("risk_factor", "pp")) for i in (1, 2, 3)
-    for c in (f"{prefix}_{i}", f"{prefix}_{i}_{unit}")
-)  # top factors behind each prediction, present once the ML scoring step has run
+    c for prefix, unit in FACTOR_KINDS.values() for i in (1, 2, 3) for c in (f"{prefix}_{i}", f"{prefix}_{i}_{unit}")
+)
 
 
 def _worklist_where(

@@ -26,18 +26,17 @@ with st.expander(t("filters", lang), expanded=False):
                             format_func=lambda c: t("all", lang) if c is None else f"{names[c]} ({c})")
     min_overdue = f4.number_input(t("min_days_overdue", lang), value=None, step=1, key="wl_min_overdue")
 
-filters = dict(stages=stages or None, customer_id=customer,
-               min_days_overdue=None if min_overdue is None else int(min_overdue))
+filters = {"stages": stages or None, "customer_id": customer,
+           "min_days_overdue": None if min_overdue is None else int(min_overdue)}
 items = data.worklist(scope, **filters)
 # Promises live in the operational store: join them here so a promise recorded a minute ago shows.
 items = data.with_promise_state(items, actions.promises(), date.today())
 if promise_states:
     items = items[items["promise_state"].isin(promise_states)]
 # Top factors behind each prediction (ML scoring step), translated; absent before the first scoring.
-FACTORS = {"delay_factors": ("delay_factor", "days"), "risk_factors": ("risk_factor", "pp")}
 explained = set(data.WORKLIST_FACTORS) <= set(items.columns) and not items.empty
 if explained:
-    for column, (prefix, unit) in FACTORS.items():
+    for column, (prefix, unit) in data.FACTOR_KINDS.items():
         items[column] = [
             format_factors([r[f"{prefix}_{i}"] for i in (1, 2, 3)], [r[f"{prefix}_{i}_{unit}"] for i in (1, 2, 3)],
                            unit, lang)
@@ -60,7 +59,7 @@ action_col = "next_action_zh" if lang == "zh" else "next_action_en"
 shown = items[["priority_rank", "invoice_no", "customer_name", "dunning_stage", action_col, "days_overdue",
                "currency", "open_amount", "open_amount_rpt", "predicted_pay_date", "probability_of_default",
                "expected_loss_rpt", "promise_state", "promised_date", "owner_role", "is_disputed",
-               *(FACTORS if explained else [])]].copy()
+               *(data.FACTOR_KINDS if explained else [])]].copy()
 shown["dunning_stage"] = shown["dunning_stage"].map(lambda s: t(f"stage_{s}", lang))
 shown["promise_state"] = shown["promise_state"].map(lambda s: t(f"promise_{s}", lang))
 shown["owner_role"] = shown["owner_role"].map(lambda r: t(f"owner_{r}", lang) if f"owner_{r}" in TEXT else r)
