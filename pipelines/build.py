@@ -6,7 +6,7 @@ import dagster as dg
 
 from huikuan.settings import load_settings
 from pipelines.collections.assets import dunning_reminders
-from pipelines.dbt.assets import build_dbt_assets, dbt_resource
+from pipelines.dbt.assets import WEEKLY, build_dbt_assets, dbt_resource
 from pipelines.history.assets import month_end_history
 from pipelines.ingest.assets import raw_extracts
 from pipelines.ml.assets import invoice_predictions, payment_model
@@ -16,16 +16,20 @@ from pipelines.resources import HuikuanResource
 from pipelines.sensors import landing_sensor, ops_store_sensor, run_failure_alert_sensor
 
 PAYMENT_MODEL = dg.AssetKey(["ml", "payment_model"])
+# dbt models tagged `weekly` (pipelines/dbt/assets.py WEEKLY; dagster-dbt turns a dbt tag into an
+# asset tag with an empty value): the ML feature mart, which only the weekly job rebuilds.
+WEEKLY_MODELS = dg.AssetSelection.tag(WEEKLY.removeprefix("tag:"), "")
 
 daily_job = dg.define_asset_job(
     "daily_job",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(PAYMENT_MODEL),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(PAYMENT_MODEL) - WEEKLY_MODELS,
     description="Ingest new files, reconcile, build the warehouse, score open items, publish, remind.",
 )
 retrain_job = dg.define_asset_job(
     "retrain_job",
-    selection=dg.AssetSelection.assets(PAYMENT_MODEL),
-    description="Backtest and train the payment models; promote only if better than the current one.",
+    selection=dg.AssetSelection.assets(PAYMENT_MODEL) | WEEKLY_MODELS,
+    description="Backtest and train the payment models (promoted only if better than the current one);"
+    " rebuild the ML feature mart.",
 )
 month_end_job = dg.define_asset_job(
     "month_end_job",
@@ -48,13 +52,13 @@ SCHEDULES = (
 
 def build_definitions() -> dg.Definitions:
     timezone = load_settings().timezone
-    warehouse_models, ml_enriched_marts = build_dbt_assets()
+    warehouse_models, ml_enriched_marts, weekly_models = build_dbt_assets()
     published = build_publish_asset(
         [warehouse_models, reconciliation_results, month_end_history, invoice_predictions, ml_enriched_marts]
     )
     return dg.Definitions(
         assets=[raw_extracts, reconciliation_results, warehouse_models, payment_model, invoice_predictions,
-                ml_enriched_marts, month_end_history, published, dunning_reminders],
+                ml_enriched_marts, weekly_models, month_end_history, published, dunning_reminders],
         jobs=[daily_job, month_end_job, retrain_job],
         schedules=[
             dg.ScheduleDefinition(name=name, job=job, cron_schedule=cron, execution_timezone=timezone,

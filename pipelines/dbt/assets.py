@@ -26,6 +26,11 @@ READS_OUTSIDE_DBT = {
 }
 # Marts that join the ML scores: a second dbt step, built after scoring.
 ML_ENRICHED = "tag:ml_enriched"
+# Models only the weekly retrain job builds (the ML feature mart: the product's models compute the
+# same features in pandas), never the daily job; `dbt build` without a selection still builds them.
+WEEKLY = "tag:weekly"
+# What the daily warehouse run leaves out (the bench's daily run uses it too).
+DAILY_EXCLUDE = WEEKLY
 
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts", "ml": "ml"}
 
@@ -108,12 +113,14 @@ def _dbt_step(name: str, select: str = "fqn:*", exclude: str | None = None) -> d
 
 
 @cache
-def build_dbt_assets() -> tuple[dg.AssetsDefinition, dg.AssetsDefinition]:
-    """The warehouse models, and the marts that join the ML scores (built after scoring)."""
+def build_dbt_assets() -> tuple[dg.AssetsDefinition, dg.AssetsDefinition, dg.AssetsDefinition]:
+    """The daily warehouse models, the marts that join the ML scores (built after scoring), and the
+    weekly models (built by the retrain job)."""
     ensure_manifest()
     return (
-        _dbt_step("warehouse_models", exclude=ML_ENRICHED),
-        _dbt_step("ml_enriched_marts", select=ML_ENRICHED),
+        _dbt_step("warehouse_models", exclude=f"{ML_ENRICHED} {DAILY_EXCLUDE}"),
+        _dbt_step("ml_enriched_marts", select=ML_ENRICHED, exclude=DAILY_EXCLUDE),
+        _dbt_step("weekly_models", select=WEEKLY),
     )
 
 
