@@ -21,6 +21,9 @@ def add_arguments(p) -> None:
     p.add_argument("--warehouse", help="dashboard only: time the pages on this finished warehouse file "
                                        "(e.g. the warehouse benchmark's bench_wh/warehouse.duckdb) instead "
                                        "of building one; it is published by hard link, never written")
+    p.add_argument("--ingested", help="dashboard only: build from this warehouse file that already holds the "
+                                      "ingested extracts (e.g. the warehouse benchmark's ingested_N.duckdb; "
+                                      "copied, never written): reconcile, dbt, ML scoring, publish")
 
 
 def run(args) -> int:
@@ -28,9 +31,11 @@ def run(args) -> int:
 
     if args.name not in available():
         raise SystemExit(f"unknown benchmark {args.name!r}; available: {', '.join(available())}")
-    options = {"warehouse": args.warehouse} if args.warehouse else {}
+    options = {k: v for k, v in (("warehouse", args.warehouse), ("ingested", args.ingested)) if v}
     if options and args.name != "dashboard":
-        raise SystemExit("--warehouse applies to the dashboard benchmark only")
+        raise SystemExit("--warehouse and --ingested apply to the dashboard benchmark only")
+    if len(options) > 1:
+        raise SystemExit("give --warehouse or --ingested, not both")
     result = run_benchmark(args.name, invoices=args.invoices, workdir=args.workdir, **options)
     print(json.dumps(result, ensure_ascii=False))
     return 0

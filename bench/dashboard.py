@@ -1,14 +1,16 @@
 """Dashboard benchmark: build a warehouse at a given size, then time every page's queries and render.
 
-`huikuan bench dashboard --invoices N` generates N invoices, runs ingest → dbt → reconcile → publish,
+`huikuan bench dashboard --invoices N` generates N invoices, builds them the way the daily job does
+(ingest → reconcile → dbt → train and score → dbt of the scored marts → publish),
 and renders each page once with empty caches (what the first visitor after a publish waits for:
 every query on the fresh snapshot plus the render) and once warm. Baselines measured in the same
 run: a bare `select count(*)` on the snapshot, and the render of an empty Streamlit script (the
 framework's own cost); ratios are page seconds over the empty render.
 
-`--warehouse FILE` times the pages on an already built warehouse instead (at 10 M invoices, the
-warehouse benchmark's build: ingest + dbt, without cash application or ML scoring, so the pages fed
-by them show their empty states; `built_by` and `tables` in the result say what the file held).
+`--ingested FILE` starts that build from a warehouse file that already holds the ingested extracts
+(the warehouse benchmark's `ingested_N.duckdb`), so a 10 M run need not ingest again.
+`--warehouse FILE` times the pages on an already built warehouse instead (published by hard link;
+`built_by` and `tables` in the result say what the file held).
 """
 
 from __future__ import annotations
@@ -24,38 +26,69 @@ AS_OF = date(2026, 6, 30)
 
 
 def build_instance(home: Path, generated: Path | None = None, *, invoices: int = 600, seed: int = 7,
-                   as_of: date = AS_OF) -> dict[str, float]:
-    """Fill `home` with a published warehouse built from generated extracts; returns seconds per step."""
+                   as_of: date = AS_OF, ingested: Path | None = None, ml: bool = True,
+                   publish_link: bool = False) -> dict[str, float]:
+    """Fill `home` with a published warehouse the way the daily job builds it; returns seconds per step.
+
+    Steps: ingest the generated extracts (or start from `ingested`, a warehouse file that already holds
+    them), reconcile, build the warehouse models, train and score (`ml`), build the marts that join the
+    scores, publish (`publish_link`: by hard link instead of a copy, for builds too big to hold twice on
+    disk; nothing writes the file after this step)."""
     from huikuan.dbt import run_dbt
     from huikuan.ingest import ingest_paths
     from huikuan.publish import publish
     from huikuan.reconcile.warehouse import reconcile_warehouse
     from huikuan.settings import load_settings
+    from pipelines.dbt.assets import ML_ENRICHED
 
     os.environ.setdefault("DO_NOT_TRACK", "1")
     timings: dict[str, float] = {}
-    t = time.perf_counter()
-    if generated is None:
-        from huikuan.generate import generate
-
-        generated = Path(home).parent / "generated"
-        generate(out=generated, invoices=invoices, seed=seed, as_of=as_of)
-        timings["generate"] = time.perf_counter() - t
+    home = Path(home)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "huikuan.yml").write_text(f"as_of_date: '{as_of.isoformat()}'\n", encoding="utf-8")
     settings = load_settings(home).ensure_dirs()
-    shutil.copytree(Path(generated) / "landing", settings.landing_dir, dirs_exist_ok=True)
     wh = settings.warehouse_path
-    # The daily job's order: reconciliation feeds the payment allocations dbt builds.
+    t = time.perf_counter()
+    if ingested is not None:
+        shutil.copyfile(ingested, wh)
+        timings["copy_ingested"] = time.perf_counter() - t
+    else:
+        if generated is None:
+            from huikuan.generate import generate
+
+            generated = home.parent / "generated"
+            generate(out=generated, invoices=invoices, seed=seed, as_of=as_of)
+            timings["generate"] = time.perf_counter() - t
+        shutil.copytree(Path(generated) / "landing", settings.landing_dir, dirs_exist_ok=True)
+    target = home / "dbt" / "target"
+    dbt_vars = {"as_of_date": as_of.isoformat()}
+
+    def train_and_score():
+        from pipelines.ml.assets import score, train
+
+        train(settings)
+        score(settings)
+
+    # The daily job's order: reconciliation feeds the payment allocations dbt builds; the scores feed
+    # the marts tagged ml_enriched (worklist ranking, expected credit loss).
     steps = (
-        ("ingest", lambda: ingest_paths([settings.landing_dir], wh, landing_root=settings.landing_dir)),
+        ("ingest", None if ingested is not None else
+         lambda: ingest_paths([settings.landing_dir], wh, landing_root=settings.landing_dir)),
         ("reconcile", lambda: reconcile_warehouse(wh, settings.ops_path, write=True)),
-        ("dbt", lambda: run_dbt(["build"], wh, target_path=Path(home) / "dbt" / "target",
-                                vars={"as_of_date": as_of.isoformat()})),
-        ("publish", lambda: publish(wh, settings.published_dir)),
+        ("dbt", lambda: run_dbt(["build", "--exclude", ML_ENRICHED] if ml else ["build"], wh,
+                                target_path=target, vars=dbt_vars)),
+        ("ml", train_and_score if ml else None),
+        ("dbt_ml_enriched", (lambda: run_dbt(["build", "--select", ML_ENRICHED], wh, target_path=target,
+                                             vars=dbt_vars)) if ml else None),
+        ("publish", lambda: publish(wh, settings.published_dir, link=publish_link)),
     )
     for name, step in steps:
+        if step is None:
+            continue
         t = time.perf_counter()
         step()
         timings[name] = time.perf_counter() - t
+        print(f"build_instance: {name} {timings[name]:.1f} s", flush=True)
     return timings
 
 
@@ -117,7 +150,7 @@ def _row_counts(snapshot: Path) -> dict[str, int]:
     return counts
 
 
-def run(invoices: int, workdir: Path, warehouse: str | None = None) -> dict:
+def run(invoices: int, workdir: Path, warehouse: str | None = None, ingested: str | None = None) -> dict:
     import duckdb
 
     from dashboards import data
@@ -132,8 +165,11 @@ def run(invoices: int, workdir: Path, warehouse: str | None = None) -> dict:
         built_by = f"existing warehouse {warehouse} (published by hard link)"
     else:
         shutil.rmtree(Path(workdir) / "generated", ignore_errors=True)
-        build = build_instance(home, invoices=invoices)
-        built_by = "generate → ingest → reconcile → dbt build → publish"
+        # From an ingested file means a big run: publish by hard link, the disk holds one copy only.
+        build = build_instance(home, invoices=invoices, ingested=Path(ingested) if ingested else None,
+                               publish_link=bool(ingested))
+        built_by = ("ingested file → " if ingested else "generate → ingest → ") + \
+            "reconcile → dbt build → train and score → dbt build of the scored marts → publish"
     old_home = os.environ.get("HUIKUAN_HOME")
     os.environ["HUIKUAN_HOME"] = str(home)
     try:

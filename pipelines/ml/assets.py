@@ -64,6 +64,12 @@ def payment_model(context: dg.AssetExecutionContext, huikuan: HuikuanResource):
     "row names its model version.",
 )
 def invoice_predictions(context: dg.AssetExecutionContext, huikuan: HuikuanResource):
+    outcome = score(huikuan.settings(), log=context.log.info)
+    return dg.MaterializeResult(metadata=outcome)
+
+
+def score(settings, log=print) -> dict:
+    """Score every open invoice and forecast cash with the promoted model (trained first if none)."""
     import duckdb
     import pandas as pd
 
@@ -71,10 +77,9 @@ def invoice_predictions(context: dg.AssetExecutionContext, huikuan: HuikuanResou
     from models_ml.registry import current_version
     from pipelines.ml.tables import append_forecast_history, forecast_rows, replace_tables, with_explanations
 
-    settings = huikuan.settings()
     load = _history(settings)
     if current_version(settings.models_dir) is None:  # first run of an instance: train once
-        context.log.info(f"no promoted model yet: {train(settings, load)['why']}")
+        log(f"no promoted model yet: {train(settings, load)['why']}")
     scored, forecast = score_and_forecast(load, settings.models_dir, pd.Timestamp(settings.as_of))
     version = current_version(settings.models_dir)
     scored = with_explanations(scored, load.history, settings.models_dir, pd.Timestamp(settings.as_of))
@@ -85,5 +90,5 @@ def invoice_predictions(context: dg.AssetExecutionContext, huikuan: HuikuanResou
     with duckdb.connect(str(settings.warehouse_path)) as con:
         replace_tables(con, tables)
         append_forecast_history(con, tables["cash_forecast"])
-    return dg.MaterializeResult(metadata={"model_version": version, "open_items_scored": len(scored),
-                                          "weekly_expected": float(forecast.weekly["expected"].sum())})
+    return {"model_version": version, "open_items_scored": len(scored),
+            "weekly_expected": float(forecast.weekly["expected"].sum())}

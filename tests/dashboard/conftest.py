@@ -90,7 +90,7 @@ def real_instance(tmp_path_factory, generated_small):
 
     home = tmp_path_factory.mktemp("dash_real") / "home"
     home.mkdir()
-    build_instance(home, generated_small)
+    build_instance(home, generated_small, ml=False)  # ML pages: fixture snapshots, test_pipeline_e2e
     write_users(home, real_users(home))
     return home
 
