@@ -23,11 +23,12 @@ from pathlib import Path
 
 PAGES = ("overview", "aging", "worklist", "forecast", "customers", "projects", "reconciliation", "models")
 AS_OF = date(2026, 6, 30)
+BIG_RECONCILE_DAYS = 90
 
 
 def build_instance(home: Path, generated: Path | None = None, *, invoices: int = 600, seed: int = 7,
                    as_of: date = AS_OF, ingested: Path | None = None, ml: bool = True,
-                   publish_link: bool = False) -> dict[str, float]:
+                   publish_link: bool = False, reconcile_days: int = 0) -> dict[str, float]:
     """Fill `home` with a published warehouse the way the daily job builds it; returns seconds per step.
 
     Steps: ingest the generated extracts (or start from `ingested`, a warehouse file that already holds
@@ -45,7 +46,8 @@ def build_instance(home: Path, generated: Path | None = None, *, invoices: int =
     timings: dict[str, float] = {}
     home = Path(home)
     home.mkdir(parents=True, exist_ok=True)
-    (home / "huikuan.yml").write_text(f"as_of_date: '{as_of.isoformat()}'\n", encoding="utf-8")
+    (home / "huikuan.yml").write_text(f"as_of_date: '{as_of.isoformat()}'\nreconcile_days: {reconcile_days}\n",
+                                      encoding="utf-8")
     settings = load_settings(home).ensure_dirs()
     wh = settings.warehouse_path
     t = time.perf_counter()
@@ -74,7 +76,7 @@ def build_instance(home: Path, generated: Path | None = None, *, invoices: int =
     steps = (
         ("ingest", None if ingested is not None else
          lambda: ingest_paths([settings.landing_dir], wh, landing_root=settings.landing_dir)),
-        ("reconcile", lambda: reconcile_warehouse(wh, settings.ops_path, write=True)),
+        ("reconcile", lambda: reconcile_warehouse(wh, settings.ops_path, write=True, since=settings.reconcile_since)),
         ("dbt", lambda: run_dbt(["build", "--exclude", ML_ENRICHED] if ml else ["build"], wh,
                                 target_path=target, vars=dbt_vars)),
         ("ml", train_and_score if ml else None),
@@ -165,9 +167,10 @@ def run(invoices: int, workdir: Path, warehouse: str | None = None, ingested: st
         built_by = f"existing warehouse {warehouse} (published by hard link)"
     else:
         shutil.rmtree(Path(workdir) / "generated", ignore_errors=True)
-        # From an ingested file means a big run: publish by hard link, the disk holds one copy only.
+        # From an ingested file means a big run: publish by hard link (the disk holds one copy only) and
+        # reconcile the last quarter's receipts, as a large instance is configured (docs/reconciliation.md).
         build = build_instance(home, invoices=invoices, ingested=Path(ingested) if ingested else None,
-                               publish_link=bool(ingested))
+                               publish_link=bool(ingested), reconcile_days=BIG_RECONCILE_DAYS if ingested else 0)
         built_by = ("ingested file → " if ingested else "generate → ingest → ") + \
             "reconcile → dbt build → train and score → dbt build of the scored marts → publish"
     old_home = os.environ.get("HUIKUAN_HOME")
@@ -206,4 +209,5 @@ def run(invoices: int, workdir: Path, warehouse: str | None = None, ingested: st
         "baseline": {"count_star_seconds": round(count_seconds, 4), "empty_render_seconds": round(empty, 4)},
         "ratio_to_empty_render": {p: round(s / empty, 1) for p, s in cold.items()},
         "build_seconds": {k: round(v, 2) for k, v in build.items()},
+        "reconcile_days": BIG_RECONCILE_DAYS if ingested else 0,
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import yaml
@@ -31,11 +31,19 @@ class Settings:
     as_of_date: str = ""  # YYYY-MM-DD the reports are as of; empty means today
     dunning_mode: str = "dry_run"  # dry_run (write .eml to outbox/), send (SMTP), or off
     alert_emails: str = ""  # comma-separated recipients of failure alerts (SMTP from HUIKUAN_SMTP_*)
+    # 0: each run reconciles the whole bank history; N: only the lines booked in the last N days
+    # (older results stand; ERP clearings from before the window are taken as they are)
+    reconcile_days: int = 0
 
     @property
     def as_of(self) -> date:
         """The date the warehouse reports as of (configured, else today)."""
         return date.fromisoformat(self.as_of_date) if self.as_of_date else date.today()
+
+    @property
+    def reconcile_since(self) -> date | None:
+        """First booking date the daily reconciliation works on (None: the whole history)."""
+        return self.as_of - timedelta(days=self.reconcile_days) if self.reconcile_days > 0 else None
 
     @property
     def alert_recipients(self) -> list[str]:
@@ -113,7 +121,7 @@ def load_settings(home: str | os.PathLike | None = None) -> Settings:
     unknown = set(values) - set(known)
     if unknown:
         raise ValueError(f"{settings_file}: unknown settings {sorted(unknown)}; known: {sorted(known)}")
-    for name in ("keep_snapshots", "max_file_mb"):
+    for name in ("keep_snapshots", "max_file_mb", "reconcile_days"):
         if name in values:
             values[name] = int(values[name])
     if values.get("as_of_date"):

@@ -45,7 +45,7 @@ def run(args) -> int:
         raise SystemExit(f"{settings.warehouse_path} does not exist: run `huikuan ingest` (and `huikuan build`) first")
     config = ReconcileConfig() if args.threshold is None else ReconcileConfig(auto_threshold=args.threshold)
     result = reconcile_warehouse(settings.warehouse_path, settings.ops_path, config=config,
-                                 write=not args.dry_run, learn=args.learn)
+                                 write=not args.dry_run, learn=args.learn, since=settings.reconcile_since)
     if args.learn:
         print(f"learned {result.stats['aliases_learned']} payer aliases from confirmed matches")
     if args.json:

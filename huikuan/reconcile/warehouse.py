@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -57,29 +58,39 @@ def _table_exists(con, schema: str, table: str) -> bool:
     ).fetchone()[0])
 
 
-def load_inputs(con, ops_path=None) -> dict[str, pd.DataFrame]:
+def _bank_source(con) -> str:
+    """Bank lines come from staging when it exists (deduplicated, typed), else from raw."""
+    if _table_exists(con, "staging", "stg_bank__transactions"):
+        return "staging.stg_bank__transactions"
+    if _table_exists(con, "raw", "bank_transactions"):
+        return "raw.bank_transactions"
+    raise ValueError("no bank transactions: neither staging.stg_bank__transactions nor raw.bank_transactions exists")
+
+
+def load_inputs(con, ops_path=None, since: date | None = None) -> dict[str, pd.DataFrame]:
     """Bank lines, open items, customers, decisions and aliases as the engine takes them.
 
-    Bank lines come from staging when it exists (deduplicated, typed), else from raw. Open amounts:
-    an ERP clearing dated before the bank history starts is trusted (those payments are not in the
-    bank files); later clearings are the very payments in the bank files, so their invoices are
-    offered at their gross amount and the engine applies the bank lines itself.
+    Open amounts: an ERP clearing dated before the bank history starts is trusted (those payments are
+    not in the bank files); later clearings are the very payments in the bank files, so their invoices
+    are offered at their gross amount and the engine applies the bank lines itself.
+
+    `since`: only bank lines booked on or after it. The window's start then plays the part of the
+    history's start, and what earlier runs matched before it counts as paid too (an item's earlier
+    clearing and earlier bank match are the same payment seen from two sides, so the larger counts);
+    items with nothing open are left out.
     """
-    if _table_exists(con, "staging", "stg_bank__transactions"):
-        source = "staging.stg_bank__transactions"
-    elif _table_exists(con, "raw", "bank_transactions"):
-        source = "raw.bank_transactions"
-    else:
-        raise ValueError("no bank transactions: neither staging.stg_bank__transactions nor raw.bank_transactions exists")
+    source = _bank_source(con)
     have = {r[0] for r in con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_schema || '.' || table_name = ?", [source]
     ).fetchall()}
     cols = ", ".join(f'"{c}"' if c in have else f'NULL AS "{c}"' for c in BANK_COLUMNS)
-    bank = con.execute(f"SELECT {cols} FROM {source} ORDER BY booking_date, bank_txn_key").df()
+    window = "WHERE booking_date >= ?::DATE" if since is not None else ""
+    bank = con.execute(f"SELECT {cols} FROM {source} {window} ORDER BY booking_date, bank_txn_key",
+                       [since] if since is not None else []).df()
     for t in ("invoices", "customers"):
         if not _table_exists(con, "raw", t):
             raise ValueError(f"raw.{t} does not exist: load the ERP and invoicing extracts first")
-    start = bank["booking_date"].min() if len(bank) else None
+    start = since if since is not None else (bank["booking_date"].min() if len(bank) else None)
     inv_cols = {r[0] for r in con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = 'invoices'"
     ).fetchall()}
@@ -96,18 +107,26 @@ def load_inputs(con, ops_path=None) -> dict[str, pd.DataFrame]:
     pname = "p.project_name" if projects else "NULL AS project_name"
     pjoin = ("LEFT JOIN (SELECT project_id, any_value(project_name) AS project_name FROM raw.projects"
              " GROUP BY project_id) p ON p.project_id = i.project_id") if projects else ""
+    cleared = "CASE WHEN i.cleared_date < $start::DATE THEN coalesce(i.cleared_amount, 0) ELSE 0 END"
+    params = {"start": start}
+    mjoin_before = ""
+    if since is not None and _table_exists(con, "reconciliation", "matches"):
+        mjoin_before = ("LEFT JOIN (SELECT invoice_no, sum(applied_amount + coalesce(written_off_amount, 0)) AS paid"
+                        " FROM reconciliation.matches WHERE booking_date < $start::DATE GROUP BY invoice_no) b"
+                        " ON b.invoice_no = i.invoice_no")
+        cleared = f"greatest({cleared}, coalesce(b.paid, 0))"
+    open_amount = f"i.gross_amount - {cleared}"
     open_items = con.execute(
         f"""
         SELECT i.invoice_no, i.customer_id, upper(i.currency) AS currency, i.issue_date, i.due_date, i.gross_amount,
                i.original_invoice_no, {links}, {mtype}, {pname},
-               coalesce(i.cleared_amount, 0) AS cleared_amount, i.cleared_date,
-               i.gross_amount - CASE WHEN i.cleared_date < ?::DATE THEN coalesce(i.cleared_amount, 0) ELSE 0 END
-                 AS open_amount
-        FROM raw.invoices i {mjoin} {pjoin}
+               coalesce(i.cleared_amount, 0) AS cleared_amount, i.cleared_date, {open_amount} AS open_amount
+        FROM raw.invoices i {mjoin} {pjoin} {mjoin_before}
         WHERE coalesce(i.status, 'issued') NOT IN ('draft', 'cancelled', 'written_off')
+          {"AND " + open_amount + " <> 0" if since is not None else ""}
         ORDER BY i.issue_date, i.invoice_no
         """,
-        [start],
+        params,
     ).df()
     customers = con.execute(
         "SELECT customer_id, customer_name, parent_customer_id, tax_id, customer_type FROM raw.customers"
@@ -122,15 +141,16 @@ def load_inputs(con, ops_path=None) -> dict[str, pd.DataFrame]:
 
 
 def reconcile_warehouse(con_or_path, ops_path=None, *, config: ReconcileConfig | None = None,
-                        write: bool = False, learn: bool = False) -> ReconcileResult:
+                        write: bool = False, learn: bool = False, since: date | None = None) -> ReconcileResult:
     """Run the engine on the warehouse (and the operational store); optionally write the results.
 
-    With `learn`, payer aliases are first learned from people's confirmed matches, so they apply to
+    `since`: work on the bank lines booked on or after this date only (see `load_inputs`); the results
+    for earlier lines stand. With `learn`, payer aliases are first learned from people's confirmed matches, so they apply to
     this very run (`stats["aliases_learned"]` counts them). The inputs are read once either way."""
     from huikuan.reconcile.learning import learn_aliases
 
     with _connection(con_or_path, read_only=not write) as con:
-        inputs = load_inputs(con, ops_path)
+        inputs = load_inputs(con, ops_path, since)
         learned: list[int] = []
         if learn and ops_path is not None:
             learned = learn_aliases(ops_path, inputs["bank"], inputs["open_items"], inputs["customers"])
@@ -141,19 +161,26 @@ def reconcile_warehouse(con_or_path, ops_path=None, *, config: ReconcileConfig |
         result.stats["bank_source"] = inputs["source"]
         result.stats["aliases_learned"] = len(learned)
         if write:
-            write_results(con, result)
+            write_results(con, result, since)
     return result
 
 
-def write_results(con_or_path, result: ReconcileResult) -> None:
-    """Replace schema `reconciliation` tables with this result (delete-then-insert: reruns are idempotent)."""
+def write_results(con_or_path, result: ReconcileResult, since: date | None = None) -> None:
+    """Replace schema `reconciliation` tables with this result (delete-then-insert: reruns are idempotent).
+
+    With `since`, only the rows of bank lines booked on or after it are replaced."""
     with _connection(con_or_path) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS reconciliation")
+        window, params = "", []
+        if since is not None:
+            window = (f"WHERE bank_txn_key IN (SELECT bank_txn_key FROM {_bank_source(con)}"
+                      " WHERE booking_date >= ?::DATE)")
+            params = [since]
         con.execute("BEGIN TRANSACTION")
         try:
             for table, ddl in DDL.items():
                 con.execute(f"CREATE TABLE IF NOT EXISTS reconciliation.{table} ({ddl})")
-                con.execute(f"DELETE FROM reconciliation.{table}")
+                con.execute(f"DELETE FROM reconciliation.{table} {window}", params)
                 df = getattr(result, table)[COLUMNS[table]]
                 if len(df):
                     con.register("_reconcile_rows", df)

@@ -33,7 +33,8 @@ def reconciliation_results(context: dg.AssetExecutionContext, huikuan: HuikuanRe
     from huikuan.reconcile import reconcile_warehouse
 
     settings = huikuan.settings()
-    result = reconcile_warehouse(settings.warehouse_path, settings.ops_path, write=True, learn=True)
+    result = reconcile_warehouse(settings.warehouse_path, settings.ops_path, write=True, learn=True,
+                                 since=settings.reconcile_since)
     stats = {k: v for k, v in result.stats.items() if isinstance(v, (int, float, str))}
     for table in TABLES:
         yield dg.MaterializeResult(

@@ -179,3 +179,12 @@ def test_open_items_carry_contract_and_milestone_type(tmp_path):
     # An invoice without a milestone keeps its row, with no type.
     assert pd.isna(items.loc["INV-2026-0000011", "milestone_type"])
     assert pd.isna(items.loc["INV-2026-0000011", "contract_id"])
+
+
+def test_reconcile_days_sets_the_window(tmp_path, monkeypatch):
+    from huikuan.settings import load_settings
+
+    monkeypatch.setenv("HUIKUAN_AS_OF_DATE", "2026-06-30")
+    assert load_settings(tmp_path).reconcile_since is None
+    monkeypatch.setenv("HUIKUAN_RECONCILE_DAYS", "90")
+    assert load_settings(tmp_path).reconcile_since == date(2026, 4, 1)
