@@ -40,7 +40,7 @@ def build_instance(home: Path, generated: Path | None = None, *, invoices: int =
     from huikuan.publish import publish
     from huikuan.reconcile.warehouse import reconcile_warehouse
     from huikuan.settings import load_settings
-    from pipelines.dbt.assets import ML_ENRICHED
+    from pipelines.dbt.assets import DAILY_EXCLUDE, ML_ENRICHED
 
     os.environ.setdefault("DO_NOT_TRACK", "1")
     timings: dict[str, float] = {}
@@ -77,11 +77,11 @@ def build_instance(home: Path, generated: Path | None = None, *, invoices: int =
         ("ingest", None if ingested is not None else
          lambda: ingest_paths([settings.landing_dir], wh, landing_root=settings.landing_dir)),
         ("reconcile", lambda: reconcile_warehouse(wh, settings.ops_path, write=True, since=settings.reconcile_since)),
-        ("dbt", lambda: run_dbt(["build", "--exclude", ML_ENRICHED] if ml else ["build"], wh,
-                                target_path=target, vars=dbt_vars)),
+        ("dbt", lambda: run_dbt(["build", "--exclude", ML_ENRICHED, DAILY_EXCLUDE] if ml else
+                                ["build", "--exclude", DAILY_EXCLUDE], wh, target_path=target, vars=dbt_vars)),
         ("ml", train_and_score if ml else None),
-        ("dbt_ml_enriched", (lambda: run_dbt(["build", "--select", ML_ENRICHED], wh, target_path=target,
-                                             vars=dbt_vars)) if ml else None),
+        ("dbt_ml_enriched", (lambda: run_dbt(["build", "--select", ML_ENRICHED, "--exclude", DAILY_EXCLUDE], wh,
+                                             target_path=target, vars=dbt_vars)) if ml else None),
         ("publish", lambda: publish(wh, settings.published_dir, link=publish_link)),
     )
     for name, step in steps:
