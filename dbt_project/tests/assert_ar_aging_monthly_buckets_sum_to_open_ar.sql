@@ -1,10 +1,12 @@
 -- For every month-end snapshot, the aging buckets sum exactly to total open AR on that date per
 -- currency (document currency). The total comes from an independent path: the cumulative open-
--- balance changes of int_ar_balance_changes up to the month-end.
+-- balance changes of int_ar_balance_changes up to the month-end. Daily runs check the recent
+-- month-ends only (macros/data_test_window.sql).
 with snapshot_totals as (
 
     select as_of_date, currency, sum(open_amount) as bucket_total
     from {{ ref('ar_aging_monthly') }}
+    where as_of_date >= {{ data_test_window_start() }}
     group by as_of_date, currency
 
 ),
@@ -12,6 +14,7 @@ with snapshot_totals as (
 month_ends as (
 
     select distinct as_of_date from {{ ref('ar_aging_monthly') }}
+    where as_of_date >= {{ data_test_window_start() }}
 
 ),
 

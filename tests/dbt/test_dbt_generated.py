@@ -9,12 +9,19 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bench.warehouse import deliver_held_back, hold_back_last_day
 from huikuan.dbt import run_dbt
 
 pytestmark = pytest.mark.slow
 
 # Every incremental model (schema.table).
 INCREMENTAL_MODELS = (
+    "staging.stg_invoicing__invoices",
+    "staging.stg_invoicing__invoice_events",
+    "staging.stg_erp__payment_milestones",
+    "staging.stg_erp__contracts",
+    "staging.stg_erp__projects",
+    "staging.stg_bank__transactions",
     "marts.fct_ar_daily",
     "marts.ar_aging_monthly",
     "intermediate.int_kpi_monthly_inputs",
@@ -56,6 +63,27 @@ def _load_late_payment(warehouse: Path) -> str:
     return invoice_no
 
 
+def _resubmit_bank_file(warehouse: Path) -> None:
+    """A corrected resubmission of one bank file (huikuan.ingest.load supersedes the old file): its
+    rows are deleted and the new file brings them back, all but its last line, as a newer load."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        (old_hash,) = con.execute(
+            "select file_hash from raw.bank_transactions group by 1 having count(*) > 3 order by 1 limit 1"
+        ).fetchone()
+        con.execute("create temp table resubmitted as select * from raw.bank_transactions where file_hash = ?",
+                    [old_hash])
+        con.execute("delete from raw.bank_transactions where file_hash = ?", [old_hash])
+        con.execute(
+            """insert into raw.bank_transactions
+               select * replace ('resubmitted' as file_hash, loaded_at + interval 1 day as loaded_at)
+               from resubmitted
+               where source_row < (select max(source_row) from resubmitted)"""
+        )
+    finally:
+        con.close()
+
+
 def _copy(src: Path, dst_dir: Path) -> Path:
     dst_dir.mkdir(parents=True, exist_ok=True)
     dst = dst_dir / "warehouse.duckdb"
@@ -64,19 +92,29 @@ def _copy(src: Path, dst_dir: Path) -> Path:
 
 
 def test_full_build_and_incremental_equal_full_refresh(ingested, tmp_path):
-    # A: one full build as of 2026-06-30, with a payment for an old invoice that B loads late.
+    # The last day's rows (new invoices, events, bank lines, ERP clearings as new register
+    # versions), a payment for an old invoice and a corrected bank file arrive after B's first build.
+    def arrivals(warehouse: Path) -> str:
+        deliver_held_back(warehouse)
+        _resubmit_bank_file(warehouse)
+        return _load_late_payment(warehouse)
+
+    # A: one full build as of 2026-06-30 on everything.
     full = _copy(ingested, tmp_path / "full")
-    late_invoice = _load_late_payment(full)
+    held_back = hold_back_last_day(full, date(2026, 6, 30))
+    assert held_back["invoices"] > 0 and held_back["invoice_events"] > 0, held_back
+    late_invoice = arrivals(full)
     run_dbt(["build", "--quiet"], full, target_path=tmp_path / "t_full", vars={"as_of_date": "2026-06-30"})
-    # B: a full build a month earlier, then an incremental build as of 2026-06-30.
+    # B: a full build a month earlier without the arrivals, then an incremental build as of 2026-06-30.
     incr = _copy(ingested, tmp_path / "incr")
+    assert hold_back_last_day(incr, date(2026, 6, 30)) == held_back
     run_dbt(["build", "--quiet"], incr, target_path=tmp_path / "t_incr", vars={"as_of_date": "2026-05-31"})
     con = duckdb.connect(str(incr), read_only=True)
     (days_before,) = con.execute("select max(balance_date) from marts.fct_ar_daily").fetchone()
     con.close()
     assert days_before == date(2026, 5, 31)
     # The late payment arrives after B's first build: history from 2025-09-15 on must change.
-    assert _load_late_payment(incr) == late_invoice
+    assert arrivals(incr) == late_invoice
     run_dbt(["build", "--quiet"], incr, target_path=tmp_path / "t_incr", vars={"as_of_date": "2026-06-30"})
 
     con = duckdb.connect()

@@ -1,8 +1,10 @@
 -- Bank statement lines from camt, MT940, BAI2 and bank CSV/XLSX exports. Renamed, cast and trimmed; one row per bank_txn_key:
 -- when later extracts re-deliver a key, the most recently loaded version wins.
+{{ staging_config('bank', 'bank_transactions', 'bank_txn_key') }}
 with source as (
 
     select * from {{ source('bank', 'bank_transactions') }}
+    {{ staging_new_loads() }}
 
 ),
 

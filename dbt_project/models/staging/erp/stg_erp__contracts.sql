@@ -1,8 +1,10 @@
 -- Sales contracts. Renamed, cast and trimmed; one row per contract_id:
 -- when later extracts re-deliver a key, the most recently loaded version wins.
+{{ staging_config('erp', 'contracts', 'contract_id') }}
 with source as (
 
     select * from {{ source('erp', 'contracts') }}
+    {{ staging_new_loads() }}
 
 ),
 

@@ -1,8 +1,10 @@
 -- Contract payment plan (收款计划). Renamed, cast and trimmed; one row per milestone_id:
 -- when later extracts re-deliver a key, the most recently loaded version wins.
+{{ staging_config('erp', 'payment_milestones', 'milestone_id') }}
 with source as (
 
     select * from {{ source('erp', 'payment_milestones') }}
+    {{ staging_new_loads() }}
 
 ),
 

@@ -1,8 +1,10 @@
 -- Projects (engineering, construction, IT services) billed against contracts. Renamed, cast and trimmed; one row per project_id:
 -- when later extracts re-deliver a key, the most recently loaded version wins.
+{{ staging_config('erp', 'projects', 'project_id') }}
 with source as (
 
     select * from {{ source('erp', 'projects') }}
+    {{ staging_new_loads() }}
 
 ),
 

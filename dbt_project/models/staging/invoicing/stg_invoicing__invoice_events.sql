@@ -1,8 +1,10 @@
 -- Invoice lifecycle events. Renamed, cast and trimmed; one row per invoice_no + event_type + event_at:
 -- when later extracts re-deliver a key, the most recently loaded version wins.
+{{ staging_config('invoicing', 'invoice_events', ['invoice_no', 'event_type', 'event_at']) }}
 with source as (
 
     select * from {{ source('invoicing', 'invoice_events') }}
+    {{ staging_new_loads() }}
 
 ),
 

@@ -1,8 +1,10 @@
 -- Invoice register (standard invoices, credit and debit notes). Renamed, cast and trimmed; one row per invoice_no:
 -- when later extracts re-deliver a key, the most recently loaded version wins.
+{{ staging_config('invoicing', 'invoices', 'invoice_no') }}
 with source as (
 
     select * from {{ source('invoicing', 'invoices') }}
+    {{ staging_new_loads() }}
 
 ),
 
