@@ -56,6 +56,10 @@ def write_fixture(invoices: int, workdir: Path) -> tuple[Path, Path]:
 def run(invoices: int, workdir: Path) -> dict:
     customers, inv = write_fixture(invoices, workdir)
     wh = workdir / "bench_warehouse.duckdb"
+    base_db = workdir / "bench_baseline.duckdb"
+    for db in (wh, base_db):  # fresh databases: a run left in the workdir would make the file `unchanged`
+        for f in (db, db.with_name(db.name + ".wal")):
+            f.unlink(missing_ok=True)
     ingest_paths([customers], wh, landing_root=workdir / "landing")
 
     t0 = time.perf_counter()
@@ -65,7 +69,6 @@ def run(invoices: int, workdir: Path) -> dict:
     if r.status != "loaded" or r.rows_loaded + r.rows_quarantined != invoices:
         raise RuntimeError(f"ingest did not load the benchmark file: {r.to_dict()}")
 
-    base_db = workdir / "bench_baseline.duckdb"
     con = duckdb.connect(str(base_db))
     try:
         t0 = time.perf_counter()

@@ -32,7 +32,13 @@ class FileFacts:
     crlf: int = 0
     lf: int = 0  # bare LF (not part of CRLF)
     cr: int = 0  # bare CR
+    ends_with_newline: bool = True  # an empty file counts as ending with one
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def lines(self) -> int:
+        """Physical lines of a text file (a last line without a line end counts)."""
+        return self.crlf + self.lf + self.cr + (0 if self.ends_with_newline else 1)
 
     @property
     def mixed_newlines(self) -> bool:
@@ -57,6 +63,7 @@ def scan(path: Path) -> FileFacts:
     utf8 = codecs.getincrementaldecoder("utf-8")()
     utf8_ok = True
     prev_cr = False
+    last = b""
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):
             if not head:
@@ -77,12 +84,22 @@ def scan(path: Path) -> FileFacts:
             lf += n_lf - n_crlf
             cr += n_cr - n_crlf
             prev_cr = chunk.endswith(b"\r")
+            last = chunk[-1:]
             if utf8_ok and size <= 4 * CHUNK:  # the encoding is decided on the first 64 MB
                 try:
                     utf8.decode(chunk)
                 except UnicodeDecodeError:
                     utf8_ok = False
-    facts = FileFacts(path=path, size=size, sha256=h.hexdigest(), head=head, crlf=crlf, lf=lf, cr=cr)
+    facts = FileFacts(
+        path=path,
+        size=size,
+        sha256=h.hexdigest(),
+        head=head,
+        crlf=crlf,
+        lf=lf,
+        cr=cr,
+        ends_with_newline=last in (b"", b"\n", b"\r"),
+    )
     facts.encoding = detect_encoding(head, utf8_ok)
     return facts
 

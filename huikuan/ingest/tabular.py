@@ -303,7 +303,9 @@ def build_select(
                 inner.append(f"hk_text({raw}) AS {t}")
             full, fast_form, reason = PARSERS[col.type]
             fast_expr = fast_form.format(r=raw) if fast_form else None
-            errors.append(f"CASE WHEN {p} IS NULL AND {t} IS NOT NULL THEN '{col.name}: ' || {reason.format(t=t)} END")
+            errors.append(
+                f"CASE WHEN {p} IS NULL AND {t} IS NOT NULL THEN '{col.name}: ' || {reason.format(t=t)} END"
+            )
             if col.type == DECIMAL and col.name in mapping.scale:
                 full = f"CAST({full} * {mapping.scale[col.name]!r} AS DECIMAL(18,4))"
                 fast_expr = f"CAST({fast_expr} * {mapping.scale[col.name]!r} AS DECIMAL(18,4))"
@@ -478,6 +480,10 @@ def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, b
         else:
             on_table = re.sub(r"\bp_(\d+)\b", lambda m: q(names[int(m.group(1))]), e)
             view_extra.append(f", {on_table} AS {q(alias)}")
+    if staged is not None and source.csv and not pass_extra:
+        # Keys and references are read back from the stored columns: the direct path applies.
+        direct = Direct(entity, headers, resolved, staged, "".join(view_extra), refs, key_cols, key_text, nk)
+        return _load_direct(con, facts, source, direct, out, source_file, loaded_at)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE parsed AS
             SELECT {outer}{"".join(pass_extra)} FROM (SELECT {inner}, {raw_cols} FROM {source.relation})"""
@@ -493,17 +499,7 @@ def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, b
     # i: the row's position among the rows the reader accepted (temporary tables number from an offset).
     rows = f"(SELECT rowid - {base} + 1 AS i, *{''.join(view_extra)} FROM parsed)"
 
-    # Row numbers in the file: rejected reader lines shift the data-row numbers after them.
-    if n_rej:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE rej_before AS "
-            "SELECT data_row - row_number() OVER (ORDER BY data_row) AS before FROM rejects"
-        )
-        con.execute(
-            "CREATE OR REPLACE TEMP MACRO hk_row(x) AS x + (SELECT count(*) FROM rej_before WHERE before < x)"
-        )
-    else:
-        con.execute("CREATE OR REPLACE TEMP MACRO hk_row(x) AS x")
+    _row_macro(con, n_rej)
 
     # Row-level issues, on the parsed table: duplicate keys within the file (a hash aggregate on the
     # key alone, then only the repeated keys), keys already loaded, unknown references.
@@ -547,17 +543,6 @@ def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, b
     con.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
 
     # Quarantine: the whole row as given, the first failing column and its value, all reasons.
-    record = "json_object(" + ", ".join(f"{lit(h)}, c{n}" for n, h in enumerate(headers)) + ")"
-    first_col = "split_part(reason, ':', 1)"
-    value_case = (
-        (
-            "CASE "
-            + " ".join(f"WHEN {first_col} = {lit(c)} THEN c{headers.index(h)}" for c, h in resolved.items())
-            + " END"
-        )
-        if resolved
-        else "NULL"
-    )
     n_bad = 0
     if out.rows_loaded < n_src:
         # The source text of the quarantined rows, read again (the pass keeps typed values only).
@@ -567,7 +552,7 @@ def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, b
         )
         n_bad = con.execute(
             f"""INSERT INTO raw.quarantine
-            SELECT ?, hk_row(i), ?, ?, {first_col}, {value_case}, reason, {record}, ?
+            SELECT ?, hk_row(i), ?, ?, {_FIRST_COL}, {_value_case(headers, resolved)}, reason, {_record(headers)}, ?
             FROM (SELECT p.*, r.* EXCLUDE (i), concat_ws('; ', nullif(p.errs, ''), iss.reason) AS reason
                   FROM {rows} p
                   LEFT JOIN (SELECT i, string_agg(reason, '; ') AS reason FROM issues GROUP BY i) iss ON p.i = iss.i
@@ -576,6 +561,42 @@ def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, b
             ORDER BY i""",
             [source_file, facts.sha256, entity, loaded_at],
         ).fetchone()[0]
+    _finish(con, facts, source_file, entity, loaded_at, out, n_src, n_bad, n_rej)
+    return out
+
+
+def _row_macro(con, n_rej: int) -> None:
+    """hk_row(i): the data-row number in the file of the i-th row the reader accepted (the lines it
+    refused shift the numbers after them)."""
+    if n_rej:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE rej_before AS "
+            "SELECT data_row - row_number() OVER (ORDER BY data_row) AS before FROM rejects"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP MACRO hk_row(x) AS x + (SELECT count(*) FROM rej_before WHERE before < x)"
+        )
+    else:
+        con.execute("CREATE OR REPLACE TEMP MACRO hk_row(x) AS x")
+
+
+# Quarantine record of a row: the column its first reason names, that column's text, the whole row.
+_FIRST_COL = "split_part(reason, ':', 1)"
+
+
+def _value_case(headers: list[str], resolved: dict[str, str]) -> str:
+    if not resolved:
+        return "NULL"
+    whens = " ".join(f"WHEN {_FIRST_COL} = {lit(c)} THEN c{headers.index(h)}" for c, h in resolved.items())
+    return f"CASE {whens} END"
+
+
+def _record(headers: list[str]) -> str:
+    return "json_object(" + ", ".join(f"{lit(h)}, c{n}" for n, h in enumerate(headers)) + ")"
+
+
+def _finish(con, facts, source_file, entity, loaded_at, out: TabularOutcome, n_src, n_bad, n_rej) -> None:
+    """Quarantine the lines the reader refused; the file's counts and its top reasons."""
     if n_rej:
         con.execute(
             """INSERT INTO raw.quarantine
@@ -594,6 +615,154 @@ def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, b
             [facts.sha256],
         ).fetchall()
         out.reasons.append("quarantined: " + "; ".join(f"{n} × {r}" for r, n in top))
+
+
+@dataclass
+class Direct:
+    """What the direct CSV path needs from the file's mapping (see `_load_direct`)."""
+
+    entity: str
+    headers: list[str]
+    resolved: dict[str, str]  # contract column -> header
+    staged: Staged
+    view_extra: str  # ", <expr> AS k0, ..., <expr> AS ref_<col>" over the contract's column names
+    refs: list[tuple[str, str, str]]  # (column, referenced entity, referenced column)
+    key_cols: str
+    key_text: str
+    nk: int
+
+
+def _load_direct(
+    con, facts: FileFacts, source: Source, d: Direct, out: TabularOutcome, source_file, loaded_at
+):
+    """A CSV file in one pass straight into raw.<entity>; the rest only where some row needs it.
+
+    The pass numbers the reader's rows (`row_number() OVER ()`: file order, insertion order being
+    preserved) and inserts every row the cheap flag `hk_check` leaves out (false or NULL), typed, with its lineage, into
+    raw.<entity>: no temporary copy of the file's rows. A row is flagged when a value is not in
+    canonical form or some check may fail (see `build_select`). When the rows inserted and the
+    lines the reader refused account for every line of the file, no row was flagged and nothing
+    else reads the file. Otherwise a second scan keeps only the flagged rows (temp table `parsed`,
+    with their text), parses them in full and spells out their reasons. Duplicate keys (within the
+    file and against earlier files) and unknown references are then found on the file's rows in
+    raw.<entity> together with `parsed`; the rows they hit are deleted from raw.<entity> again and
+    quarantined with the text read back from the file. Until the end `source_row` holds the row's
+    position among the rows the reader accepted; lines the reader refused shift it last."""
+    entity, headers, st = d.entity, d.headers, d.staged
+    names = CONTRACTS[entity].column_names
+    cols = ", ".join(q(c) for c in names)
+    raw_cols = ", ".join(f"c{n}" for n in range(len(headers)))
+    ks = ", ".join(f"k{n}" for n in range(d.nk))
+    lineage = [source_file, facts.sha256, loaded_at]
+    n_old = con.execute(f"SELECT count(*) FROM raw.{entity}").fetchone()[0]
+
+    n_fast = con.execute(
+        f"""INSERT INTO raw.{entity} ({cols}, source_file, source_row, file_hash, loaded_at)
+            SELECT {cols}, ?, i, ?, ? FROM (
+              SELECT i, {st.outer} FROM (
+                SELECT i, {st.inner}, {raw_cols} FROM (SELECT row_number() OVER () AS i, * FROM {source.relation})))
+            WHERE hk_check IS NOT TRUE""",
+        lineage,
+    ).fetchone()[0]
+    n_rej = collect_rejects(con, source)
+    _row_macro(con, n_rej)
+
+    # Every line after the header is an inserted row or a refused line: nothing was flagged. (A
+    # quoted line end or a blank line makes the sum smaller: the second scan then finds out.)
+    n_slow = 0
+    has_parsed = n_fast + n_rej != facts.lines - 1
+    if has_parsed:
+        con.execute("DROP TABLE IF EXISTS hk_reject_errors2; DROP TABLE IF EXISTS hk_reject_scans2")
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE parsed AS SELECT * FROM (
+                  SELECT i, {st.outer}, {raw_cols} FROM (SELECT i, {st.inner}, {raw_cols} FROM {source.reread}))
+                WHERE hk_check"""
+        )
+        n_slow = con.execute("SELECT count(*) FROM parsed").fetchone()[0]
+        has_parsed = n_slow > 0
+    if has_parsed:
+        if st.slow_where:
+            con.execute(f"UPDATE parsed SET {st.slow_set} WHERE {st.slow_where}")
+        con.execute(f"UPDATE parsed SET {st.errs_set} WHERE {st.errs_where}")
+    n_src = n_fast + n_slow
+
+    # The file's rows as keys and references: those inserted, and the flagged ones.
+    mine = f"SELECT source_row AS i{d.view_extra} FROM raw.{entity} WHERE file_hash = {lit(facts.sha256)}"
+    keyed = f"({mine}" + (f" UNION ALL SELECT i{d.view_extra} FROM parsed)" if has_parsed else ")")
+    not_null = " AND ".join(f"k{n} IS NOT NULL" for n in range(d.nk))
+    con.execute("CREATE OR REPLACE TEMP TABLE issues (i BIGINT, reason VARCHAR)")
+    if n_src:
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE dup_keys AS
+            SELECT {ks} FROM {keyed} WHERE {not_null} GROUP BY {ks} HAVING count(*) > 1""")
+        if con.execute("SELECT count(*) FROM dup_keys").fetchone()[0]:
+            con.execute(f"""INSERT INTO issues SELECT i, '{d.key_cols}: duplicate key ' || {d.key_text}
+                            || ' (first at row ' || hk_row(first_i) || ')'
+                FROM (SELECT *, min(i) OVER (PARTITION BY {ks}) AS first_i FROM {keyed} JOIN dup_keys USING ({ks}))
+                WHERE i <> first_i""")
+    if n_src and n_old:
+        old_keys = ", ".join(f"CAST({q(k)} AS VARCHAR) AS k{n}" for n, k in enumerate(CONTRACTS[entity].key))
+        con.execute(
+            f"""INSERT INTO issues SELECT v.i, '{d.key_cols}: duplicate key ' || {d.key_text}
+                        || ' already loaded from ' || old.hit.f || ' row ' || old.hit.r
+            FROM {keyed} v JOIN (SELECT {old_keys}, any_value(struct_pack(f := source_file, r := source_row)) AS hit
+                                FROM raw.{entity} WHERE file_hash <> ? GROUP BY ALL) old USING ({ks})""",
+            [facts.sha256],
+        )
+    for col, ref_ent, ref_col in d.refs if n_src else ():
+        if con.execute(f"SELECT count(*) FROM raw.{ref_ent}").fetchone()[0] == 0:
+            out.reasons.append(f"{col} not checked: raw.{ref_ent} is empty (load {ref_ent} first)")
+            continue
+        ref = q("ref_" + col)
+        con.execute(f"""INSERT INTO issues SELECT i, '{col}: unknown {ref_ent[:-1]} ' || {ref} FROM {keyed}
+            WHERE {ref} IS NOT NULL AND {ref} NOT IN (SELECT {q(ref_col)} FROM raw.{ref_ent} WHERE {q(ref_col)} IS NOT NULL)""")
+    n_issue_rows = con.execute("SELECT count(DISTINCT i) FROM issues").fetchone()[0]
+
+    n_loaded = n_fast
+    if has_parsed:
+        n_loaded += con.execute(
+            f"""INSERT INTO raw.{entity} ({cols}, source_file, source_row, file_hash, loaded_at)
+                SELECT {cols}, ?, i, ?, ? FROM parsed
+                WHERE errs = '' {"AND i NOT IN (SELECT i FROM issues)" if n_issue_rows else ""}""",
+            lineage,
+        ).fetchone()[0]
+    if n_issue_rows:
+        n_loaded -= con.execute(
+            f"DELETE FROM raw.{entity} WHERE file_hash = ? AND source_row IN (SELECT i FROM issues)",
+            [facts.sha256],
+        ).fetchone()[0]
+    out.rows_loaded = n_loaded
+
+    n_bad = 0
+    if n_loaded < n_src:
+        # The text of the quarantined rows: kept with the flagged ones, read back for the others.
+        texts = f"SELECT i, {raw_cols} FROM parsed" if has_parsed else ""
+        issue_only = "SELECT i FROM issues" + (" WHERE i NOT IN (SELECT i FROM parsed)" if has_parsed else "")
+        if con.execute(f"SELECT count(*) FROM ({issue_only})").fetchone()[0]:
+            con.execute("DROP TABLE IF EXISTS hk_reject_errors2; DROP TABLE IF EXISTS hk_reject_scans2")
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE raw_fetch AS SELECT i, {raw_cols} FROM {source.reread} "
+                f"WHERE i IN ({issue_only})"
+            )
+            texts = f"{texts} UNION ALL SELECT * FROM raw_fetch" if texts else "SELECT * FROM raw_fetch"
+        errs = "(SELECT i, errs FROM parsed)" if has_parsed else "(SELECT NULL::BIGINT AS i, '' AS errs)"
+        bad = "SELECT i FROM issues" + (" UNION SELECT i FROM parsed WHERE errs <> ''" if has_parsed else "")
+        n_bad = con.execute(
+            f"""INSERT INTO raw.quarantine
+            SELECT ?, hk_row(i), ?, ?, {_FIRST_COL}, {_value_case(headers, d.resolved)}, reason, {_record(headers)}, ?
+            FROM (SELECT t.*, concat_ws('; ', nullif(e.errs, ''), iss.reason) AS reason
+                  FROM ({bad}) b JOIN ({texts}) t USING (i)
+                  LEFT JOIN {errs} e USING (i)
+                  LEFT JOIN (SELECT i, string_agg(reason, '; ') AS reason FROM issues GROUP BY i) iss USING (i))
+            ORDER BY i""",
+            [source_file, facts.sha256, entity, loaded_at],
+        ).fetchone()[0]
+    if n_rej:
+        con.execute(
+            f"UPDATE raw.{entity} SET source_row = hk_row(source_row) WHERE file_hash = ? "
+            "AND source_row > (SELECT min(before) FROM rej_before)",
+            [facts.sha256],
+        )
+    _finish(con, facts, source_file, entity, loaded_at, out, n_src, n_bad, n_rej)
     return out
 
 
