@@ -214,3 +214,32 @@ def test_failed_raw_insert_rolls_back_and_restores_the_setting(tmp_path):
         assert wh.execute("SELECT count(*) FROM raw.invoices").fetchone() == (0,)
     finally:
         wh.close()
+
+
+def test_quoted_line_ends_and_blank_lines_do_not_skip_a_check(tmp_path):
+    # More lines than rows (a quoted line end, a blank line at the end): the pass cannot tell from
+    # the line count that nothing was flagged, so the flagged rows are looked for again, and found.
+    land = tmp_path / "landing"
+    land.mkdir()
+    (land / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
+    (land / "invoices.csv").write_text(
+        INV_HEADER
+        + 'I1,standard,C1,2024-03-01,,CNY,10,,\n"I2",standard,C2,2024-03-01,,CNY,"1\n0",,\n'
+        + "I3,standard,C1,2024/3/2,,CNY,12,,\nI1,standard,C1,2024-03-01,,CNY,13,,\n\n",
+        encoding="utf-8",
+    )
+    wh = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    try:
+        prepare(wh)
+        assert ingest_file(wh, land / "customers.csv", landing_root=land).status == "loaded"
+        r = ingest_file(wh, land / "invoices.csv", landing_root=land)
+        assert (r.rows_loaded, r.rows_quarantined) == (2, 2)
+        assert wh.execute(
+            "SELECT invoice_no, source_row, issue_date::VARCHAR FROM raw.invoices ORDER BY source_row"
+        ).fetchall() == [("I1", 1, "2024-03-01"), ("I3", 3, "2024-03-02")]
+        assert wh.execute("SELECT source_row, reason FROM raw.quarantine ORDER BY source_row").fetchall() == [
+            (2, "gross_amount: not an amount"),
+            (4, "invoice_no: duplicate key invoice_no=I1 (first at row 1)"),
+        ]
+    finally:
+        wh.close()
