@@ -8,8 +8,9 @@ Figures (seconds unless named otherwise):
 - incremental_build_s: the next daily run: the held-back rows are loaded (`deliver_held_back`: the
   day's new invoices, lifecycle events and bank lines, the ERP clearings that became visible that
   day as new register versions), then `dbt build` as of the as-of date with the daily job's
-  selection and vars (pipelines.dbt.assets DAILY_EXCLUDE, DAILY_VARS: without the weekly ML
-  feature mart; the data tests on whole history tables check the last week's rows).
+  selection, vars and arguments (pipelines.dbt.assets DAILY_EXCLUDE, DAILY_VARS, DAILY_ARGS: without
+  the weekly ML feature mart and the unit tests; the data tests on whole history tables check the
+  last day's rows).
 - raw_scan_s: one bare DuckDB pass over every raw table (hashing every row), the floor any build
   must read; full_build_vs_raw_scan = full_build_s / raw_scan_s.
 - pandas_s: the baseline, an analyst in plain pandas: load raw invoices and events, apply ERP
@@ -41,7 +42,7 @@ from huikuan.contracts import CONTRACTS
 from huikuan.dbt import run_dbt
 from huikuan.generate import ERP_CLEARING_LAG_DAYS
 from huikuan.settings import SEEDS_DIR
-from pipelines.dbt.assets import DAILY_EXCLUDE, DAILY_VARS
+from pipelines.dbt.assets import DAILY_ARGS, DAILY_EXCLUDE, DAILY_VARS
 
 AS_OF = dt.date(2026, 6, 30)
 SEED = 7
@@ -277,7 +278,7 @@ def run(invoices: int, workdir: Path) -> dict:
 
     deliver_held_back(warehouse)
     t = time.perf_counter()
-    run_dbt(["build", "--quiet", "--exclude", DAILY_EXCLUDE], warehouse, target_path=target,
+    run_dbt(["build", "--quiet", "--exclude", DAILY_EXCLUDE, *DAILY_ARGS], warehouse, target_path=target,
             vars={"as_of_date": AS_OF.isoformat(), **DAILY_VARS})
     incremental_s = time.perf_counter() - t
     incremental_nodes = node_timings(target)

@@ -5,10 +5,11 @@
     placeholder checks, when var('data_test_window_days') is set (the daily job and the warehouse
     benchmark's daily run set it: pipelines/dbt/assets.py DAILY_VARS), only the rows inside the
     window; without the var (full builds, CI, `dbt build` by hand) it checks every row:
-      __data_test_window_start__  the as-of date minus the window: for dated rows
-                                  (`balance_date >= __data_test_window_start__`);
+      __data_test_window_start__  the first day of the window ending on the as-of date: for dated
+                                  rows (`balance_date >= __data_test_window_start__`);
       __recent_loads_start__      the newest loaded_at of the tested model minus the window: for
-                                  staging rows, by when they were loaded.
+                                  staging rows, by when they were loaded
+                                  (`loaded_at > __recent_loads_start__`).
     Singular tests call `data_test_window_start()` / `recent_loads_start(relation)` themselves. -#}
 
 {% macro data_test_window_days() -%}
@@ -22,7 +23,7 @@
     {%- if days is none -%}
         cast('1900-01-01' as date)
     {%- else -%}
-        cast({{ dbt.dateadd('day', -days, as_of_date()) }} as date)
+        cast({{ dbt.dateadd('day', 1 - days, as_of_date()) }} as date)
     {%- endif -%}
 {%- endmacro %}
 

@@ -9,5 +9,5 @@ left join {{ ref('stg_invoicing__invoice_events') }} as events
     on invoices.invoice_no = events.invoice_no
     and events.event_type = invoices.status
 where invoices.status in ('cancelled', 'written_off')
-    and invoices.loaded_at >= {{ recent_loads_start(ref('stg_invoicing__invoices')) }}
+    and invoices.loaded_at > {{ recent_loads_start(ref('stg_invoicing__invoices')) }}
     and events.invoice_no is null

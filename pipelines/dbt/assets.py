@@ -29,11 +29,13 @@ ML_ENRICHED = "tag:ml_enriched"
 # Models only the weekly retrain job builds (the ML feature mart: the product's models compute the
 # same features in pandas), never the daily job; `dbt build` without a selection still builds them.
 WEEKLY = "tag:weekly"
-# What the daily warehouse run leaves out, and its extra vars: the data tests on whole history
-# tables check the last week only (macros/data_test_window.sql); full builds and CI check every
-# row. The warehouse benchmark's daily run uses both.
+# What the daily warehouse run leaves out, its extra vars and arguments: the data tests on whole
+# history tables check the last day's rows only (macros/data_test_window.sql), and the dbt unit
+# tests (SQL logic on fixed inputs, unchanged by new data) do not run; full builds and CI run every
+# test on every row. The warehouse benchmark's daily run uses all three.
 DAILY_EXCLUDE = WEEKLY
-DAILY_VARS = {"data_test_window_days": 7}
+DAILY_VARS = {"data_test_window_days": 1}
+DAILY_ARGS = ("--exclude-resource-type", "unit_test")
 
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts", "ml": "ml"}
 
@@ -93,7 +95,11 @@ def ensure_manifest() -> None:
 
 
 def _dbt_step(
-    name: str, select: str = "fqn:*", exclude: str | None = None, extra_vars: Mapping[str, Any] | None = None
+    name: str,
+    select: str = "fqn:*",
+    exclude: str | None = None,
+    extra_vars: Mapping[str, Any] | None = None,
+    extra_args: tuple[str, ...] = (),
 ) -> dg.AssetsDefinition:
     project = dbt_project()
 
@@ -111,7 +117,7 @@ def _dbt_step(
         settings = huikuan.settings()
         os.environ.update(dbt_env(settings.warehouse_path, target=settings.dbt_target))
         dbt_vars = {"as_of_date": settings.as_of.isoformat(), **(extra_vars or {})}
-        args = ["build", "--vars", json.dumps(dbt_vars)]
+        args = ["build", *extra_args, "--vars", json.dumps(dbt_vars)]
         # Run artifacts belong to the instance (one writer per instance), not to the source tree.
         yield from dbt.cli(args, context=context, target_path=settings.dbt_target_dir).stream()
 
@@ -124,8 +130,10 @@ def build_dbt_assets() -> tuple[dg.AssetsDefinition, dg.AssetsDefinition, dg.Ass
     weekly models (built by the retrain job)."""
     ensure_manifest()
     return (
-        _dbt_step("warehouse_models", exclude=f"{ML_ENRICHED} {DAILY_EXCLUDE}", extra_vars=DAILY_VARS),
-        _dbt_step("ml_enriched_marts", select=ML_ENRICHED, exclude=DAILY_EXCLUDE, extra_vars=DAILY_VARS),
+        _dbt_step("warehouse_models", exclude=f"{ML_ENRICHED} {DAILY_EXCLUDE}", extra_vars=DAILY_VARS,
+                  extra_args=DAILY_ARGS),
+        _dbt_step("ml_enriched_marts", select=ML_ENRICHED, exclude=DAILY_EXCLUDE, extra_vars=DAILY_VARS,
+                  extra_args=DAILY_ARGS),
         _dbt_step("weekly_models", select=WEEKLY),
     )
 

@@ -14,6 +14,8 @@ events as (
         min(case when event_type = 'cancelled' then cast(event_at as date) end) as cancelled_event_date,
         min(case when event_type = 'written_off' then cast(event_at as date) end) as written_off_event_date
     from {{ ref('stg_invoicing__invoice_events') }}
+    -- only the exits: grouping every lifecycle event would cost most of this model
+    where event_type in ('cancelled', 'written_off')
     group by invoice_no
 
 ),

@@ -58,7 +58,8 @@ disputes as (
         max(case when events.event_type = 'dispute_resolved' then events.event_at end) as last_resolved_at
     from {{ ref('stg_invoicing__invoice_events') }} as events
     cross join as_of
-    where cast(events.event_at as date) <= as_of.as_of_date
+    where events.event_type in ('disputed', 'dispute_resolved')
+        and cast(events.event_at as date) <= as_of.as_of_date
     group by events.invoice_no
 
 ),
