@@ -301,17 +301,20 @@ def _load_bank(con, facts, kind, rel, loaded_at, source_key, period):
             ("raw_record", pa.string()),
         ]
     )
-    # Column by column (one list per field) rather than one dict per line.
     entries = bf.entries
-    attrs = {"err": "error", "err_col": "error_column"}
-    columns = {
-        f.name: pa.array([getattr(e, attrs.get(f.name, f.name)) for e in entries], f.type)
-        for f in schema
-        if f.name not in ("err", "raw_record")
-    }
-    columns["err"] = pa.array([e.error or "" for e in entries], pa.string())
-    columns["raw_record"] = pa.array([_json(e.raw) for e in entries], pa.string())
-    table = pa.table({f.name: columns[f.name] for f in schema}, schema=schema)
+    if bf.table is not None:
+        table = bf.table.select(schema.names).cast(schema)
+    else:
+        # Column by column (one list per field) rather than one dict per line.
+        attrs = {"err": "error", "err_col": "error_column"}
+        columns = {
+            f.name: pa.array([getattr(e, attrs.get(f.name, f.name)) for e in entries], f.type)
+            for f in schema
+            if f.name not in ("err", "raw_record")
+        }
+        columns["err"] = pa.array([e.error or "" for e in entries], pa.string())
+        columns["raw_record"] = pa.array([_json(e.raw) for e in entries], pa.string())
+        table = pa.table({f.name: columns[f.name] for f in schema}, schema=schema)
     con.register("bank_rows", table)
     con.execute("CREATE OR REPLACE TEMP TABLE bt AS SELECT * FROM bank_rows")
     con.unregister("bank_rows")
@@ -333,6 +336,28 @@ def _load_bank(con, facts, kind, rel, loaded_at, source_key, period):
         FROM (SELECT bank_txn_key, any_value(source_file) AS source_file FROM raw.bank_transactions
               WHERE bank_txn_key IN (SELECT bank_txn_key FROM bt) GROUP BY bank_txn_key) d
         WHERE bt.err = '' AND bt.bank_txn_key = d.bank_txn_key""")
+    if bf.raw_of is not None:
+        # A columnar parser keeps the record as given only for the lines it quarantined itself.
+        missing = [
+            r
+            for (r,) in con.execute(
+                "SELECT source_row FROM bt WHERE err <> '' AND raw_record IS NULL"
+            ).fetchall()
+        ]
+        if missing:
+            con.register(
+                "bank_records",
+                pa.table(
+                    {
+                        "source_row": pa.array(missing, pa.int64()),
+                        "record": pa.array([_json(bf.raw_of(r)) for r in missing], pa.string()),
+                    }
+                ),
+            )
+            con.execute(
+                "UPDATE bt SET raw_record = record FROM bank_records WHERE bt.source_row = bank_records.source_row"
+            )
+            con.unregister("bank_records")
     cols = ", ".join(q(c) for c in BANK_COLUMNS)
     con.execute(
         f"INSERT INTO raw.bank_transactions ({cols}, source_file, source_row, file_hash, loaded_at) "
@@ -348,6 +373,13 @@ def _load_bank(con, facts, kind, rel, loaded_at, source_key, period):
     n_loaded, n_bad = con.execute(
         "SELECT count(*) FILTER (err = ''), count(*) FILTER (err <> '') FROM bt"
     ).fetchone()
+    # Accounts for the IBAN check below, distinct (a bank file repeats the same few).
+    accounts = {
+        a
+        for (a,) in con.execute(
+            "SELECT counterparty_account FROM bt UNION SELECT account_id FROM bt"
+        ).fetchall()
+    }
     con.execute("DROP TABLE bt")
     for s in bf.statements:
         con.execute(
@@ -386,25 +418,18 @@ def _load_bank(con, facts, kind, rel, loaded_at, source_key, period):
             [facts.sha256],
         ).fetchall()
         notes.append("quarantined: " + "; ".join(f"{n} × {r}" for r, n in top))
-    if not bf.entries:
+    if not bf.entry_total:
         notes.append("no entries in the file")
     # IBAN check digits: a bank line is money that moved, so a wrong counterparty IBAN is reported,
     # not quarantined (dropping the line would break the statement balance).
-    bad_ibans = sorted(
-        {
-            a
-            for e in bf.entries
-            for a in (e.counterparty_account, e.account_id)
-            if a and looks_like_iban(a) and not is_valid_iban(a)
-        }
-    )
+    bad_ibans = sorted(a for a in accounts if a and looks_like_iban(a) and not is_valid_iban(a))
     if bad_ibans:
         notes.append(
             f"{len(bad_ibans)} IBAN(s) with wrong check digits, kept as given: {', '.join(bad_ibans[:3])}"
             + (", ..." if len(bad_ibans) > 3 else "")
         )
     result = FileResult(rel, bf.format, "loaded", n_loaded, n_bad, notes, ok, "bank_transactions")
-    result._rows_in = len(bf.entries)  # type: ignore[attr-defined]
+    result._rows_in = bf.entry_total  # type: ignore[attr-defined]
     result._profile = bf.format  # type: ignore[attr-defined]
     return result, bf.controls
 

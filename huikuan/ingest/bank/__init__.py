@@ -26,6 +26,7 @@ def parse_bank(facts: FileFacts, kind: str) -> BankFile:
         bf = parse_bank_table(facts, kind)
     else:
         raise IngestError(f"{facts.path.name}: not a bank statement format")
-    assign_keys(bf.entries)
-    balance_controls(bf)
+    if bf.table is None:  # a columnar parser has done both
+        assign_keys(bf.entries)
+        balance_controls(bf)
     return bf

@@ -153,7 +153,10 @@ def detect_bank_layout(facts: FileFacts, kind: str) -> Layout | None:
     return find_layout(rows, facts.path.name)
 
 
-def parse_bank_table(facts: FileFacts, kind: str) -> BankFile:
+def parse_bank_table(facts: FileFacts, kind: str, *, columnar: bool = True) -> BankFile:
+    """A bank export in CSV (lines read column by column in DuckDB, see `cncsv_columnar`) or XLSX
+    (line by line). `columnar=False` reads a CSV line by line too: the reference the columnar
+    path is tested against."""
     rows = table_rows(facts, kind)
     layout = find_layout(rows, facts.path.name)
     if layout is None:
@@ -178,95 +181,129 @@ def parse_bank_table(facts: FileFacts, kind: str) -> BankFile:
         for x in ("交易详情", "附言", "客户摘要")
         if x in header and header.index(x) != c.get("text")
     ]
+    ctx = _RowContext(c, header, file_account or None, layout.bank, extra_text)
+    if kind == "text" and columnar:
+        from huikuan.ingest.bank.cncsv_columnar import parse_rows_columnar
+
+        parse_rows_columnar(bf, rows, layout.header_row, ctx, name)
+        return bf
     for r_idx in range(layout.header_row + 1, len(rows)):
         row = rows[r_idx]
         cells = [clean_text(x) or "" for x in row]
         if not any(cells):
             continue
-        first = cells[0]
-        if "合计" in first or "总计" in first:
-            for role in ("credit", "debit"):
-                if role in c and c[role] < len(cells) and cells[c[role]]:
-                    footer_totals[role] = cells[c[role]]
+        if _footer(cells, c, footer_totals):
             continue
         row_no += 1
-        raw = {
-            header[i] if i < len(header) else f"col{i + 1}": (row[i] if i < len(row) else None)
-            for i in range(max(len(row), len(header)))
-        }
-
-        def get(role: str, cells: list[str] = cells) -> str:
-            return cells[c[role]] if role in c and c[role] < len(cells) else ""
-
-        line = r_idx + 1
-        e = Entry(
-            source_row=row_no,
-            account_id=get("account") or file_account or layout.bank,
-            statement_id=None,
-            booking_date=None,
-            amount=None,
-            currency=_currency(get("currency")),
-            source_position=f"line {line}",
-            raw=raw,
-        )
-        try:
-            e.booking_date = parse_date(get("date"))
-            if e.booking_date is None:
-                raise ValueError("date missing")
-        except ValueError as exc:
-            e.error, e.error_column = f"booking_date: {exc}, line {line}", "booking_date"
-        try:
-            e.amount = _amount(get, c)
-        except ValueError as exc:
-            e.error = e.error or f"amount: {exc}, line {line}"
-            e.error_column = e.error_column or "amount"
-        if e.currency is None and not get("currency"):
-            e.currency = "CNY"  # domestic exports without a currency column are in RMB
-        elif e.currency is None:
-            e.error = e.error or f"currency: unknown currency {get('currency')!r}, line {line}"
-            e.error_column = e.error_column or "currency"
-        e.counterparty_name = get("cp_name") or None
-        e.counterparty_account = get("cp_account") or None
-        texts = [
-            cells[i] for role in ("text",) if role in c for i in [c[role]] if i < len(cells) and cells[i]
-        ]
-        for i in extra_text:
-            v = cells[i] if i < len(cells) else ""
-            if v and v not in texts and not set(v) <= set("-"):
-                texts.append(v)
-        e.remittance_text = " | ".join(texts) or None
-        e.bank_ref = get("ref") or None
-        e.end_to_end_id = get("e2e") or None
-        if get("value_date"):
-            try:
-                e.value_date = parse_date(get("value_date"))
-            except ValueError:
-                pass  # value date is optional; the booking date carries the line
-        try:
-            balances.append(parse_amount(get("balance")) if "balance" in c else None)
-        except ValueError:
-            balances.append(None)
+        e, balance = row_entry(row, cells, r_idx + 1, row_no, ctx)
+        balances.append(balance)
         entries.append(e)
     bf.entries = entries
     account = file_account or (entries[0].account_id if entries else layout.bank)
     _running_balance(bf, entries, balances, account, name)
-    if footer_totals:
-        for role in ("credit", "debit"):
-            if role in footer_totals:
-                try:
-                    expected = abs(parse_amount(footer_totals[role]))
-                except ValueError:
-                    continue
-                actual = sum(
-                    (
-                        abs(e.amount)
-                        for e in entries
-                        if e.amount is not None and ((e.amount > 0) == (role == "credit")) and e.amount != 0
-                    ),
-                    Decimal(0),
-                )
-                bf.controls.append(Control("file", f"{role}_total", str(expected), str(actual)))
+    credit = sum((e.amount for e in entries if e.amount is not None and e.amount > 0), Decimal(0))
+    debit = sum((-e.amount for e in entries if e.amount is not None and e.amount < 0), Decimal(0))
+    footer_controls(bf, footer_totals, credit, debit)
     return bf
+
+
+def footer_controls(bf: BankFile, footer_totals: dict[str, str], credit: Decimal, debit: Decimal) -> None:
+    """The footer's income/expense totals against the sums of the lines (absolute values)."""
+    for role, actual in (("credit", credit), ("debit", debit)):
+        if role in footer_totals:
+            try:
+                expected = abs(parse_amount(footer_totals[role]))
+            except ValueError:
+                continue
+            bf.controls.append(Control("file", f"{role}_total", str(expected), str(actual)))
+
+
+@dataclass
+class _RowContext:
+    """What every line of one export is read with."""
+
+    columns: dict[str, int]
+    header: list[str]
+    file_account: str | None
+    bank: str
+    extra_text: list[int]
+
+
+def _footer(cells: list[str], c: dict[str, int], footer_totals: dict[str, str]) -> bool:
+    """A 合计/总计 line (cleaned cells): its income/expense totals kept as the file's control totals."""
+    first = cells[0] if cells else ""
+    if "合计" in first or "总计" in first:
+        for role in ("credit", "debit"):
+            if role in c and c[role] < len(cells) and cells[c[role]]:
+                footer_totals[role] = cells[c[role]]
+        return True
+    return False
+
+
+def raw_record(row: list[str], header: list[str]) -> dict:
+    """The line as given, by column title (for the quarantine)."""
+    return {
+        header[i] if i < len(header) else f"col{i + 1}": (row[i] if i < len(row) else None)
+        for i in range(max(len(row), len(header)))
+    }
+
+
+def row_entry(
+    row: list[str], cells: list[str], line: int, row_no: int, ctx: _RowContext
+) -> tuple[Entry, Decimal | None]:
+    """One data line (as given and cleaned) to an entry, with its running balance (None if absent or
+    not numeric); a value that does not parse sets the entry's error."""
+    c = ctx.columns
+
+    def get(role: str) -> str:
+        return cells[c[role]] if role in c and c[role] < len(cells) else ""
+
+    e = Entry(
+        source_row=row_no,
+        account_id=get("account") or ctx.file_account or ctx.bank,
+        statement_id=None,
+        booking_date=None,
+        amount=None,
+        currency=_currency(get("currency")),
+        source_position=f"line {line}",
+        raw=raw_record(row, ctx.header),
+    )
+    try:
+        e.booking_date = parse_date(get("date"))
+        if e.booking_date is None:
+            raise ValueError("date missing")
+    except ValueError as exc:
+        e.error, e.error_column = f"booking_date: {exc}, line {line}", "booking_date"
+    try:
+        e.amount = _amount(get, c)
+    except ValueError as exc:
+        e.error = e.error or f"amount: {exc}, line {line}"
+        e.error_column = e.error_column or "amount"
+    if e.currency is None and not get("currency"):
+        e.currency = "CNY"  # domestic exports without a currency column are in RMB
+    elif e.currency is None:
+        e.error = e.error or f"currency: unknown currency {get('currency')!r}, line {line}"
+        e.error_column = e.error_column or "currency"
+    e.counterparty_name = get("cp_name") or None
+    e.counterparty_account = get("cp_account") or None
+    texts = [cells[i] for role in ("text",) if role in c for i in [c[role]] if i < len(cells) and cells[i]]
+    for i in ctx.extra_text:
+        v = cells[i] if i < len(cells) else ""
+        if v and v not in texts and not set(v) <= set("-"):
+            texts.append(v)
+    e.remittance_text = " | ".join(texts) or None
+    e.bank_ref = get("ref") or None
+    e.end_to_end_id = get("e2e") or None
+    if get("value_date"):
+        try:
+            e.value_date = parse_date(get("value_date"))
+        except ValueError:
+            pass  # value date is optional; the booking date carries the line
+    try:
+        balance = parse_amount(get("balance")) if "balance" in c else None
+    except ValueError:
+        balance = None
+    return e, balance
 
 
 def _currency(s: str) -> str | None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 
 @dataclass
@@ -75,6 +77,15 @@ class BankFile:
     entries: list[Entry] = field(default_factory=list)
     controls: list[Control] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # A columnar parser fills `table` (pyarrow, the raw.bank_transactions columns plus source_row,
+    # err, err_col and raw_record, keys and balance controls done) instead of `entries`;
+    # `raw_of(source_row)` then gives a line's record as given, for the lines quarantined later.
+    table: Any = None
+    raw_of: Callable[[int], dict] | None = None
+
+    @property
+    def entry_total(self) -> int:
+        return self.table.num_rows if self.table is not None else len(self.entries)
 
 
 def _clean_ref(ref: str | None) -> str | None:
