@@ -67,6 +67,10 @@ SPRING_FESTIVAL = pd.to_datetime(
     ]
 )  # fmt: skip
 
+# Milestone types whose share among a customer's settled invoices is a feature (`progress`, the
+# most common, is the reference). The contract's values (huikuan.contracts.MILESTONE_TYPES).
+SETTLED_MILESTONE_SHARES = ("advance", "acceptance", "final", "retention")
+
 CATEGORICAL_FEATURES = (
     "invoice_type",
     "milestone_type",
@@ -175,8 +179,30 @@ def _asof(
     return out
 
 
-def _settlement_stream(h: pd.DataFrame, key: str) -> pd.DataFrame:
-    """One event per settled invoice at its paid date, with the key's cumulative payment record."""
+def settled_invoice_mix(h: pd.DataFrame) -> pd.DataFrame:
+    """Per invoice, the invoice-level terms of a customer's settled mix (`cust_settled_*` features):
+    amount (log), terms and one 0/1 column per milestone type of `SETTLED_MILESTONE_SHARES`.
+
+    Averaged over the invoices a customer settled before a decision, they say how much of its
+    record is owed to what it was billed for (a record of retention invoices, paid late by
+    nature, is not a late payer); the payment models net them out of the mean days late."""
+    mix = pd.DataFrame(index=h.index)
+    mix["amount_log"] = _log(h["amount"])
+    mix["terms_days"] = (h["due_date"] - h["issue_date"]).dt.days.astype(float)
+    if "milestone_type" in h.columns:
+        for m in SETTLED_MILESTONE_SHARES:
+            mix[f"share_{m}"] = (h["milestone_type"] == m).astype(float)
+    return mix
+
+
+def settled_mix_feature(column: str) -> str:
+    """The feature holding the customer's settled mean of a `settled_invoice_mix` column."""
+    return "cust_settled_" + (column if column.startswith("share_") else f"mean_{column}")
+
+
+def _settlement_stream(h: pd.DataFrame, key: str, mix: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One event per settled invoice at its paid date, with the key's cumulative payment record
+    (and, given `mix`, the running mean of each of its columns over the settled invoices)."""
     paid = h[h["paid_date"].notna() & h[key].notna()]
     ev = pd.DataFrame(
         {
@@ -185,10 +211,17 @@ def _settlement_stream(h: pd.DataFrame, key: str) -> pd.DataFrame:
             "dtp": (paid["paid_date"] - paid["issue_date"]).dt.days.astype(float),
             "late": (paid["paid_date"] - paid["due_date"]).dt.days.astype(float),
         }
-    ).sort_values("t", kind="stable")
+    )
+    if mix is not None:
+        for c in mix.columns:
+            ev[f"mix_{c}"] = mix.loc[paid.index, c].to_numpy(dtype=float)
+    ev = ev.sort_values("t", kind="stable")
     ev["is_late"] = (ev["late"] > 0).astype(float)
     g = ev.groupby(key, sort=False)
     ev["n"] = g.cumcount() + 1.0
+    if mix is not None:
+        for c in mix.columns:
+            ev[f"mean_{c}"] = g[f"mix_{c}"].cumsum() / ev["n"]
     ev["mean_dtp"] = g["dtp"].cumsum() / ev["n"]
     ev["mean_late"] = g["late"].cumsum() / ev["n"]
     ev["late_share"] = g["is_late"].cumsum() / ev["n"]
@@ -299,7 +332,11 @@ def feature_set(history: pd.DataFrame) -> FeatureSet:
         "cust_tenure_days",
         "cust_days_since_last_settlement",
         "amount_vs_cust_open",
+        "cust_settled_mean_amount_log",
+        "cust_settled_mean_terms_days",
     ]
+    if "milestone_type" in history.columns:
+        numeric += [f"cust_settled_share_{m}" for m in SETTLED_MILESTONE_SHARES]
     if "first_dispute_date" in history.columns:
         numeric.append("cust_n_disputes")
     if "credit_limit" in history.columns:
@@ -387,13 +424,15 @@ def point_in_time_features(
     out["days_to_year_end"] = (year_end - rows["due_date"]).dt.days.astype(float)
 
     # customer payment record: invoices settled strictly before the decision date
+    mix = settled_invoice_mix(h)
+    mix_means = [f"mean_{c}" for c in mix.columns]
     cust = _asof(
         rows["customer_id"],
         t,
-        _settlement_stream(h, "customer_id"),
+        _settlement_stream(h, "customer_id", mix),
         "customer_id",
         ["n", "mean_dtp", "median_dtp", "mean_late", "median_late", "late_share", "last_late", "trend_late",
-         "std_late", "last_t", "median5_late", "ewm_late"],
+         "std_late", "last_t", "median5_late", "ewm_late", *mix_means],
     )  # fmt: skip
     out["cust_n_settled"] = cust["n"].fillna(0.0)
     out["cust_mean_days_to_pay"] = cust["mean_dtp"]
@@ -406,6 +445,8 @@ def point_in_time_features(
     out["cust_std_days_late"] = cust["std_late"]
     out["cust_median5_days_late"] = cust["median5_late"]
     out["cust_ewm_days_late"] = cust["ewm_late"]
+    for c in mix.columns:
+        out[settled_mix_feature(c)] = cust[f"mean_{c}"]
     last_settled = pd.to_datetime(cust["last_t"])
     out["cust_days_since_last_settlement"] = (t - last_settled).dt.days.astype(float)
 

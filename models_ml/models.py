@@ -21,10 +21,12 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor, VotingRegressor
 from sklearn.frozen import FrozenEstimator
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
-from models_ml.features import FeatureSet
+from models_ml.features import FeatureSet, settled_mix_feature
 
 PaymentModel = dict  # keys documented in `fit_payment_models`
 
@@ -51,6 +53,9 @@ class TrainConfig:
     default_max_leaf_nodes: int = 8
     default_min_samples_leaf: int = 100
     default_uses_days_model: bool = True
+    # every model also takes the customer's mean days late net of its settled invoice mix
+    # (`fit_record_adjuster`)
+    adjust_record: bool = True
     # fit on at most this many of the latest invoices with a closed outcome window: behaviour drifts,
     # and it bounds the fit time on large histories (1 M invoices: the latest ~11 months)
     max_train_rows: int | None = 300_000  # 400k before the default model took the days model's prediction
@@ -60,8 +65,61 @@ class TrainConfig:
 DEFAULT_CONFIG = TrainConfig()
 
 
+# The invoice-level terms of a customer's settled mix (features.settled_invoice_mix): the invoice's
+# own column and the feature holding the customer's settled mean of it.
+MIX_COLUMNS = ("amount_log", "terms_days", "share_advance", "share_acceptance", "share_final", "share_retention")
+ADJUSTED_FEATURE = "cust_adjusted_days_late"
+
+
+def _invoice_mix(x: pd.DataFrame, fs: FeatureSet) -> pd.DataFrame:
+    """The invoice's own mix columns (those with a settled-mean feature in `fs`)."""
+    out = pd.DataFrame(index=x.index)
+    for c in MIX_COLUMNS:
+        if settled_mix_feature(c) not in fs.numeric:
+            continue
+        if c.startswith("share_"):
+            out[c] = (x["milestone_type"].astype(str) == c.removeprefix("share_")).astype(float)
+        else:
+            out[c] = x[c].astype(float)
+    return out
+
+
+def fit_record_adjuster(x: pd.DataFrame, y: np.ndarray, fs: FeatureSet) -> Pipeline | None:
+    """A linear map giving a customer's mean days late net of its settled invoice mix.
+
+    The invoice-level effects (amount, terms, milestone type) are estimated by least squares of
+    days late on the invoice's own mix columns, with the customer type as a fixed effect so that
+    type differences are not taken for invoice effects. Because the fit is linear, the mean over a
+    customer's settled invoices of (days late - effects) is the mean days late minus the effects at
+    the settled means: cust_mean_days_late - sum(beta * cust_settled_*), a linear function of
+    features the mart already holds (point in time). Returned as imputer (no record: 0) + a
+    `LinearRegression` carrying those weights, so it persists as scikit-learn parts. None when
+    the feature set has no settled-mix feature.
+    """
+    z = _invoice_mix(x, fs)
+    if z.empty or "cust_mean_days_late" not in fs.numeric:
+        return None
+    design = z
+    if "customer_type" in x.columns:
+        design = pd.concat([z, pd.get_dummies(x["customer_type"].astype(str), prefix="type", dtype=float)], axis=1)
+    beta = LinearRegression().fit(design.to_numpy(), y).coef_[: z.shape[1]]
+    columns = ["cust_mean_days_late", *(settled_mix_feature(c) for c in z.columns)]
+    linear = LinearRegression()
+    # weights set, not fitted: 1 on the mean days late, -beta on the settled means
+    linear.coef_ = np.concatenate([[1.0], -beta])
+    linear.intercept_ = 0.0
+    linear.n_features_in_ = len(columns)
+    imputer = SimpleImputer(strategy="constant", fill_value=0.0, keep_empty_features=True)
+    imputer.fit(x[columns].astype(float))
+    return Pipeline([("impute", imputer), ("linear", linear)])
+
+
 def make_pipeline(
-    fs: FeatureSet, kind: str, cfg: TrainConfig = DEFAULT_CONFIG, days_model: Pipeline | None = None
+    fs: FeatureSet,
+    kind: str,
+    cfg: TrainConfig = DEFAULT_CONFIG,
+    days_model: Pipeline | None = None,
+    adjuster: Pipeline | None = None,
 ) -> Pipeline:
     """Preprocessing + gradient boosting. Categoricals are ordinal-coded and declared categorical.
 
@@ -71,7 +129,8 @@ def make_pipeline(
     customer's hidden propensity, which the regressor learns from every payment while a default
     model sees only a few hundred events. The regressor is frozen inside the pipeline, so the
     classifier still takes the plain feature frame (explanations and scoring need nothing else)
-    and persists as scikit-learn parts.
+    and persists as scikit-learn parts. An `adjuster` (`fit_record_adjuster`) adds the
+    customer's record net of its invoice mix (column `cust_adjusted_days_late`) the same way.
     """
     encoder = OrdinalEncoder(
         handle_unknown="use_encoded_value",
@@ -80,6 +139,9 @@ def make_pipeline(
         max_categories=250,  # HistGradientBoosting handles at most 255 categories
     )
     transformers = [("cat", encoder, list(fs.categorical)), ("num", "passthrough", list(fs.numeric))]
+    if adjuster is not None:
+        adjusted = VotingRegressor([(ADJUSTED_FEATURE, FrozenEstimator(adjuster))])
+        transformers.append(("adjusted", adjusted, list(adjuster[0].feature_names_in_)))
     if days_model is not None:
         if kind == "regressor":
             raise ValueError("only a classifier takes the days model's prediction as an input")
@@ -146,7 +208,8 @@ def conformal_bounds(residuals: np.ndarray, level: float) -> tuple[float, float]
 
 
 def _fit_classifier(
-    x_fit, y_fit, x_cal, y_cal, fs: FeatureSet, cfg: TrainConfig, days_model=None, kind: str = "classifier"
+    x_fit, y_fit, x_cal, y_cal, fs: FeatureSet, cfg: TrainConfig, days_model=None, kind: str = "classifier",
+    adjuster=None,
 ):
     """Gradient boosting for a binary outcome, calibrated on the later slice when it has both classes."""
     if len(np.unique(y_fit)) < 2:
@@ -154,7 +217,7 @@ def _fit_classifier(
         from sklearn.dummy import DummyClassifier
 
         return DummyClassifier(strategy="prior").fit(x_fit, y_fit), "constant (one class in training)"
-    pipe = make_pipeline(fs, kind, cfg, days_model).fit(x_fit, y_fit)
+    pipe = make_pipeline(fs, kind, cfg, days_model, adjuster).fit(x_fit, y_fit)
     if len(y_cal) >= 50 and min(int(y_cal.sum()), int(len(y_cal) - y_cal.sum())) >= 10:
         method = cfg.calibration_method if len(y_cal) >= 1000 else "sigmoid"
         cal = CalibratedClassifierCV(FrozenEstimator(pipe), method=method).fit(x_cal, y_cal)
@@ -189,13 +252,14 @@ def fit_payment_models(
     paid = lab["is_default"].to_numpy() == 0  # paid within the window: days late observed
     fit_r, cal_r = fit_mask & paid, cal_mask & paid
     y_late_days = lab["days_late"].to_numpy()
-    days_model = make_pipeline(fs, "regressor", cfg).fit(x_all[fit_r], y_late_days[fit_r])
+    adjuster = fit_record_adjuster(x_all[fit_r], y_late_days[fit_r], fs) if cfg.adjust_record else None
+    days_model = make_pipeline(fs, "regressor", cfg, adjuster=adjuster).fit(x_all[fit_r], y_late_days[fit_r])
     resid = y_late_days[cal_r] - days_model.predict(x_all[cal_r])
     lo, hi = conformal_bounds(resid, cfg.interval_level)
 
     y_late = lab["is_late"].to_numpy().astype(int)
     late_model, late_cal = _fit_classifier(
-        x_all[fit_mask], y_late[fit_mask], x_all[cal_mask], y_late[cal_mask], fs, cfg
+        x_all[fit_mask], y_late[fit_mask], x_all[cal_mask], y_late[cal_mask], fs, cfg, adjuster=adjuster
     )
     y_def = lab["is_default"].to_numpy().astype(int)
     stacked = days_model if cfg.default_uses_days_model else None
@@ -208,6 +272,7 @@ def fit_payment_models(
         cfg,
         stacked,
         "rare_classifier",
+        adjuster,
     )
     return {
         "days_model": days_model,
@@ -219,6 +284,10 @@ def fit_payment_models(
         "feature_columns": list(fs.columns),
         "categorical": list(fs.categorical),
         "calibration": {"late": late_cal, "default": default_cal},
+        # the weights of the customer's record net of its invoice mix (column -> weight)
+        "record_adjustment": (
+            dict(zip(adjuster[0].feature_names_in_, adjuster[1].coef_.round(4).tolist())) if adjuster else {}
+        ),
         "n_available": int(n_available),
         "n_train": int(fit_mask.sum()),
         "n_calibration": int(cal_mask.sum()),

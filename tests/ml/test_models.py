@@ -81,3 +81,72 @@ def test_default_model_takes_the_days_model_prediction(synth_load, synth_report)
     assert all(t.startswith(TRUSTED_PREFIXES) for t in untrusted), untrusted
     with pytest.raises(ValueError, match="classifier"):
         make_pipeline(fs, "regressor", days_model=model["days_model"])
+
+
+def test_record_adjuster_nets_the_invoice_mix_out_of_the_customer_record():
+    """Days late driven by amount and milestone type alone: the adjuster's linear map gives back
+    each customer's own lateness from its mean days late and settled mix."""
+    import pandas as pd
+
+    from models_ml.features import SETTLED_MILESTONE_SHARES, settled_mix_feature
+    from models_ml.models import fit_record_adjuster
+
+    rng = np.random.default_rng(5)
+    n = 4000
+    kinds = np.array(["progress", *SETTLED_MILESTONE_SHARES])
+    x = pd.DataFrame(
+        {
+            "amount_log": rng.normal(13, 1.5, n),
+            "terms_days": rng.choice([30.0, 60.0, 90.0], n),
+            "milestone_type": rng.choice(kinds, n),
+            "customer_type": rng.choice(["soe", "private"], n),
+        }
+    )
+    y = 3.0 * x["amount_log"] - 0.1 * x["terms_days"] + 25.0 * (x["milestone_type"] == "retention") + rng.normal(0, 1, n)
+    mix = [settled_mix_feature(c) for c in ("amount_log", "terms_days")]
+    mix += [settled_mix_feature(f"share_{m}") for m in SETTLED_MILESTONE_SHARES]
+    fs = FeatureSet(("cust_mean_days_late", *mix), ("milestone_type", "customer_type"))
+    # three customers' records: own lateness u on top of what their settled mix explains
+    u = np.array([-5.0, 0.0, 6.0])
+    records = pd.DataFrame(
+        {
+            mix[0]: [12.0, 14.0, 13.0],
+            mix[1]: [30.0, 90.0, 60.0],
+            mix[2]: [0.5, 0.0, 0.1],
+            mix[3]: [0.0, 0.2, 0.1],
+            mix[4]: [0.0, 0.0, 0.1],
+            mix[5]: [0.0, 0.6, 0.3],
+        }
+    )
+    explained = 3.0 * records[mix[0]] - 0.1 * records[mix[1]] + 25.0 * records[mix[5]]
+    records["cust_mean_days_late"] = explained + u
+    for c in fs.columns:
+        if c not in x.columns:
+            x[c] = np.nan  # no record in the training frame: the imputer learns nothing from it
+    adjuster = fit_record_adjuster(x, y.to_numpy(), fs)
+    adjusted = adjuster.predict(records[list(adjuster[0].feature_names_in_)])
+    np.testing.assert_allclose(adjusted, u, atol=0.3)
+    # raw records would rank the customers differently: the retention-heavy one looks latest
+    assert records["cust_mean_days_late"].idxmax() == 1 and adjusted.argmax() == 2
+    # no record at all (new customer): 0, not NaN
+    empty = records.iloc[:1].copy()
+    empty[:] = np.nan
+    assert adjuster.predict(empty[list(adjuster[0].feature_names_in_)])[0] == 0.0
+
+
+def test_every_model_takes_the_adjusted_customer_record(synth_report):
+    from models_ml.models import ADJUSTED_FEATURE, _categorical_frame
+
+    model = synth_report.backtest.model
+    assert model["record_adjustment"]["cust_mean_days_late"] == 1.0
+    fs = FeatureSet(
+        tuple(c for c in model["feature_columns"] if c not in model["categorical"]),
+        tuple(model["categorical"]),
+    )
+    x = _categorical_frame(synth_report.backtest.features.iloc[:200], fs)
+    inputs = model["days_model"].named_steps["features"].transform(x)
+    adjusted = inputs[[c for c in inputs.columns if c.endswith(ADJUSTED_FEATURE)]].iloc[:, 0]
+    weights = model["record_adjustment"]
+    expected = sum(w * x[c].fillna(0.0) for c, w in weights.items())
+    np.testing.assert_allclose(adjusted.to_numpy(), expected.to_numpy(), rtol=1e-4, atol=1e-2)  # weights kept to 4 places
+    assert adjusted.std() > 0

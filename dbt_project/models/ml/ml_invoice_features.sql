@@ -15,6 +15,8 @@
 {%- set paid_tolerance = 0.005 %}  {#- models_ml.data.PAID_TOLERANCE #}
 {%- set after_due_days = 90 %}  {#- models_ml.features.DEFAULT_AFTER_DUE_DAYS #}
 {%- set running = 'rows between unbounded preceding and current row' %}
+{%- set settled_milestone_shares = ['advance', 'acceptance', 'final', 'retention'] %}  {#- features.SETTLED_MILESTONE_SHARES #}
+{%- set settled_mix = ['amount_log', 'terms_days', 'share_advance', 'share_acceptance', 'share_final', 'share_retention'] %}
 
 with as_of as (
 
@@ -129,6 +131,14 @@ decisions as (
         paid_date as event_date,
         cast({{ days_between('issue_date', 'paid_date') }} as double) as days_to_pay,
         cast({{ days_between('due_date', 'paid_date') }} as double) as days_late,
+        {%- if prefix == 'cust' %}
+        -- the settled invoice mix (models_ml.features.settled_invoice_mix)
+        {{ ml_signed_log('amount') }} as mix_amount_log,
+        cast({{ days_between('issue_date', 'due_date') }} as double) as mix_terms_days,
+        {%- for m in settled_milestone_shares %}
+        case when milestone_type = '{{ m }}' then 1.0 else 0.0 end as mix_share_{{ m }},
+        {%- endfor %}
+        {%- endif %}
         row_number() over (partition by {{ key }} order by paid_date, issue_date, invoice_no) as seq
     from history
     where paid_date is not null and {{ key }} is not null
@@ -172,7 +182,10 @@ decisions as (
                     over (partition by key_id order by seq rows between 199 preceding and current row)
                  / sum(power(2.0, mod(seq + 500, 1000) / 4.0))
                     over (partition by key_id order by seq rows between 199 preceding and current row)
-        end as ewm_days_late
+        end as ewm_days_late,
+        {%- for c in settled_mix %}
+        avg(mix_{{ c }}) over (partition by key_id order by seq {{ running }}) as mean_{{ c }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
         {%- endif %}
     from {{ prefix }}_settled
 
@@ -351,6 +364,9 @@ joined as (
         cs.median5_days_late as c_median5_days_late,
         cs.ewm_days_late as c_ewm_days_late,
         cs.event_date as c_last_settled_date,
+        {%- for c in settled_mix %}
+        cs.mean_{{ c }} as c_settled_mean_{{ c }},
+        {%- endfor %}
         coalesce(ck.settled_before, 0) as c_settled,
         coalesce(sk.settled_before, 0) as s_settled,
         ss.mean_days_late as s_mean_days_late,
@@ -441,6 +457,12 @@ select
     cast({{ days_between('c_first_event_date', 'decision_date') }} as double) as cust_tenure_days,
     cast({{ days_between('c_last_settled_date', 'decision_date') }} as double) as cust_days_since_last_settlement,
     amount / (c_open_amount + abs(amount) + 1) as amount_vs_cust_open,
+    -- the customer's settled invoice mix: means over the invoices it settled before the decision
+    c_settled_mean_amount_log as cust_settled_mean_amount_log,
+    c_settled_mean_terms_days as cust_settled_mean_terms_days,
+    {%- for m in settled_milestone_shares %}
+    c_settled_mean_share_{{ m }} as cust_settled_share_{{ m }},
+    {%- endfor %}
     cast(c_disputes as double) as cust_n_disputes,
     {{ ml_signed_log('credit_limit') }} as credit_limit_log,
     case when credit_limit > 0 then (c_open_amount + amount) / credit_limit end as credit_utilisation,
