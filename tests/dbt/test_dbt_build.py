@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -262,3 +263,32 @@ def test_reconciliation_matches_replace_later_erp_clearings(tmp_path):
         )
     )
     assert methods == {"INV-001": "erp", "INV-002": "erp", "INV-004": "remittance_invoice_no"}
+
+
+def test_daily_runs_test_history_tables_on_the_window_only(warehouse, tmp_path):
+    """With var data_test_window_days (the daily job's), uniqueness of fct_ar_daily covers the window's
+    days only; without it (full builds, CI) every day."""
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(warehouse, wh)
+
+    def duplicate_day(day: str) -> None:
+        con = duckdb.connect(str(wh))
+        try:
+            added = con.execute(
+                f"insert into marts.fct_ar_daily select * from marts.fct_ar_daily where balance_date = {day} limit 1"
+            ).fetchone()[0]
+        finally:
+            con.close()
+        assert added == 1, day
+
+    select = ["test", "--quiet", "--select", "fct_ar_daily,test_name:unique_combination"]
+    daily = {"as_of_date": AS_OF.isoformat(), "data_test_window_days": 1}
+    full = {"as_of_date": AS_OF.isoformat()}
+    run_dbt(select, wh, target_path=tmp_path / "t", vars=daily)  # selects a test, and it passes
+    duplicate_day("(select min(balance_date) from marts.fct_ar_daily)")
+    run_dbt(select, wh, target_path=tmp_path / "t", vars=daily)  # the duplicate is before the window
+    with pytest.raises(DbtRunError, match="unique_combination_fct_ar_daily"):
+        run_dbt(select, wh, target_path=tmp_path / "t", vars=full)
+    duplicate_day(f"date '{AS_OF.isoformat()}'")
+    with pytest.raises(DbtRunError, match="unique_combination_fct_ar_daily"):
+        run_dbt(select, wh, target_path=tmp_path / "t", vars=daily)
