@@ -125,7 +125,8 @@ def score_open_invoices(
     alive = days > age[:, None]
     w = alive / alive.sum(axis=1, keepdims=True)
     issue = op["issue_date"].to_numpy().astype("datetime64[D]")
-    pay_dates = next_business_day(issue[:, None] + np.round(days).astype("timedelta64[D]"))
+    # a sample alive at `as_of` pays on a later day: whole days rounded up, never back onto as_of
+    pay_dates = next_business_day(issue[:, None] + np.ceil(days).astype("timedelta64[D]"))
     median_days = np.nanmedian(np.where(alive, days, np.nan), axis=1)
     out = pd.DataFrame(
         {
@@ -138,7 +139,7 @@ def score_open_invoices(
             "p_late": pred["p_late"].to_numpy(),
             "p_default_at_issue": pd_,
             "p_default": pd_cond,
-            "expected_pay_date": issue + np.round(median_days).astype("timedelta64[D]"),
+            "expected_pay_date": issue + np.ceil(median_days).astype("timedelta64[D]"),
             "pay_date_lo": issue + np.round(np.maximum(pred["interval_lo"].to_numpy(), age + 1)).astype("timedelta64[D]"),
             "pay_date_hi": issue + np.round(np.maximum(pred["interval_hi"].to_numpy(), age + 1)).astype("timedelta64[D]"),
             "model_version": model_version,
