@@ -637,9 +637,11 @@ def _load_direct(
 ):
     """A CSV file in one pass straight into raw.<entity>; the rest only where some row needs it.
 
-    The pass numbers the reader's rows (`row_number() OVER ()`: file order, insertion order being
-    preserved) and inserts every row the cheap flag `hk_check` leaves out (false or NULL), typed, with its lineage, into
-    raw.<entity>: no temporary copy of the file's rows. A row is flagged when a value is not in
+    The pass inserts every row the cheap flag `hk_check` leaves out (false or NULL), typed, with its
+    lineage, into raw.<entity>: no temporary copy of the file's rows. It first runs unnumbered
+    (in parallel) and numbers the rows by row id when no row was flagged; otherwise it runs again
+    numbering the reader's rows (`row_number() OVER ()`: file order, insertion order being
+    preserved). A row is flagged when a value is not in
     canonical form or some check may fail (see `build_select`). When the rows inserted and the
     lines the reader refused account for every line of the file, no row was flagged and nothing
     else reads the file. Otherwise a second scan keeps only the flagged rows (temp table `parsed`,
@@ -656,15 +658,34 @@ def _load_direct(
     lineage = [source_file, facts.sha256, loaded_at]
     n_old = con.execute(f"SELECT count(*) FROM raw.{entity}").fetchone()[0]
 
-    n_fast = con.execute(
-        f"""INSERT INTO raw.{entity} ({cols}, source_file, source_row, file_hash, loaded_at)
-            SELECT {cols}, ?, i, ?, ? FROM (
-              SELECT i, {st.outer} FROM (
-                SELECT i, {st.inner}, {raw_cols} FROM (SELECT row_number() OVER () AS i, * FROM {source.relation})))
-            WHERE hk_check IS NOT TRUE""",
-        lineage,
-    ).fetchone()[0]
-    n_rej = collect_rejects(con, source)
+    def fast_pass(numbered: bool) -> int:
+        rows = f"(SELECT row_number() OVER () AS i, * FROM {source.relation})" if numbered else source.relation
+        i = "i" if numbered else "NULL::BIGINT AS i"
+        return con.execute(
+            f"""INSERT INTO raw.{entity} ({cols}, source_file, source_row, file_hash, loaded_at)
+                SELECT {cols}, ?, i, ?, ? FROM (
+                  SELECT i, {st.outer} FROM (SELECT {i}, {st.inner}, {raw_cols} FROM {rows}))
+                WHERE hk_check IS NOT TRUE""",
+            lineage,
+        ).fetchone()[0]
+
+    # Optimistic pass: most files have no flagged row. Numbering rows with a window keeps the
+    # reader on one thread, so the pass inserts unnumbered rows in file order and, when every line
+    # became a row, numbers them by their (contiguous) row ids. Otherwise its rows are deleted and
+    # the numbered pass below runs, which the flagged rows need.
+    n_fast = None
+    n_rej = None
+    if _keeps_insertion_order(con):
+        n_fast = fast_pass(numbered=False)
+        n_rej = collect_rejects(con, source)
+        if n_fast + n_rej != facts.lines - 1 or not _number_by_rowid(con, entity, facts.sha256):
+            con.execute(f"DELETE FROM raw.{entity} WHERE file_hash = ? AND source_row IS NULL", [facts.sha256])
+            con.execute("DROP TABLE IF EXISTS hk_reject_errors; DROP TABLE IF EXISTS hk_reject_scans")
+            n_fast = None
+    if n_fast is None:
+        n_fast = fast_pass(numbered=True)
+        if n_rej is None:
+            n_rej = collect_rejects(con, source)
     _row_macro(con, n_rej)
 
     # Every line after the header is an inserted row or a refused line: nothing was flagged. (A
@@ -764,6 +785,28 @@ def _load_direct(
         )
     _finish(con, facts, source_file, entity, loaded_at, out, n_src, n_bad, n_rej)
     return out
+
+
+def _keeps_insertion_order(con) -> bool:
+    return bool(con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0])
+
+
+def _number_by_rowid(con, entity: str, file_hash: str) -> bool:
+    """Give the file's unnumbered rows in raw.<entity> their position (1-based, file order) from
+    their row ids, which one ordered insert leaves contiguous; False when they are not."""
+    lo, hi, n = con.execute(
+        f"SELECT min(rowid), max(rowid), count(*) FROM raw.{entity} WHERE file_hash = ? AND source_row IS NULL",
+        [file_hash],
+    ).fetchone()
+    if n == 0:
+        return True
+    if hi - lo + 1 != n:
+        return False
+    con.execute(
+        f"UPDATE raw.{entity} SET source_row = rowid - {int(lo)} + 1 WHERE file_hash = ? AND source_row IS NULL",
+        [file_hash],
+    )
+    return True
 
 
 def restore_insertion_order(con) -> None:
