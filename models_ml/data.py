@@ -59,8 +59,13 @@ def history_from_tables(
     events: pd.DataFrame | None = None,
     contracts: pd.DataFrame | None = None,
     observed_until: pd.Timestamp | None = None,
+    *,
+    has_events: bool | None = None,
 ) -> HistoryLoad:
-    """Build the history frame (and the milestone plan) from contract-shaped source tables."""
+    """Build the history frame (and the milestone plan) from contract-shaped source tables.
+
+    `has_events`: whether the instance records lifecycle events at all, when `events` holds only
+    the types read here (default: `events` is not empty)."""
     inv = invoices.copy()
     excluded: dict[str, int] = {}
     typ = inv.get("invoice_type", pd.Series("standard", index=inv.index)).fillna("standard").astype(str)
@@ -102,7 +107,7 @@ def history_from_tables(
     for c in ("project_id", "contract_id", "milestone_id", "currency"):
         if c in inv.columns:
             h[c] = inv[c].astype("string").astype(object).where(inv[c].notna(), None)
-    if events is not None and len(events):
+    if events is not None and (len(events) if has_events is None else has_events):
         h["first_dispute_date"] = _first_event(events, "disputed", h["invoice_no"])
         h["written_off_date"] = _first_event(events, "written_off", h["invoice_no"])
     status_off = status[keep].eq("written_off")
@@ -257,6 +262,10 @@ def history_from_extracts(landing: Path, observed_until: pd.Timestamp | None = N
     )
 
 
+LINEAGE = ("source_file", "source_row", "file_hash", "loaded_at")
+EVENTS_USED = ("disputed", "written_off")  # the lifecycle events `history_from_tables` reads
+
+
 def history_from_warehouse(warehouse: Path, observed_until: pd.Timestamp | None = None) -> HistoryLoad:
     """Read the source tables from the warehouse: `raw.*` (contract columns), read-only."""
     import duckdb
@@ -268,8 +277,12 @@ def history_from_warehouse(warehouse: Path, observed_until: pd.Timestamp | None 
             for s, t in con.execute("select table_schema, table_name from information_schema.tables").fetchall()
         }
 
-        def table(name: str) -> pd.DataFrame | None:
-            return con.execute(f"select * from raw.{name}").df() if ("raw", name) in have else None
+        def table(name: str, where: str = "") -> pd.DataFrame | None:
+            # Lineage columns (a file name and hash per row) would take most of the memory of a
+            # large history as Python strings; the models never read them.
+            if ("raw", name) not in have:
+                return None
+            return con.execute(f"select * exclude ({', '.join(LINEAGE)}) from raw.{name} {where}").df()
 
         if ("raw", "invoices") not in have:
             raise ValueError(f"{warehouse}: no raw.invoices table: run ingestion first")
@@ -280,9 +293,11 @@ def history_from_warehouse(warehouse: Path, observed_until: pd.Timestamp | None 
             table("projects"),
             table("salespeople"),
             table("payment_milestones"),
-            table("invoice_events"),
+            table("invoice_events", f"where event_type in ({', '.join(repr(e) for e in EVENTS_USED)})"),
             table("contracts"),
             observed_until,
+            has_events=("raw", "invoice_events") in have
+            and con.execute("select count(*) > 0 from (select 1 from raw.invoice_events limit 1)").fetchone()[0],
         )
         if ("marts", "fct_invoice") in have:
             load = _apply_fct_invoice_payments(con, load)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from models_ml.data import history_from_warehouse
+from models_ml.data import _apply_fct_invoice_payments, history_from_tables, history_from_warehouse
 
 
 @pytest.mark.slow
@@ -27,6 +27,20 @@ def test_backtest_from_a_landing_folder(generated_small, tmp_path, capsys):
     # the history came from the warehouse the command built, with every left-out row counted
     load = history_from_warehouse(work / "warehouse.duckdb")
     assert len(load.history) == out["n_invoices"] and "credit_note" in load.excluded
+    # the lean read (no lineage columns, only the events it uses) gives the frame every column gives
+    import duckdb
+    import pandas as pd
+
+    with duckdb.connect(str(work / "warehouse.duckdb"), read_only=True) as con:
+        def t(name):
+            return con.execute(f"select * from raw.{name}").df()
+
+        assert con.execute("select count(*) from raw.invoice_events where event_type = 'disputed'").fetchone()[0]
+        full = history_from_tables(t("invoices"), t("customers"), t("projects"), t("salespeople"),
+                                   t("payment_milestones"), t("invoice_events"), t("contracts"))
+        full = _apply_fct_invoice_payments(con, full)
+    pd.testing.assert_frame_equal(load.history, full.history)
+    assert load.excluded == full.excluded and load.observed_until == full.observed_until
 
 
 def test_backtest_from_extract_csvs(tmp_path, capsys, synth_tables):
