@@ -132,3 +132,31 @@ def test_a_window_run_keeps_earlier_results_and_matches_the_window_as_well(gener
     reconcile_warehouse(wh, write=True, since=since)  # a rerun changes nothing
     for t, df in tables().items():
         pd.testing.assert_frame_equal(df, second[t])
+
+
+@pytest.mark.slow
+def test_a_first_window_run_leaves_earlier_payments_to_the_erp(generated_small, tmp_path):
+    """An instance whose first reconciliation covers only the last 90 days: invoices the ERP cleared
+    before that window (and after the bank history starts) stay settled in the warehouse."""
+    from datetime import timedelta
+
+    from huikuan.dbt import run_dbt
+    from huikuan.ingest.load import ingest_paths
+    from huikuan.reconcile import reconcile_warehouse
+    from tests.conftest import AS_OF
+
+    wh = tmp_path / "warehouse.duckdb"
+    ingest_paths([generated_small / "landing"], wh, landing_root=generated_small / "landing")
+    since = AS_OF - timedelta(days=90)
+    reconcile_warehouse(wh, write=True, since=since)
+    run_dbt(["build", "--select", "+fct_invoice", "--resource-type", "model", "--resource-type", "seed"], wh,
+            target_path=tmp_path / "target", vars={"as_of_date": AS_OF.isoformat()})
+    with duckdb.connect(str(wh), read_only=True) as con:
+        cleared_before = con.execute(
+            """SELECT i.invoice_no, f.settled_date FROM raw.invoices i JOIN marts.fct_invoice f USING (invoice_no)
+               WHERE i.cleared_date >= (SELECT min(booking_date) FROM raw.bank_transactions)
+                 AND i.cleared_date < ? AND i.cleared_amount >= i.gross_amount AND i.gross_amount > 0""",
+            [since]).df()
+    assert len(cleared_before) > 100
+    unsettled = cleared_before[cleared_before.settled_date.isna()]
+    assert unsettled.empty, unsettled.head()

@@ -188,3 +188,34 @@ def test_reconcile_days_sets_the_window(tmp_path, monkeypatch):
     assert load_settings(tmp_path).reconcile_since is None
     monkeypatch.setenv("HUIKUAN_RECONCILE_DAYS", "90")
     assert load_settings(tmp_path).reconcile_since == date(2026, 4, 1)
+
+
+def test_coverage_records_the_first_day_reconciled(tmp_path):
+    """`reconciliation.coverage`: a window run on a fresh warehouse covers from its window start, an
+    earlier window widens it, a later one keeps it, a whole-history run covers everything; results
+    written before the record existed count as whole-history."""
+    def covered(wh):
+        with duckdb.connect(str(wh), read_only=True) as con:
+            return con.execute("SELECT covered_from FROM reconciliation.coverage").fetchall()
+
+    wh = tmp_path / "w.duckdb"
+    make_warehouse(wh)
+    reconcile_warehouse(wh, write=True, since=date(2026, 2, 1))
+    assert covered(wh) == [(date(2026, 2, 1),)]
+    reconcile_warehouse(wh, write=True, since=date(2026, 1, 15))
+    assert covered(wh) == [(date(2026, 1, 15),)]
+    reconcile_warehouse(wh, write=True, since=date(2026, 3, 1))
+    assert covered(wh) == [(date(2026, 1, 15),)]
+    reconcile_warehouse(wh, write=True)
+    assert covered(wh) == [(None,)]
+    reconcile_warehouse(wh, write=True, since=date(2026, 3, 1))
+    assert covered(wh) == [(None,)]
+
+    legacy = tmp_path / "legacy.duckdb"
+    make_warehouse(legacy)
+    reconcile_warehouse(legacy, write=True)
+    with duckdb.connect(str(legacy)) as con:
+        con.execute("DROP TABLE reconciliation.coverage")
+        assert con.execute("SELECT count(*) FROM reconciliation.matches").fetchone()[0] > 0
+    reconcile_warehouse(legacy, write=True, since=date(2026, 3, 1))
+    assert covered(legacy) == [(None,)]

@@ -1,13 +1,17 @@
 -- Cash applied to invoices, one row per application.
 -- Without reconciliation results: the ERP's own clearing (cleared_amount on cleared_date).
 -- Once the reconciliation engine has written reconciliation.matches: ERP clearings dated before
--- the bank history starts (those payments are not in the bank files) plus the engine's applied
+-- the bank lines it has covered (reconciliation.coverage.covered_from: a run limited to recent
+-- lines leaves earlier payments to the ERP; without a date, the bank history's start: those
+-- payments are not in the bank files) plus the engine's applied
 -- matches (auto and manual); later ERP clearings are the same payments the matches apply, so they
 -- are not counted twice. Short payments the engine wrote off (bank fees, rounding) are adjustments.
 -- depends_on: {{ ref('stg_bank__transactions') }}
 {%- set matches = none -%}
+{%- set coverage = none -%}
 {%- if execute -%}
     {%- set matches = adapter.get_relation(database=target.database, schema='reconciliation', identifier='matches') -%}
+    {%- set coverage = adapter.get_relation(database=target.database, schema='reconciliation', identifier='coverage') -%}
 {%- endif %}
 with erp_cleared as (
 
@@ -24,7 +28,13 @@ with erp_cleared as (
         and cleared_amount <> 0
         and cleared_date is not null
     {%- if matches is not none %}
-        and cleared_date < (select coalesce(min(booking_date), cast('9999-12-31' as date)) from {{ ref('stg_bank__transactions') }})
+        and cleared_date < coalesce(
+            {%- if coverage is not none %}
+            (select max(covered_from) from {{ coverage }}),
+            {%- endif %}
+            (select min(booking_date) from {{ ref('stg_bank__transactions') }}),
+            cast('9999-12-31' as date)
+        )
     {%- endif %}
 
 )
