@@ -191,6 +191,49 @@ def test_large_file_keeps_file_order_and_exact_rows(tmp_path):
         wh.close()
 
 
+def test_a_file_with_no_flagged_row_is_numbered_by_row_id(tmp_path, monkeypatch):
+    # No value needs the full parsing: the unnumbered pass stands and rows get their position from
+    # their row ids; a line the reader refuses and a duplicate key are still found and shift rows.
+    import huikuan.ingest.tabular as tabular
+
+    numbered = []
+    real = tabular._number_by_rowid
+    monkeypatch.setattr(tabular, "_number_by_rowid", lambda *a: numbered.append(real(*a)) or numbered[-1])
+    n = 400_000
+    land = tmp_path / "landing"
+    land.mkdir()
+    (land / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
+    con = duckdb.connect()
+    con.execute(
+        f"""COPY (SELECT CASE WHEN i = {n} THEN 'I0000005' ELSE 'I' || lpad(i::VARCHAR, 7, '0') END AS invoice_no,
+                         'standard' AS invoice_type, 'C' || (1 + i % 2)::VARCHAR AS customer_id,
+                         '2024-03-01' AS issue_date, 'CNY' AS currency, (i % 1000)::VARCHAR AS gross_amount
+                  FROM range(1, {n + 1}) t(i)) TO '{land / "invoices.csv"}' (HEADER)"""
+    )
+    con.close()
+    lines = (land / "invoices.csv").read_text().split("\n")
+    lines.insert(300_001, "broken,line")  # data row 300001; later rows shift by one
+    (land / "invoices.csv").write_text("\n".join(lines))
+    wh = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    try:
+        prepare(wh)
+        assert ingest_file(wh, land / "customers.csv", landing_root=land).status == "loaded"
+        numbered.clear()
+        r = ingest_file(wh, land / "invoices.csv", landing_root=land)
+        assert numbered == [True]
+        assert (r.rows_loaded, r.rows_quarantined) == (n - 1, 2)
+        shifted = "CASE WHEN source_row > 300001 THEN source_row - 1 ELSE source_row END"
+        assert wh.execute(
+            f"SELECT count(*), min(source_row), max(source_row) FROM raw.invoices "
+            f"WHERE invoice_no = 'I' || lpad(({shifted})::VARCHAR, 7, '0')"
+        ).fetchone() == (n - 1, 1, n)
+        q = wh.execute("SELECT source_row, reason FROM raw.quarantine ORDER BY source_row").fetchall()
+        assert [row for row, _ in q] == [300_001, n + 1]
+        assert q[1][1] == "invoice_no: duplicate key invoice_no=I0000005 (first at row 5)"
+    finally:
+        wh.close()
+
+
 def test_failed_raw_insert_rolls_back_and_restores_the_setting(tmp_path):
     # A raw table that refuses every row: the unordered insert fails inside the transaction.
     from huikuan.contracts import raw_table_ddl
