@@ -518,13 +518,7 @@ def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, b
                         || ' already loaded from ' || old.hit.f || ' row ' || old.hit.r
             FROM {rows} v JOIN (SELECT {old_keys}, any_value(struct_pack(f := source_file, r := source_row)) AS hit
                                 FROM raw.{entity} GROUP BY ALL) old USING ({ks})""")
-    for col, ref_ent, ref_col in refs:
-        if con.execute(f"SELECT count(*) FROM raw.{ref_ent}").fetchone()[0] == 0:
-            out.reasons.append(f"{col} not checked: raw.{ref_ent} is empty (load {ref_ent} first)")
-            continue
-        ref = q("ref_" + col)
-        con.execute(f"""INSERT INTO issues SELECT i, '{col}: unknown {ref_ent[:-1]} ' || {ref} FROM {rows}
-            WHERE {ref} IS NOT NULL AND {ref} NOT IN (SELECT {q(ref_col)} FROM raw.{ref_ent} WHERE {q(ref_col)} IS NOT NULL)""")
+    _unknown_references(con, refs, rows, out)
     n_issue_rows = con.execute("SELECT count(DISTINCT i) FROM issues").fetchone()[0]
 
     cols = ", ".join(q(c) for c in names)
@@ -729,13 +723,7 @@ def _load_direct(
                                 FROM raw.{entity} WHERE file_hash <> ? GROUP BY ALL) old USING ({ks})""",
             [facts.sha256],
         )
-    for col, ref_ent, ref_col in d.refs if n_src else ():
-        if con.execute(f"SELECT count(*) FROM raw.{ref_ent}").fetchone()[0] == 0:
-            out.reasons.append(f"{col} not checked: raw.{ref_ent} is empty (load {ref_ent} first)")
-            continue
-        ref = q("ref_" + col)
-        con.execute(f"""INSERT INTO issues SELECT i, '{col}: unknown {ref_ent[:-1]} ' || {ref} FROM {keyed}
-            WHERE {ref} IS NOT NULL AND {ref} NOT IN (SELECT {q(ref_col)} FROM raw.{ref_ent} WHERE {q(ref_col)} IS NOT NULL)""")
+    _unknown_references(con, d.refs if n_src else (), keyed, out)
     n_issue_rows = con.execute("SELECT count(DISTINCT i) FROM issues").fetchone()[0]
 
     n_loaded = n_fast
@@ -785,6 +773,17 @@ def _load_direct(
         )
     _finish(con, facts, source_file, entity, loaded_at, out, n_src, n_bad, n_rej)
     return out
+
+
+def _unknown_references(con, refs, rows: str, out: TabularOutcome) -> None:
+    """Issues for the rows of `rows` (a relation with `i` and `ref_<col>`) naming an unknown key."""
+    for col, ref_ent, ref_col in refs:
+        if con.execute(f"SELECT count(*) FROM raw.{ref_ent}").fetchone()[0] == 0:
+            out.reasons.append(f"{col} not checked: raw.{ref_ent} is empty (load {ref_ent} first)")
+            continue
+        ref = q("ref_" + col)
+        con.execute(f"""INSERT INTO issues SELECT i, '{col}: unknown {ref_ent[:-1]} ' || {ref} FROM {rows}
+            WHERE {ref} IS NOT NULL AND {ref} NOT IN (SELECT {q(ref_col)} FROM raw.{ref_ent} WHERE {q(ref_col)} IS NOT NULL)""")
 
 
 def _keeps_insertion_order(con) -> bool:

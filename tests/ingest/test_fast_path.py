@@ -151,25 +151,32 @@ def test_fast_and_full_parsing_give_identical_rows(tmp_path):
         full_con.close()
 
 
-def test_large_file_keeps_file_order_and_exact_rows(tmp_path):
-    # Large enough for the CSV reader to split the file across threads; a rejected line, a bad
-    # value and a duplicate sit far into it.
-    n = 400_000
+def _large_invoices(tmp_path: Path, n: int, customer_sql: str, issue_date_sql: str, broken_at: int) -> Path:
+    """A landing folder with the customers and an n-row invoices CSV (row i: invoice I<i>, the last
+    one repeating I0000005) with a line the reader refuses inserted as data row `broken_at`."""
     land = tmp_path / "landing"
     land.mkdir()
     (land / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
     con = duckdb.connect()
     con.execute(
         f"""COPY (SELECT CASE WHEN i = {n} THEN 'I0000005' ELSE 'I' || lpad(i::VARCHAR, 7, '0') END AS invoice_no,
-                         'standard' AS invoice_type, 'C1' AS customer_id,
-                         CASE WHEN i = 250000 THEN '2024-02-30' ELSE '2024-03-01' END AS issue_date,
+                         'standard' AS invoice_type, {customer_sql} AS customer_id, {issue_date_sql} AS issue_date,
                          'CNY' AS currency, (i % 1000)::VARCHAR AS gross_amount
                   FROM range(1, {n + 1}) t(i)) TO '{land / "invoices.csv"}' (HEADER)"""
     )
     con.close()
     lines = (land / "invoices.csv").read_text().split("\n")
-    lines.insert(100_001, "broken,line")  # becomes data row 100001; later rows shift by one
+    lines.insert(broken_at, "broken,line")
     (land / "invoices.csv").write_text("\n".join(lines))
+    return land
+
+
+def test_large_file_keeps_file_order_and_exact_rows(tmp_path):
+    # Large enough for the CSV reader to split the file across threads; a rejected line, a bad
+    # value and a duplicate sit far into it.
+    n = 400_000
+    land = _large_invoices(tmp_path, n, "'C1'", "CASE WHEN i = 250000 THEN '2024-02-30' ELSE '2024-03-01' END",
+                           broken_at=100_001)  # becomes data row 100001; later rows shift by one
     wh = duckdb.connect(str(tmp_path / "wh.duckdb"))
     try:
         prepare(wh)
@@ -200,20 +207,7 @@ def test_a_file_with_no_flagged_row_is_numbered_by_row_id(tmp_path, monkeypatch)
     real = tabular._number_by_rowid
     monkeypatch.setattr(tabular, "_number_by_rowid", lambda *a: numbered.append(real(*a)) or numbered[-1])
     n = 400_000
-    land = tmp_path / "landing"
-    land.mkdir()
-    (land / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")
-    con = duckdb.connect()
-    con.execute(
-        f"""COPY (SELECT CASE WHEN i = {n} THEN 'I0000005' ELSE 'I' || lpad(i::VARCHAR, 7, '0') END AS invoice_no,
-                         'standard' AS invoice_type, 'C' || (1 + i % 2)::VARCHAR AS customer_id,
-                         '2024-03-01' AS issue_date, 'CNY' AS currency, (i % 1000)::VARCHAR AS gross_amount
-                  FROM range(1, {n + 1}) t(i)) TO '{land / "invoices.csv"}' (HEADER)"""
-    )
-    con.close()
-    lines = (land / "invoices.csv").read_text().split("\n")
-    lines.insert(300_001, "broken,line")  # data row 300001; later rows shift by one
-    (land / "invoices.csv").write_text("\n".join(lines))
+    land = _large_invoices(tmp_path, n, "'C' || (1 + i % 2)::VARCHAR", "'2024-03-01'", broken_at=300_001)
     wh = duckdb.connect(str(tmp_path / "wh.duckdb"))
     try:
         prepare(wh)
