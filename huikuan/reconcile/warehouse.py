@@ -165,25 +165,22 @@ def reconcile_warehouse(con_or_path, ops_path=None, *, config: ReconcileConfig |
     return result
 
 
-def _record_coverage(con, since: date | None, had_matches: bool) -> None:
+def _record_coverage(con, since: date | None) -> None:
     """Keep `reconciliation.coverage.covered_from`: the first booking date of the bank lines the
     engine has reconciled (NULL: from the start of the bank history). The warehouse counts ERP
     clearings dated before it, since the engine never saw those payments' bank lines. A window run
-    widens it to its window start; results written before this record existed were whole-history."""
-    fresh = object()
-    prev = fresh if not had_matches else None
+    widens it to its window start; results written before this record existed were whole-history.
+    Runs before the results are replaced."""
+    row = None
     if _table_exists(con, "reconciliation", "coverage"):
         row = con.execute("SELECT covered_from FROM reconciliation.coverage").fetchone()
-        if row is not None:
-            prev = row[0]
     else:
         con.execute("CREATE TABLE reconciliation.coverage (covered_from DATE, updated_at TIMESTAMP)")
-    if since is None or prev is None:
-        covered = None
-    elif prev is fresh:
-        covered = since
-    else:
-        covered = min(prev, since)
+    if row is None:
+        earlier = _table_exists(con, "reconciliation", "matches") and con.execute(
+            "SELECT count(*) > 0 FROM (SELECT 1 FROM reconciliation.matches LIMIT 1)").fetchone()[0]
+        row = (None,) if earlier else (since,)
+    covered = None if since is None or row[0] is None else min(row[0], since)
     con.execute("DELETE FROM reconciliation.coverage")
     con.execute("INSERT INTO reconciliation.coverage VALUES (?, now())", [covered])
 
@@ -199,11 +196,9 @@ def write_results(con_or_path, result: ReconcileResult, since: date | None = Non
             window = (f"WHERE bank_txn_key IN (SELECT bank_txn_key FROM {_bank_source(con)}"
                       " WHERE booking_date >= ?::DATE)")
             params = [since]
-        had_matches = _table_exists(con, "reconciliation", "matches") and con.execute(
-            "SELECT count(*) > 0 FROM (SELECT 1 FROM reconciliation.matches LIMIT 1)").fetchone()[0]
         con.execute("BEGIN TRANSACTION")
         try:
-            _record_coverage(con, since, had_matches)
+            _record_coverage(con, since)
             for table, ddl in DDL.items():
                 con.execute(f"CREATE TABLE IF NOT EXISTS reconciliation.{table} ({ddl})")
                 con.execute(f"DELETE FROM reconciliation.{table} {window}", params)
