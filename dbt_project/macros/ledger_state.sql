@@ -4,8 +4,9 @@
     Each keeps a copy of int_ar_ledger_state as it was when the mart was last built
     (intermediate.<mart>__ledger_state). Before an incremental build, `ledger_reopen_periods`
     compares the current fingerprints with that copy: the earliest date whose fact count or hash
-    sum differs is the first date whose figures can differ, so every period on or after it is
-    deleted, together with periods after the as-of date (the as-of var moved back). The model then
+    sum differs, among the kinds of facts the mart reads, is the first date whose figures can
+    differ, so every period on or after it is deleted, together with periods after the as-of date
+    (the as-of var moved back); the log names that date. The model then
     recomputes only the periods after the latest one left (`ledger_periods_after`), and
     `ledger_state_save` stores the new copy once the build succeeded. A change goes unseen only if
     it leaves both the count and the 128-bit sum of 64-bit row hashes of its date unchanged; the
@@ -19,25 +20,41 @@
 {%- endmacro %}
 
 
-{% macro ledger_reopen_periods(period_column) -%}
+{% macro ledger_reopen_periods(period_column, ignored_kinds=[]) -%}
     {%- if is_incremental() -%}
         {%- set copy = ledger_state_copy(this) -%}
         {%- set saved = adapter.get_relation(database=copy.database, schema=copy.schema, identifier=copy.identifier) -%}
-        {%- if saved is none -%}
+        {%- set saved_columns = adapter.get_columns_in_relation(saved) | map(attribute='name') | map('lower') | list
+            if saved is not none else [] -%}
+        {%- if 'state_kind' not in saved_columns -%}
+            {#- no copy yet, or one saved before facts were kept per kind: recompute everything -#}
+            {%- do log(this.identifier ~ ': no saved ledger state, recomputing every period', info=True) -%}
             delete from {{ this }}
         {%- else -%}
-            delete from {{ this }}
-            where {{ period_column }} > {{ as_of_date() }}
-                or {{ period_column }} >= (
-                    select coalesce(min(coalesce(current_state.state_date, saved.state_date)), cast('9999-12-31' as date))
-                    from {{ ref('int_ar_ledger_state') }} as current_state
-                    full outer join {{ saved }} as saved
-                        on current_state.state_date = saved.state_date
-                    where current_state.state_date is null
+            {%- set changed_from -%}
+                select min(coalesce(current_state.state_date, saved.state_date))
+                from {{ ref('int_ar_ledger_state') }} as current_state
+                full outer join {{ saved }} as saved
+                    on current_state.state_date = saved.state_date
+                    and current_state.state_kind = saved.state_kind
+                where (current_state.state_date is null
                         or saved.state_date is null
                         or current_state.facts <> saved.facts
-                        or current_state.fingerprint <> saved.fingerprint
-                )
+                        or current_state.fingerprint <> saved.fingerprint)
+                    {%- if ignored_kinds %}
+                    and coalesce(current_state.state_kind, saved.state_kind) not in ('{{ ignored_kinds | join("', '") }}')
+                    {%- endif %}
+            {%- endset -%}
+            {%- set reopen_from = run_query(changed_from).columns[0].values()[0] if execute else none -%}
+            {%- if reopen_from is none -%}
+                {%- do log(this.identifier ~ ': ledger unchanged, adding the periods after the last one kept', info=True) -%}
+                delete from {{ this }} where {{ period_column }} > {{ as_of_date() }}
+            {%- else -%}
+                {%- do log(this.identifier ~ ': ledger changed from ' ~ reopen_from ~ ', recomputing the periods from then', info=True) -%}
+                delete from {{ this }}
+                where {{ period_column }} > {{ as_of_date() }}
+                    or {{ period_column }} >= cast('{{ reopen_from }}' as date)
+            {%- endif -%}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -61,15 +78,17 @@
 {%- endmacro %}
 
 
-{#- Config of a month-end mart: incremental with the hooks above on DuckDB, a table on Spark. -#}
-{% macro ledger_incremental_config(period_column) -%}
+{#- Config of a ledger mart: incremental with the hooks above on DuckDB, a table on Spark.
+    `ignored_kinds`: kinds of facts (int_ar_ledger_state.state_kind) the mart does not read, whose
+    changes therefore reopen nothing. -#}
+{% macro ledger_incremental_config(period_column, ignored_kinds=[]) -%}
     {%- if target.type == 'spark' -%}
         {{ config(materialized='table') }}
     {%- else -%}
         {{ config(
             materialized='incremental',
             on_schema_change='fail',
-            pre_hook="{{ ledger_reopen_periods('" ~ period_column ~ "') }}",
+            pre_hook="{{ ledger_reopen_periods('" ~ period_column ~ "', " ~ (ignored_kinds | tojson) ~ ") }}",
             post_hook="{{ ledger_state_save() }}"
         ) }}
     {%- endif -%}

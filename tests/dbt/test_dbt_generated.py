@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -84,6 +85,41 @@ def _resubmit_bank_file(warehouse: Path) -> None:
         con.close()
 
 
+def _first_invoice_of_new_customer(warehouse: Path) -> str:
+    """A customer of the master data without any invoice gets its first one on the as-of date (a copy
+    of one of that day's invoices): its KPI rows start that month, nothing earlier changes."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        (customer_id,) = con.execute(
+            """select customer_id from raw.customers
+               where customer_id not in (select customer_id from raw.invoices where customer_id is not null)
+               order by customer_id limit 1"""
+        ).fetchone()
+        con.execute(
+            """insert into raw.invoices
+               select * replace ('NEWCUST-' || invoice_no as invoice_no, ? as customer_id,
+                   null as cleared_amount, null as cleared_date, 'issued' as status)
+               from raw.invoices
+               where issue_date = date '2026-06-30' and invoice_type = 'standard'
+               order by invoice_no limit 1""",
+            [customer_id],
+        )
+    finally:
+        con.close()
+    return customer_id
+
+
+def _reopened_from(log: Path) -> dict[str, str]:
+    """Per incremental ledger mart, the date its last incremental build recomputed from (dbt log)."""
+    found = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        match = re.search(r"(\w+): (ledger changed from (\S+),|ledger unchanged|no saved ledger state)", line)
+        if match:
+            model, what, date = match.groups()
+            found[model] = date or ("everything" if what.startswith("no saved") else "unchanged")
+    return found
+
+
 def _copy(src: Path, dst_dir: Path) -> Path:
     dst_dir.mkdir(parents=True, exist_ok=True)
     dst = dst_dir / "warehouse.duckdb"
@@ -97,6 +133,7 @@ def test_full_build_and_incremental_equal_full_refresh(ingested, tmp_path):
     def arrivals(warehouse: Path) -> str:
         deliver_held_back(warehouse)
         _resubmit_bank_file(warehouse)
+        _first_invoice_of_new_customer(warehouse)
         return _load_late_payment(warehouse)
 
     # A: one full build as of 2026-06-30 on everything.
@@ -115,7 +152,15 @@ def test_full_build_and_incremental_equal_full_refresh(ingested, tmp_path):
     assert days_before == date(2026, 5, 31)
     # The late payment arrives after B's first build: history from 2025-09-15 on must change.
     assert arrivals(incr) == late_invoice
+    log = tmp_path / "t_incr" / "logs" / "dbt.log"
+    log.unlink()
     run_dbt(["build", "--quiet"], incr, target_path=tmp_path / "t_incr", vars={"as_of_date": "2026-06-30"})
+    # Each ledger mart recomputed from the late payment's date, the earliest change, and kept the
+    # periods before it: the new customer's first invoice did not reopen history.
+    assert _reopened_from(log) == {
+        name: "2025-09-15"
+        for name in ("fct_ar_daily", "ar_aging_monthly", "int_kpi_monthly_inputs", "kpi_monthly")
+    }
 
     con = duckdb.connect()
     try:

@@ -2,12 +2,13 @@
 -- ar_aging_monthly, int_kpi_monthly_inputs, kpi_monthly) are computed from, one row per date from
 -- which the facts matter: invoice attributes from the issue date, ledger movements from their date,
 -- exits from AR from the exit date, the FX rate of a month from its first day; customer attributes,
--- which customers have AR items, aging buckets and the KPI variables from the start of time. Each
--- date carries the number of facts and the sum of their row hashes. An incremental build compares
--- this table with the copy it saved last time (macros/ledger_state.sql): the earliest date whose
--- fingerprint appeared, disappeared or changed is the first day whose figures can have changed, so
--- a payment loaded today for an old invoice reopens history from its payment date on and nothing
--- earlier.
+-- aging buckets and the KPI variables from the start of time. Each date and kind of fact carries
+-- the number of facts and the sum of their row hashes. An incremental build compares this table
+-- with the copy it saved last time (macros/ledger_state.sql): the earliest date whose fingerprint
+-- appeared, disappeared or changed, among the kinds the mart reads, is the first day whose figures
+-- can have changed, so a payment loaded today for an old invoice reopens history from its payment
+-- date on and nothing earlier. A customer's first invoice adds its KPI rows from that invoice's
+-- month on (int_kpi_monthly_inputs), so it is dated by the invoice, not at the start of time.
 {{ config(materialized="table") }}
 {%- set start_of_time = "cast('1900-01-01' as date)" %}
 with invoices as (
@@ -57,13 +58,6 @@ state as (
         region, null, null, null, null, null
     from {{ ref('stg_erp__customers') }}
 
-    union all
-
-    -- the KPI marts have a row for every reporting group at every month-end: a customer's first AR
-    -- item adds its groups to every month
-    select distinct 'ar_customer', customer_id, {{ start_of_time }}, null, null, null, null, null, null, null,
-        null, null
-    from {{ ref('int_ar_items') }}
 
     union all
 
@@ -90,6 +84,7 @@ facts as (
 
     select
         coalesce(state_date, {{ start_of_time }}) as state_date,
+        state_kind,
         {{ huikuan_row_hash([
             'state_kind', 'state_key', 'state_date', 'text_1', 'text_2', 'text_3', 'text_4', 'text_5',
             'text_6', 'text_7', 'date_1', 'amount']) }} as row_hash
@@ -99,7 +94,8 @@ facts as (
 
 select
     state_date,
+    state_kind,
     count(*) as facts,
     sum(cast(row_hash as decimal(38, 0))) as fingerprint
 from facts
-group by state_date
+group by state_date, state_kind

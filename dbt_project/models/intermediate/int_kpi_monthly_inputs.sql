@@ -1,7 +1,10 @@
 -- Inputs of the monthly KPIs, one row per month-end and reporting group (company, region,
 -- salesperson, customer): month-end AR (total, not yet due, overdue) from the month-end aging
 -- snapshots, credit sales invoiced in the month and cash collected in the month, all in the
--- reporting currency. Every group has a row for every month, so lags are plain month offsets.
+-- reporting currency. Every group has a row for every month from the month of its first AR item
+-- (the earliest issue date of its customers' items) on, so lags are plain month offsets; months
+-- before a group's first item have no row (kpi_monthly's countback stops there). A customer's
+-- first invoice therefore adds rows from its month on and leaves earlier month-ends as they were.
 -- Incremental (DuckDB, macros/ledger_state.sql): a build recomputes the month-ends from the
 -- earliest date the ledger changed since the last build, and the new month-ends.
 {{ ledger_incremental_config('month_end') }}
@@ -99,14 +102,18 @@ snapshots as (
 
 customers as (
 
-    select distinct customer_id, salesperson_id, region from {{ ref('int_ar_items') }}
+    select customer_id, salesperson_id, region, min(issue_date) as first_issue_date
+    from {{ ref('int_ar_items') }}
+    group by customer_id, salesperson_id, region
 
 ),
 
 {% for name, expr in groupings %}
 grid_{{ name }} as (
 
-    select distinct '{{ name }}' as dimension, {{ expr }} as dimension_value from customers
+    select '{{ name }}' as dimension, {{ expr }} as dimension_value, min(first_issue_date) as first_issue_date
+    from customers
+    group by {{ expr }}
 
 ),
 
@@ -143,7 +150,8 @@ inputs_{{ name }} as (
         coalesce(activity.credit_sales_rpt, 0) as credit_sales_rpt,
         coalesce(activity.collected_rpt, 0) as collected_rpt
     from grid_{{ name }} as grid
-    cross join month_ends
+    inner join month_ends
+        on month_ends.month_end >= grid.first_issue_date
     left join snapshots_{{ name }} as snapshots
         on grid.dimension_value = snapshots.dimension_value
         and month_ends.month_end = snapshots.month_end

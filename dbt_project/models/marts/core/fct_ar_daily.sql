@@ -13,7 +13,9 @@
     )
 }}
 {%- else -%}
-{{ ledger_incremental_config('balance_date') }}
+{#- balances come from invoices, movements, exits and FX rates: customer attributes and aging
+    buckets do not change them -#}
+{{ ledger_incremental_config('balance_date', ignored_kinds=['customer', 'aging_bucket']) }}
 {%- endif %}
 -- depends_on: {{ ref('int_ar_ledger_state') }}
 -- Open AR per customer, currency and day (days with a non-zero balance), up to var('as_of_date'):
