@@ -21,7 +21,6 @@ USD converts at the seeded rate for June 2026 (7.0850 CNY), so open AR in CNY is
 
 from __future__ import annotations
 
-# ruff: noqa: E501  (one fixture row per line reads like the table in the docstring)
 from datetime import date, datetime
 from pathlib import Path
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bench.warehouse import deliver_held_back, hold_back_last_day
+from bench.warehouse import deliver_held_back, hold_back_last_day, ledger_reopened_from
 from huikuan.dbt import run_dbt
 
 pytestmark = pytest.mark.slow
@@ -109,17 +108,6 @@ def _first_invoice_of_new_customer(warehouse: Path) -> str:
     return customer_id
 
 
-def _reopened_from(log: Path) -> dict[str, str]:
-    """Per incremental ledger mart, the date its last incremental build recomputed from (dbt log)."""
-    found = {}
-    for line in log.read_text(encoding="utf-8").splitlines():
-        match = re.search(r"(\w+): (ledger changed from (\S+),|ledger unchanged|no saved ledger state)", line)
-        if match:
-            model, what, date = match.groups()
-            found[model] = date or ("everything" if what.startswith("no saved") else "unchanged")
-    return found
-
-
 def _copy(src: Path, dst_dir: Path) -> Path:
     dst_dir.mkdir(parents=True, exist_ok=True)
     dst = dst_dir / "warehouse.duckdb"
@@ -157,7 +145,7 @@ def test_full_build_and_incremental_equal_full_refresh(ingested, tmp_path):
     run_dbt(["build", "--quiet"], incr, target_path=tmp_path / "t_incr", vars={"as_of_date": "2026-06-30"})
     # Each ledger mart recomputed from the late payment's date, the earliest change, and kept the
     # periods before it: the new customer's first invoice did not reopen history.
-    assert _reopened_from(log) == {
+    assert ledger_reopened_from(log) == {
         name: "2025-09-15"
         for name in ("fct_ar_daily", "ar_aging_monthly", "int_kpi_monthly_inputs", "kpi_monthly")
     }
