@@ -17,9 +17,11 @@ Figures (seconds unless named otherwise):
   clearings and credit notes as of the date, drop cancelled / written-off / drafts, age on the due
   date into the seed's buckets, and compute company countback DSO from monthly sales (CNY at the
   seeded rates).
-- speedup_vs_pandas = pandas_s / incremental_build_s: the daily cost of answering with the
-  warehouse (which also refreshes every other mart) against recomputing by hand. mart_query_s and
-  query_speedup_vs_pandas compare reading the same two answers from the built marts.
+- mart_query_s: the same two answers from the warehouse an analyst queries: open a read-only
+  connection to the built file, aging by bucket from `ar_aging` and the company's countback DSO from
+  `kpi_monthly`. speedup_vs_pandas = pandas_s / mart_query_s.
+- daily_build_vs_pandas = pandas_s / incremental_build_s: the pipeline's daily build (which
+  refreshes every mart for every question, not these two) against one recomputation by hand.
 - dbt_tests_passed: data and unit tests passed in the full build (any failure raises).
 - full_build_nodes / incremental_build_nodes: summed node seconds (threads overlap, so more than the
   wall time), the tests' share and the slowest nodes of each build, from dbt's run_results.json;
@@ -305,9 +307,9 @@ def run(invoices: int, workdir: Path) -> dict:
     analyst = pandas_aging_and_dso(warehouse, AS_OF)
     pandas_s = time.perf_counter() - t
 
+    t = time.perf_counter()
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        t = time.perf_counter()
         con.execute(
             "select bucket_key, sum(open_amount_rpt) from marts.ar_aging where basis = 'due_date' group by 1"
         ).fetchall()
@@ -337,9 +339,9 @@ def run(invoices: int, workdir: Path) -> dict:
         "raw_scan_s": round(scan_s, 3),
         "full_build_vs_raw_scan": round(full_s / scan_s, 1),
         "pandas_s": round(pandas_s, 2),
-        "speedup_vs_pandas": round(pandas_s / incremental_s, 2),
         "mart_query_s": round(query_s, 4),
-        "query_speedup_vs_pandas": round(pandas_s / query_s, 1),
+        "speedup_vs_pandas": round(pandas_s / query_s, 1),
+        "daily_build_vs_pandas": round(pandas_s / incremental_s, 2),
         "dbt_tests_passed": tests_passed,
         "countback_dso_warehouse": float(warehouse_dso) if warehouse_dso is not None else None,
         "countback_dso_pandas": analyst["countback_dso"],
