@@ -56,9 +56,11 @@ class TrainConfig:
     # every model also takes the customer's mean days late net of its settled invoice mix
     # (`fit_record_adjuster`)
     adjust_record: bool = True
-    # fit on at most this many of the latest invoices with a closed outcome window: behaviour drifts,
-    # and it bounds the fit time on large histories (1 M invoices: the latest ~11 months)
-    max_train_rows: int | None = 300_000  # 400k before the default model took the days model's prediction
+    # fit on at most this many of the latest invoices with a closed outcome window: it bounds the
+    # fit's time and memory on large histories. A 1 M-invoice history (~800k closed) fits whole: on
+    # its backtest fold the latest 300k rows gave MAE 1.20x the noise floor and 77 % interval
+    # coverage, all rows 1.14x and 79 % (docs/ml.md)
+    max_train_rows: int | None = 1_000_000
     random_state: int = 0
 
 
