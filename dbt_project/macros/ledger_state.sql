@@ -28,7 +28,7 @@
             if saved is not none else [] -%}
         {%- if 'state_kind' not in saved_columns -%}
             {#- no copy yet, or one saved before facts were kept per kind: recompute everything -#}
-            {%- do log(this.identifier ~ ': no saved ledger state, recomputing every period', info=True) -%}
+            {%- do log(this.identifier ~ ': no saved ledger state in this form, recomputing every period', info=True) -%}
             delete from {{ this }}
         {%- else -%}
             {%- set changed_from -%}
