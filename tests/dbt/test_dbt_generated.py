@@ -206,3 +206,37 @@ def test_full_build_and_incremental_equal_full_refresh(ingested, tmp_path):
         assert stray == 0
     finally:
         con.close()
+
+
+def test_a_ledger_state_saved_in_the_older_form_recomputes_everything(ingested, tmp_path):
+    # A warehouse built before fingerprints were kept per kind of fact has copies without
+    # state_kind: the next incremental build recomputes each ledger mart in full, to the same rows.
+    wh = _copy(ingested, tmp_path / "wh")
+    target = tmp_path / "t"
+    run_dbt(["build", "--quiet"], wh, target_path=target, vars={"as_of_date": "2026-06-30"})
+    marts = ("fct_ar_daily", "ar_aging_monthly", "int_kpi_monthly_inputs", "kpi_monthly")
+    con = duckdb.connect(str(wh))
+    try:
+        before = {m: con.execute(f"select * from {_schema(m)}.{m} order by all").fetchall() for m in marts}
+        for m in marts:
+            con.execute(f"""create or replace table intermediate.{m}__ledger_state as
+                            select state_date, sum(facts) as facts, sum(fingerprint) as fingerprint
+                            from intermediate.{m}__ledger_state group by state_date""")
+    finally:
+        con.close()
+    log = target / "logs" / "dbt.log"
+    log.unlink()
+    run_dbt(["build", "--quiet"], wh, target_path=target, vars={"as_of_date": "2026-06-30"})
+    assert ledger_reopened_from(log) == {m: "everything" for m in marts}
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        for m in marts:
+            assert con.execute(f"select * from {_schema(m)}.{m} order by all").fetchall() == before[m], m
+            columns = [r[0] for r in con.execute(f"describe intermediate.{m}__ledger_state").fetchall()]
+            assert "state_kind" in columns, m
+    finally:
+        con.close()
+
+
+def _schema(model: str) -> str:
+    return "intermediate" if model.startswith("int_") else "marts"
