@@ -294,6 +294,12 @@ def build_select(
                 full = f"upper({full})"
             expr = full.format(x=raw)
             fast_expr = None
+            if fast and col.name == "currency" and col.name in src and raw != src[col.name]:
+                # An upper-case ISO code that no value map rewrites is the value itself: the value
+                # map, trims and upper() run only on the other rows.
+                keys = ", ".join(lit(k) for k in {**CURRENCY_WORDS, **mapping.values.get(col.name, {})})
+                code = src[col.name]
+                expr = f"(CASE WHEN regexp_full_match({code}, '[A-Z]{{3}}') AND {code} NOT IN ({keys}) THEN {code} ELSE {expr} END)"
             if fast and re.fullmatch(r"c\d+", raw):  # the source text itself (no value map)
                 fast_expr = full.replace("hk_text({x})", f"nullif({raw}, '')")
                 blank_cols.append(raw)

@@ -38,6 +38,9 @@ INVOICES = INV_HEADER + (
     "\u3000I16,Standard ,C2,2024-03-01,,CNY,10,,\n"
     "I17,STANDARD,C1,2024-03-01,,CNY,10,,\n"
     "I18,standard,C1,2024-03-01,,CNY ,10,,\n"
+    # An upper-case code the value map rewrites, and one it does not.
+    "I19,standard,C1,2024-03-01,,RMB,10,,\n"
+    "I20,standard,C1,2024-03-01,,USD,10,,\n"
 )
 EVENTS = (
     "invoice_no,event_type,event_at,actor\n"
@@ -111,12 +114,18 @@ def test_fast_and_full_parsing_give_identical_rows(tmp_path):
             ("I16", 17),
             ("I17", 18),
             ("I18", 19),
+            ("I19", 20),
+            ("I20", 21),
         ]
         trimmed = fast_con.execute(
             "SELECT customer_id, invoice_type, currency FROM raw.invoices WHERE source_row IN (15, 17, 19)"
             " ORDER BY source_row"
         ).fetchall()
         assert trimmed == [("C1", "standard", "CNY"), ("C2", "standard", "CNY"), ("C1", "standard", "CNY")]
+        codes = fast_con.execute(
+            "SELECT currency FROM raw.invoices WHERE source_row IN (20, 21) ORDER BY source_row"
+        ).fetchall()
+        assert codes == [("CNY",), ("USD",)]
         bad = dict(
             fast_con.execute(
                 "SELECT source_row, reason FROM raw.quarantine WHERE entity = 'invoices' ORDER BY source_row"
