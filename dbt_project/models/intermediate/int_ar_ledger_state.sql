@@ -1,6 +1,6 @@
 -- Fingerprint of everything the incremental month-end and daily marts (fct_ar_daily,
--- ar_aging_monthly, int_kpi_monthly_inputs, kpi_monthly) are computed from, one row per date from
--- which the facts matter: invoice attributes from the issue date, ledger movements from their date,
+-- ar_aging_monthly, int_kpi_monthly_inputs, kpi_monthly) are computed from, one row per kind of fact and date
+-- from which the facts matter: invoice attributes from the issue date, ledger movements from their date,
 -- exits from AR from the exit date, the FX rate of a month from its first day; customer attributes,
 -- aging buckets and the KPI variables from the start of time. Each date and kind of fact carries
 -- the number of facts and the sum of their row hashes. An incremental build compares this table
@@ -57,7 +57,6 @@ state as (
     select 'customer', customer_id, {{ start_of_time }}, customer_name, parent_customer_id, salesperson_id,
         region, null, null, null, null, null
     from {{ ref('stg_erp__customers') }}
-
 
     union all
 
