@@ -46,14 +46,13 @@
                     {%- endif %}
             {%- endset -%}
             {%- set reopen_from = run_query(changed_from).columns[0].values()[0] if execute else none -%}
-            {%- if reopen_from is none -%}
-                {%- do log(this.identifier ~ ': ledger unchanged, adding the periods after the last one kept', info=True) -%}
-                delete from {{ this }} where {{ period_column }} > {{ as_of_date() }}
-            {%- else -%}
-                {%- do log(this.identifier ~ ': ledger changed from ' ~ reopen_from ~ ', recomputing the periods from then', info=True) -%}
-                delete from {{ this }}
-                where {{ period_column }} > {{ as_of_date() }}
-                    or {{ period_column }} >= cast('{{ reopen_from }}' as date)
+            {%- do log(this.identifier ~ (
+                ': ledger unchanged, adding the periods after the last one kept' if reopen_from is none
+                else ': ledger changed from ' ~ reopen_from ~ ', recomputing the periods from then'), info=True) -%}
+            delete from {{ this }}
+            where {{ period_column }} > {{ as_of_date() }}
+            {%- if reopen_from is not none %}
+                or {{ period_column }} >= cast('{{ reopen_from }}' as date)
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}

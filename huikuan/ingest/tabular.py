@@ -198,6 +198,12 @@ def _cell_text(v) -> str | None:
     return str(v)
 
 
+def _value_map(mapping: EntityMapping, column: str) -> dict[str, str]:
+    """The profile's value map of a contract column (currency words included for `currency`)."""
+    vmap = dict(mapping.values.get(column, {}))
+    return {**CURRENCY_WORDS, **vmap} if column == "currency" else vmap
+
+
 def _value_expr(mapping: EntityMapping, column: str, src: dict[str, str]) -> str:
     """Text expression for a contract column: the mapped source column, value map and defaults."""
     if column in src:
@@ -206,9 +212,7 @@ def _value_expr(mapping: EntityMapping, column: str, src: dict[str, str]) -> str
         raw = lit(mapping.defaults[column])
     else:
         return "CAST(NULL AS VARCHAR)"
-    vmap = dict(mapping.values.get(column, {}))
-    if column == "currency":
-        vmap = {**CURRENCY_WORDS, **vmap}
+    vmap = _value_map(mapping, column)
     if vmap:
         # hk_text(x) is nullif(trim(x, BLANKS), ''), cheaper; no key is empty, so both match alike.
         whens = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in vmap.items())
@@ -294,10 +298,10 @@ def build_select(
                 full = f"upper({full})"
             expr = full.format(x=raw)
             fast_expr = None
-            if fast and col.name == "currency" and col.name in src and raw != src[col.name]:
+            if fast and col.name == "currency" and col.name in src:
                 # An upper-case ISO code that no value map rewrites is the value itself: the value
                 # map, trims and upper() run only on the other rows.
-                keys = ", ".join(lit(k) for k in {**CURRENCY_WORDS, **mapping.values.get(col.name, {})})
+                keys = ", ".join(lit(k) for k in _value_map(mapping, col.name))
                 code = src[col.name]
                 expr = f"(CASE WHEN regexp_full_match({code}, '[A-Z]{{3}}') AND {code} NOT IN ({keys}) THEN {code} ELSE {expr} END)"
             if fast and re.fullmatch(r"c\d+", raw):  # the source text itself (no value map)
