@@ -22,7 +22,7 @@ from huikuan.ingest import sniff
 from huikuan.ingest.bank import parse_bank
 from huikuan.ingest.bank.model import BankFile, balance_ok
 from huikuan.ingest.sniff import IngestError
-from huikuan.ingest.tabular import load_tabular, q, restore_insertion_order
+from huikuan.ingest.tabular import drop_unregistered_rows, load_tabular, q, restore_insertion_order
 from huikuan.ingest.values import install_macros, is_valid_iban, looks_like_iban
 
 REGISTRY_DDL = """
@@ -144,6 +144,7 @@ def prepare(con) -> None:
     con.execute(REGISTRY_DDL)
     con.execute(CONTROLS_DDL)
     install_macros(con)
+    drop_unregistered_rows(con)  # left by a load whose process died after its first commit
 
 
 def _rel(path: Path, landing_root: Path | None) -> str:
@@ -199,10 +200,12 @@ def ingest_file(
     except IngestError as exc:
         con.execute("ROLLBACK")
         restore_insertion_order(con)
+        drop_unregistered_rows(con, facts.sha256)
         return _reject(con, rel, facts.sha256, kind, str(exc), loaded_at)
     except (duckdb.Error, ValueError, UnicodeError) as exc:
         con.execute("ROLLBACK")
         restore_insertion_order(con)
+        drop_unregistered_rows(con, facts.sha256)
         return _reject(
             con,
             rel,
@@ -255,13 +258,31 @@ def _supersede(con, entity: str, source_key: str, period: str, new_hash: str) ->
 def _load_table(con, facts, kind, rel, loaded_at, source_key, period, workdir):
     notes: list[str] = []
 
+    replaced: list[str] = []
+
     def supersede(entity: str) -> None:
         # Runs once the entity is known, before the duplicate-key check of the new rows.
-        notes.extend(_supersede(con, entity, source_key, period, facts.sha256))
+        replaced.extend(_supersede(con, entity, source_key, period, facts.sha256))
+
+    def commit_point() -> None:
+        # The file's rows are in, unnumbered. Committing here is safe when nothing else changed:
+        # a failure or crash before the final COMMIT leaves rows that drop_unregistered_rows
+        # removes. A resubmission's deletions must stay in one transaction with its rows.
+        if not replaced:
+            con.execute("COMMIT")
+            con.execute("BEGIN TRANSACTION")
 
     out = load_tabular(
-        con, facts, kind, source_file=rel, loaded_at=loaded_at, workdir=workdir, before_insert=supersede
+        con,
+        facts,
+        kind,
+        source_file=rel,
+        loaded_at=loaded_at,
+        workdir=workdir,
+        before_insert=supersede,
+        commit_point=commit_point,
     )
+    notes.extend(replaced)
     fmt = {"text": "csv"}.get(kind, kind)
     result = FileResult(
         rel, fmt, "loaded", out.rows_loaded, out.rows_quarantined, notes + out.reasons, None, out.entity

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 import io
 import re
 from dataclasses import dataclass, field
@@ -54,8 +55,19 @@ def _codec(encoding: str) -> str:
     return "utf-8" if encoding == "utf-8-sig" else encoding
 
 
+def _endings(chunk: bytes) -> tuple[int, int, int]:
+    """LF, CRLF and CR counts of a chunk (CRLF counted in both others)."""
+    n_lf = chunk.count(b"\n")
+    # Most files have no CR at all: one memchr instead of two more counts.
+    if b"\r" not in chunk:
+        return n_lf, 0, 0
+    return n_lf, chunk.count(b"\r\n"), chunk.count(b"\r")
+
+
 def scan(path: Path) -> FileFacts:
-    """Hash the file and count its line endings in one pass; detect the text encoding."""
+    """Hash the file and count its line endings in one pass; detect the text encoding. While this
+    thread reads the next chunk, one worker hashes the last one (hashlib releases the GIL) and
+    another counts its line ends."""
     h = hashlib.sha256()
     crlf = lf = cr = 0
     size = 0
@@ -64,26 +76,27 @@ def scan(path: Path) -> FileFacts:
     utf8_ok = True
     prev_cr = False
     last = b""
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
+    pending = None  # (hash future, endings future, chunk) of the chunk before
+    with open(path, "rb") as f, ThreadPoolExecutor(max_workers=2) as pool:
+        while True:
+            chunk = f.read(CHUNK)
+            if pending is not None:
+                hashed, counted, before = pending
+                hashed.result()
+                n_lf, n_crlf, n_cr = counted.result()
+                # A CRLF split across two chunks: the CR that ended the chunk before, counted as a
+                # bare CR there, and this LF are one CRLF.
+                split = 1 if prev_cr and before.startswith(b"\n") else 0
+                crlf += n_crlf + split
+                lf += n_lf - n_crlf - split
+                cr += n_cr - n_crlf - split
+                prev_cr = before.endswith(b"\r")
+            if not chunk:
+                break
             if not head:
                 head = chunk[:SAMPLE]
-            h.update(chunk)
+            pending = (pool.submit(h.update, chunk), pool.submit(_endings, chunk), chunk)
             size += len(chunk)
-            n_lf = chunk.count(b"\n")
-            # Most files have no CR at all: one memchr instead of two more counts.
-            has_cr = b"\r" in chunk
-            n_crlf = chunk.count(b"\r\n") if has_cr else 0
-            n_cr = chunk.count(b"\r") if has_cr else 0
-            # A CRLF split across two chunks: the CR ended the previous chunk.
-            if prev_cr and chunk.startswith(b"\n"):
-                n_crlf += 1
-                cr -= 1
-                n_lf -= 1
-            crlf += n_crlf
-            lf += n_lf - n_crlf
-            cr += n_cr - n_crlf
-            prev_cr = chunk.endswith(b"\r")
             last = chunk[-1:]
             if utf8_ok and size <= 4 * CHUNK:  # the encoding is decided on the first 64 MB
                 try:

@@ -414,6 +414,7 @@ def load_tabular(
     workdir: Path | None = None,
     mappings=None,
     before_insert=None,
+    commit_point=None,
     fast: bool = True,
 ) -> TabularOutcome:
     """Parse, validate and insert one tabular file. The caller holds the transaction.
@@ -422,12 +423,16 @@ def load_tabular(
     `parsed` (file order). Duplicate keys, keys already loaded and unknown references are found on
     `parsed`; good rows are then one INSERT ... SELECT from it, and only when some row failed is the
     source text of the failed rows read again for the quarantine. `fast=False` parses with the
-    plain macros (see `build_select`)."""
+    plain macros (see `build_select`). `commit_point()`, when given, is called once the direct
+    path's rows are in raw.<entity> with `source_row` still NULL and nothing else was changed; it
+    may commit there (see `_load_direct`)."""
     with tempfile.TemporaryDirectory(prefix="huikuan-ingest-", dir=workdir) as tmp:
         source = read_source(con, facts, kind, Path(tmp))
         # On failure the temp tables go with the caller's ROLLBACK; dropping them here would run in
         # the aborted transaction and replace the real cause with "transaction is aborted".
-        outcome = _load_source(con, facts, source, source_file, loaded_at, mappings, before_insert, fast)
+        outcome = _load_source(
+            con, facts, source, source_file, loaded_at, mappings, before_insert, fast, commit_point
+        )
         con.execute(
             "DROP TABLE IF EXISTS src; DROP TABLE IF EXISTS parsed; DROP TABLE IF EXISTS issues; "
             "DROP TABLE IF EXISTS rej_before; DROP TABLE IF EXISTS dup_keys; DROP TABLE IF EXISTS raw_fetch"
@@ -435,7 +440,7 @@ def load_tabular(
         return outcome
 
 
-def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, before_insert, fast):
+def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, before_insert, fast, commit_point=None):
     headers = source.headers
     mapping = choose_mapping(headers, facts.path.name, mappings)
     entity = mapping.entity
@@ -493,7 +498,7 @@ def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, b
     if staged is not None and source.csv and not pass_extra:
         # Keys and references are read back from the stored columns: the direct path applies.
         direct = Direct(entity, headers, resolved, staged, "".join(view_extra), refs, key_cols, key_text, nk)
-        return _load_direct(con, facts, source, direct, out, source_file, loaded_at)
+        return _load_direct(con, facts, source, direct, out, source_file, loaded_at, commit_point)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE parsed AS
             SELECT {outer}{"".join(pass_extra)} FROM (SELECT {inner}, {raw_cols} FROM {source.relation})"""
@@ -637,7 +642,7 @@ class Direct:
 
 
 def _load_direct(
-    con, facts: FileFacts, source: Source, d: Direct, out: TabularOutcome, source_file, loaded_at
+    con, facts: FileFacts, source: Source, d: Direct, out: TabularOutcome, source_file, loaded_at, commit_point=None
 ):
     """A CSV file in one pass straight into raw.<entity>; the rest only where some row needs it.
 
@@ -653,7 +658,13 @@ def _load_direct(
     file and against earlier files) and unknown references are then found on the file's rows in
     raw.<entity> together with `parsed`; the rows they hit are deleted from raw.<entity> again and
     quarantined with the text read back from the file. Until the end `source_row` holds the row's
-    position among the rows the reader accepted; lines the reader refused shift it last."""
+    position among the rows the reader accepted; lines the reader refused shift it last.
+
+    When the unnumbered pass took every line, `commit_point()` (if given) may commit before the rows
+    are numbered: numbering rows the transaction itself wrote to disk made DuckDB write the whole
+    table again at COMMIT (2.9 s at 10M rows), numbering committed rows costs 0.3 s. Until the
+    load's own COMMIT those rows have no `source_row` and their file no `loaded` registry entry;
+    `drop_unregistered_rows` removes them if the load fails or the process dies."""
     entity, headers, st = d.entity, d.headers, d.staged
     names = CONTRACTS[entity].column_names
     cols = ", ".join(q(c) for c in names)
@@ -682,6 +693,8 @@ def _load_direct(
     if _keeps_insertion_order(con):
         n_fast = fast_pass(numbered=False)
         n_rej = collect_rejects(con, source)
+        if n_fast + n_rej == facts.lines - 1 and commit_point is not None:
+            commit_point()
         if n_fast + n_rej != facts.lines - 1 or not _number_by_rowid(con, entity, facts.sha256):
             con.execute(f"DELETE FROM raw.{entity} WHERE file_hash = ? AND source_row IS NULL", [facts.sha256])
             con.execute("DROP TABLE IF EXISTS hk_reject_errors; DROP TABLE IF EXISTS hk_reject_scans")
@@ -816,6 +829,20 @@ def _number_by_rowid(con, entity: str, file_hash: str) -> bool:
         [file_hash],
     )
     return True
+
+
+def drop_unregistered_rows(con, file_hash: str | None = None) -> int:
+    """Delete raw rows that an interrupted load committed before numbering them (`source_row` NULL,
+    and no `loaded` registry entry for their file); only those of `file_hash` when given."""
+    n = 0
+    for table in CONTRACTS:
+        n += con.execute(
+            f"""DELETE FROM raw.{table} WHERE source_row IS NULL AND ({"file_hash = ?" if file_hash else "true"})
+                AND file_hash NOT IN (SELECT file_hash FROM raw.file_registry
+                                      WHERE status = 'loaded' AND file_hash IS NOT NULL)""",
+            [file_hash] if file_hash else [],
+        ).fetchone()[0]
+    return n
 
 
 def restore_insertion_order(con) -> None:
