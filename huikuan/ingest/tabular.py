@@ -43,6 +43,11 @@ CURRENCY_WORDS = {
 }
 # Customer types whose tax_id is a unified social credit code (foreigners and individuals differ).
 USCC_EXEMPT_TYPES = ("foreign", "individual")
+# The CSV reader's scan buffer. DuckDB's default was the slowest setting measured on the 10M bench
+# file (pass 11.0-11.4 s; 64 MB: 9.3-9.5 s); at 16-32 MB the rows landed in more, smaller row groups
+# and the final commit merged them again (2.6-5 s). See docs/ingest.md. Lines up to DuckDB's
+# max_line_size (2 MB) fit either way.
+CSV_BUFFER_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -132,7 +137,7 @@ def read_source(con, facts: FileFacts, kind: str, workdir: Path) -> Source:
         return f"""read_csv({lit(str(path))},
               header = true, columns = {columns}, delim = {lit(delim)}, quote = '"', escape = '"',
               new_line = '\\n', strict_mode = true, auto_detect = false, null_padding = false,
-              store_rejects = true, rejects_table = 'hk_reject_errors{suffix}',
+              buffer_size = {CSV_BUFFER_BYTES}, store_rejects = true, rejects_table = 'hk_reject_errors{suffix}',
               rejects_scan = 'hk_reject_scans{suffix}')"""
 
     # The pass reads the file straight into typed rows (no text copy first); the CSV reader and an
