@@ -82,7 +82,9 @@ def run(invoices: int, workdir: Path) -> dict:
         count_seconds = time.perf_counter() - t0
         # The same, with the scan buffer the loader sets: what DuckDB alone does with that option.
         t0 = time.perf_counter()
-        con.execute(f"CREATE TABLE invoices_same_buffer AS SELECT * FROM read_csv('{inv}', buffer_size={CSV_BUFFER_BYTES})")
+        con.execute(
+            f"CREATE TABLE invoices_same_buffer AS SELECT * FROM read_csv('{inv}', buffer_size={CSV_BUFFER_BYTES})"
+        )
         baseline_same_buffer = time.perf_counter() - t0
     finally:
         con.close()

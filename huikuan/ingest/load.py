@@ -256,9 +256,7 @@ def _supersede(con, entity: str, source_key: str, period: str, new_hash: str) ->
 
 
 def _load_table(con, facts, kind, rel, loaded_at, source_key, period, workdir):
-    notes: list[str] = []
-
-    replaced: list[str] = []
+    replaced: list[str] = []  # notes on the earlier files this one replaces
 
     def supersede(entity: str) -> None:
         # Runs once the entity is known, before the duplicate-key check of the new rows.
@@ -282,10 +280,9 @@ def _load_table(con, facts, kind, rel, loaded_at, source_key, period, workdir):
         before_insert=supersede,
         commit_point=commit_point,
     )
-    notes.extend(replaced)
     fmt = {"text": "csv"}.get(kind, kind)
     result = FileResult(
-        rel, fmt, "loaded", out.rows_loaded, out.rows_quarantined, notes + out.reasons, None, out.entity
+        rel, fmt, "loaded", out.rows_loaded, out.rows_quarantined, replaced + out.reasons, None, out.entity
     )
     result._rows_in = out.rows_in  # type: ignore[attr-defined]
     result._profile = out.profile  # type: ignore[attr-defined]

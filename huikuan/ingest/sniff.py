@@ -9,9 +9,9 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -137,8 +137,8 @@ def read_source(con, facts: FileFacts, kind: str, workdir: Path) -> Source:
         return f"""read_csv({lit(str(path))},
               header = true, columns = {columns}, delim = {lit(delim)}, quote = '"', escape = '"',
               new_line = '\\n', strict_mode = true, auto_detect = false, null_padding = false,
-              buffer_size = {CSV_BUFFER_BYTES}, store_rejects = true, rejects_table = 'hk_reject_errors{suffix}',
-              rejects_scan = 'hk_reject_scans{suffix}')"""
+              buffer_size = {CSV_BUFFER_BYTES}, store_rejects = true,
+              rejects_table = 'hk_reject_errors{suffix}', rejects_scan = 'hk_reject_scans{suffix}')"""
 
     # The pass reads the file straight into typed rows (no text copy first); the CSV reader and an
     # insert keep file order, so the rows are numbered by their position in the table built.
@@ -445,7 +445,9 @@ def load_tabular(
         return outcome
 
 
-def _load_source(con, facts, source: Source, source_file, loaded_at, mappings, before_insert, fast, commit_point=None):
+def _load_source(
+    con, facts, source: Source, source_file, loaded_at, mappings, before_insert, fast, commit_point=None
+):
     headers = source.headers
     mapping = choose_mapping(headers, facts.path.name, mappings)
     entity = mapping.entity
@@ -647,7 +649,14 @@ class Direct:
 
 
 def _load_direct(
-    con, facts: FileFacts, source: Source, d: Direct, out: TabularOutcome, source_file, loaded_at, commit_point=None
+    con,
+    facts: FileFacts,
+    source: Source,
+    d: Direct,
+    out: TabularOutcome,
+    source_file,
+    loaded_at,
+    commit_point=None,
 ):
     """A CSV file in one pass straight into raw.<entity>; the rest only where some row needs it.
 
@@ -840,9 +849,10 @@ def drop_unregistered_rows(con, file_hash: str | None = None) -> int:
     """Delete raw rows that an interrupted load committed before numbering them (`source_row` NULL,
     and no `loaded` registry entry for their file); only those of `file_hash` when given."""
     n = 0
+    of_file = "file_hash = ?" if file_hash else "true"
     for table in CONTRACTS:
         n += con.execute(
-            f"""DELETE FROM raw.{table} WHERE source_row IS NULL AND ({"file_hash = ?" if file_hash else "true"})
+            f"""DELETE FROM raw.{table} WHERE source_row IS NULL AND {of_file}
                 AND file_hash NOT IN (SELECT file_hash FROM raw.file_registry
                                       WHERE status = 'loaded' AND file_hash IS NOT NULL)""",
             [file_hash] if file_hash else [],

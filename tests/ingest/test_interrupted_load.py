@@ -26,7 +26,9 @@ def _fail_after_commit_point(monkeypatch, exc: BaseException, seen: list[int]):
 
     def failing(con, entity, file_hash):
         seen.append(
-            con.cursor().execute(f"SELECT count(*) FROM raw.{entity} WHERE file_hash = ?", [file_hash]).fetchone()[0]
+            con.cursor()
+            .execute(f"SELECT count(*) FROM raw.{entity} WHERE file_hash = ?", [file_hash])
+            .fetchone()[0]
         )
         raise exc
 
@@ -77,7 +79,9 @@ def test_a_resubmission_stays_one_transaction(tmp_path, monkeypatch):
     """Its deletions of the earlier file's rows must not be committed before its own rows are in."""
     land, wh = _landing(tmp_path, {"customers.csv": CUSTOMERS, "invoices_202403.csv": INV_HEADER + ROWS})
     ingest_paths([land], wh, landing_root=land)
-    (land / "invoices_202403_v2.csv").write_text(INV_HEADER + ROWS.replace(".50\n", ".75\n"), encoding="utf-8")
+    (land / "invoices_202403_v2.csv").write_text(
+        INV_HEADER + ROWS.replace(".50\n", ".75\n"), encoding="utf-8"
+    )
     seen: list[int] = []
     _fail_after_commit_point(monkeypatch, duckdb.IOException("disk full"), seen)
     [r] = ingest_paths([land / "invoices_202403_v2.csv"], wh, landing_root=land)
