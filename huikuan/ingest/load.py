@@ -22,7 +22,7 @@ from huikuan.ingest import sniff
 from huikuan.ingest.bank import parse_bank
 from huikuan.ingest.bank.model import BankFile, balance_ok
 from huikuan.ingest.sniff import IngestError
-from huikuan.ingest.tabular import drop_unregistered_rows, load_tabular, q, restore_insertion_order
+from huikuan.ingest.tabular import load_tabular, q, restore_insertion_order
 from huikuan.ingest.values import install_macros, is_valid_iban, looks_like_iban
 
 REGISTRY_DDL = """
@@ -145,6 +145,21 @@ def prepare(con) -> None:
     con.execute(CONTROLS_DDL)
     install_macros(con)
     drop_unregistered_rows(con)  # left by a load whose process died after its first commit
+
+
+def drop_unregistered_rows(con, file_hash: str | None = None) -> int:
+    """Delete raw rows that an interrupted load committed before numbering them (`source_row` NULL,
+    and no `loaded` registry entry for their file); only those of `file_hash` when given."""
+    n = 0
+    of_file = "file_hash = ?" if file_hash else "true"
+    for table in CONTRACTS:
+        n += con.execute(
+            f"""DELETE FROM raw.{table} WHERE source_row IS NULL AND {of_file}
+                AND file_hash NOT IN (SELECT file_hash FROM raw.file_registry
+                                      WHERE status = 'loaded' AND file_hash IS NOT NULL)""",
+            [file_hash] if file_hash else [],
+        ).fetchone()[0]
+    return n
 
 
 def _rel(path: Path, landing_root: Path | None) -> str:

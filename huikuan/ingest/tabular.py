@@ -678,7 +678,7 @@ def _load_direct(
     are numbered: numbering rows the transaction itself wrote to disk made DuckDB write the whole
     table again at COMMIT (2.9 s at 10M rows), numbering committed rows costs 0.3 s. Until the
     load's own COMMIT those rows have no `source_row` and their file no `loaded` registry entry;
-    `drop_unregistered_rows` removes them if the load fails or the process dies."""
+    `load.drop_unregistered_rows` removes them if the load fails or the process dies."""
     entity, headers, st = d.entity, d.headers, d.staged
     names = CONTRACTS[entity].column_names
     cols = ", ".join(q(c) for c in names)
@@ -843,21 +843,6 @@ def _number_by_rowid(con, entity: str, file_hash: str) -> bool:
         [file_hash],
     )
     return True
-
-
-def drop_unregistered_rows(con, file_hash: str | None = None) -> int:
-    """Delete raw rows that an interrupted load committed before numbering them (`source_row` NULL,
-    and no `loaded` registry entry for their file); only those of `file_hash` when given."""
-    n = 0
-    of_file = "file_hash = ?" if file_hash else "true"
-    for table in CONTRACTS:
-        n += con.execute(
-            f"""DELETE FROM raw.{table} WHERE source_row IS NULL AND {of_file}
-                AND file_hash NOT IN (SELECT file_hash FROM raw.file_registry
-                                      WHERE status = 'loaded' AND file_hash IS NOT NULL)""",
-            [file_hash] if file_hash else [],
-        ).fetchone()[0]
-    return n
 
 
 def restore_insertion_order(con) -> None:
