@@ -267,8 +267,11 @@ EVENTS_USED = ("disputed", "written_off")  # the lifecycle events `history_from_
 
 
 def history_from_warehouse(warehouse: Path, observed_until: pd.Timestamp | None = None) -> HistoryLoad:
-    """Read the source tables from the warehouse: `raw.*` (contract columns), read-only."""
+    """Read the source tables from the warehouse: `raw.*` (contract columns, the latest version of
+    each key), read-only."""
     import duckdb
+
+    from huikuan.contracts import CONTRACTS
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -279,10 +282,17 @@ def history_from_warehouse(warehouse: Path, observed_until: pd.Timestamp | None 
 
         def table(name: str, where: str = "") -> pd.DataFrame | None:
             # Lineage columns (a file name and hash per row) would take most of the memory of a
-            # large history as Python strings; the models never read them.
+            # large history as Python strings; the models never read them. A key delivered again
+            # is a newer version: the latest loaded wins, as in the warehouse's staging models. Rows
+            # come in load order (files, then lines), as the table holds them.
             if ("raw", name) not in have:
                 return None
-            return con.execute(f"select * exclude ({', '.join(LINEAGE)}) from raw.{name} {where}").df()
+            latest = (
+                f"qualify row_number() over (partition by {', '.join(CONTRACTS[name].key)} "
+                "order by loaded_at desc, source_file desc, source_row desc) = 1 "
+                "order by loaded_at, source_file, source_row"
+            )
+            return con.execute(f"select * exclude ({', '.join(LINEAGE)}) from raw.{name} {where} {latest}").df()
 
         if ("raw", "invoices") not in have:
             raise ValueError(f"{warehouse}: no raw.invoices table: run ingestion first")

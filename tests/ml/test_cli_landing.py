@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from models_ml.data import _apply_fct_invoice_payments, history_from_tables, history_from_warehouse
@@ -53,3 +54,40 @@ def test_backtest_from_extract_csvs(tmp_path, capsys, synth_tables):
     for name in ("gradient_boosting", "baseline_due_date", "baseline_customer_median", "baseline_global_median"):
         assert name in out
     assert "cash forecast weekly: WAPE model" in out
+
+
+def test_history_from_a_warehouse_takes_the_latest_version_of_a_key(generated_small, tmp_path):
+    """Raw tables are append-only: a key delivered again is a newer version (the staging models
+    keep the latest). The ML read must do the same, not fail on the repeated key or count it twice."""
+    import duckdb
+
+    from huikuan.ingest import ingest_paths
+
+    land = generated_small / "landing"
+    wh = tmp_path / "wh.duckdb"
+    ingest_paths([land], wh, landing_root=land)
+    before = history_from_warehouse(wh)
+    h0 = before.history.set_index("invoice_no")
+    inv = h0.index[h0["milestone_id"].notna()][0]
+    cust, milestone = h0.at[inv, "customer_id"], h0.at[inv, "milestone_id"]
+    with duckdb.connect(str(wh)) as con:
+        for table, key, value, change in (
+            ("customers", "customer_id", cust, "region = 'Newregion'"),
+            ("payment_milestones", "milestone_id", milestone, "milestone_type = 'retention'"),
+            ("invoices", "invoice_no", inv, "due_date = due_date + 7"),
+        ):
+            con.execute(
+                f"insert into raw.{table} select * replace (loaded_at + interval 1 day as loaded_at) "
+                f"from raw.{table} where {key} = ?",
+                [value],
+            )
+            con.execute(f"update raw.{table} set {change} where {key} = ? and loaded_at = "
+                        f"(select max(loaded_at) from raw.{table} where {key} = ?)", [value, value])  # fmt: skip
+    after = history_from_warehouse(wh)
+    h1 = after.history.set_index("invoice_no")
+    assert len(h1) == len(h0) and h1.index.is_unique
+    assert after.excluded == before.excluded
+    assert (h1.loc[h1["customer_id"] == cust, "region"] == "Newregion").all()
+    assert h1.at[inv, "milestone_type"] == "retention"
+    assert h1.at[inv, "due_date"] == h0.at[inv, "due_date"] + pd.Timedelta(days=7)
+    assert len(after.milestones) == len(before.milestones)
