@@ -147,19 +147,17 @@ def prepare(con) -> None:
     drop_unregistered_rows(con)  # left by a load whose process died after its first commit
 
 
-def drop_unregistered_rows(con, file_hash: str | None = None) -> int:
+def drop_unregistered_rows(con, file_hash: str | None = None) -> None:
     """Delete raw rows that an interrupted load committed before numbering them (`source_row` NULL,
     and no `loaded` registry entry for their file); only those of `file_hash` when given."""
-    n = 0
     of_file = "file_hash = ?" if file_hash else "true"
     for table in CONTRACTS:
-        n += con.execute(
+        con.execute(
             f"""DELETE FROM raw.{table} WHERE source_row IS NULL AND {of_file}
                 AND file_hash NOT IN (SELECT file_hash FROM raw.file_registry
                                       WHERE status = 'loaded' AND file_hash IS NOT NULL)""",
             [file_hash] if file_hash else [],
-        ).fetchone()[0]
-    return n
+        )
 
 
 def _rel(path: Path, landing_root: Path | None) -> str:
@@ -212,23 +210,15 @@ def ingest_file(
         _register(con, result, facts.sha256, loaded_at, source_key, period, controls)
         con.execute("COMMIT")
         return result
-    except IngestError as exc:
+    except (IngestError, duckdb.Error, ValueError, UnicodeError) as exc:
         con.execute("ROLLBACK")
         restore_insertion_order(con)
         drop_unregistered_rows(con, facts.sha256)
-        return _reject(con, rel, facts.sha256, kind, str(exc), loaded_at)
-    except (duckdb.Error, ValueError, UnicodeError) as exc:
-        con.execute("ROLLBACK")
-        restore_insertion_order(con)
-        drop_unregistered_rows(con, facts.sha256)
-        return _reject(
-            con,
-            rel,
-            facts.sha256,
-            kind,
-            f"{rel}: {type(exc).__name__}: {str(exc).splitlines()[0]}",
-            loaded_at,
-        )
+        # An IngestError already names file, line and cause; anything else gets the file and type.
+        why = str(exc)
+        if not isinstance(exc, IngestError):
+            why = f"{rel}: {type(exc).__name__}: {why.splitlines()[0]}"
+        return _reject(con, rel, facts.sha256, kind, why, loaded_at)
 
 
 def _looks_like_bank(facts, kind: str) -> bool:

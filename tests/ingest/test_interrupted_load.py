@@ -22,7 +22,6 @@ def _landing(tmp_path, files: dict[str, str]):
 
 def _fail_after_commit_point(monkeypatch, exc: BaseException, seen: list[int]):
     """Make the step after the rows' first commit fail, noting what another cursor sees then."""
-    original = tabular._number_by_rowid
 
     def failing(con, entity, file_hash):
         seen.append(
@@ -33,7 +32,6 @@ def _fail_after_commit_point(monkeypatch, exc: BaseException, seen: list[int]):
         raise exc
 
     monkeypatch.setattr(tabular, "_number_by_rowid", failing)
-    return original
 
 
 def test_a_load_failing_after_its_first_commit_leaves_no_row(tmp_path, monkeypatch):
