@@ -16,7 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from models_ml.features import text_objects
+
 PAID_TOLERANCE = 0.005  # cleared within 0.5 % of gross counts as settled (bank fees, rounding)
+
+
+# id columns the models read as categories, held as Python strings (None where missing)
+_OBJECT_COLUMNS = ("project_id", "contract_id", "milestone_id", "currency")
 
 
 @dataclass
@@ -104,9 +110,9 @@ def history_from_tables(
         },
         index=inv.index,
     )
-    for c in ("project_id", "contract_id", "milestone_id", "currency"):
+    for c in _OBJECT_COLUMNS:
         if c in inv.columns:
-            h[c] = inv[c].astype("string").astype(object).where(inv[c].notna(), None)
+            h[c] = text_objects(inv[c])
     if events is not None and (len(events) if has_events is None else has_events):
         h["first_dispute_date"] = _first_event(events, "disputed", h["invoice_no"])
         h["written_off_date"] = _first_event(events, "written_off", h["invoice_no"])
@@ -143,6 +149,15 @@ def history_from_tables(
         excluded["duplicate_invoice_no_kept_last"] = int(dup.sum())
         h = h[~dup]
     h = h.sort_values(["issue_date", "invoice_no"], kind="stable").reset_index(drop=True)
+    plan = milestone_plan(milestones, invoices, contracts, customers) if milestones is not None else _empty_plan()
+    return _finish(h, plan, excluded, observed_until)
+
+
+def _finish(
+    h: pd.DataFrame, plan: pd.DataFrame, excluded: dict[str, int], observed_until: pd.Timestamp | None
+) -> HistoryLoad:
+    """The history's end (`observed_until`, else its last payment or issue date) and the write-offs
+    known by status alone, on a frame sorted by issue date and invoice number."""
     obs = pd.Timestamp(observed_until) if observed_until is not None else h["paid_date"].max()
     if pd.isna(obs):
         obs = h["issue_date"].max()
@@ -152,7 +167,6 @@ def history_from_tables(
         undated = h["_written_off_status"] & h["written_off_date"].isna()
         h.loc[undated, "written_off_date"] = obs.normalize()
         h = h.drop(columns="_written_off_status")
-    plan = milestone_plan(milestones, invoices, contracts, customers) if milestones is not None else _empty_plan()
     return HistoryLoad(h, plan, obs.normalize(), excluded)
 
 
@@ -267,75 +281,211 @@ EVENTS_USED = ("disputed", "written_off")  # the lifecycle events `history_from_
 
 
 def history_from_warehouse(warehouse: Path, observed_until: pd.Timestamp | None = None) -> HistoryLoad:
-    """Read the source tables from the warehouse: `raw.*` (contract columns, the latest version of
-    each key), read-only."""
+    """The history frame of `history_from_tables`, built inside the warehouse (read-only) from
+    `raw.*` (contract columns, the latest version of each key) and, where the warehouse has built
+    it, `marts.fct_invoice`'s settlement dates and reporting-currency amounts (it also knows
+    receipts applied from the bank, not only the ERP's clearing).
+
+    DuckDB does the filtering and the joins and hands over only the frame's columns: done in pandas
+    on a 10M-invoice history, the intermediate copies needed several times the frame's memory."""
     import duckdb
 
-    from huikuan.contracts import CONTRACTS
-
-    con = duckdb.connect(str(warehouse), read_only=True)
+    # DuckDB keeps what it read cached up to its memory limit (80 % of RAM by default): bounded here,
+    # so the frames built next have the memory (a larger query spills to a temporary directory).
+    # Every query that returns rows orders them itself.
+    con = duckdb.connect(str(warehouse), read_only=True,
+                         config={"memory_limit": READ_MEMORY_LIMIT, "preserve_insertion_order": False})
     try:
         have = {
-            (s, t)
-            for s, t in con.execute("select table_schema, table_name from information_schema.tables").fetchall()
-        }
-
-        def table(name: str, where: str = "") -> pd.DataFrame | None:
-            # Lineage columns (a file name and hash per row) would take most of the memory of a
-            # large history as Python strings; the models never read them. A key delivered again
-            # is a newer version: the latest loaded wins, as in the warehouse's staging models. Rows
-            # come in load order (files, then lines), as the table holds them.
-            if ("raw", name) not in have:
-                return None
-            latest = (
-                f"qualify row_number() over (partition by {', '.join(CONTRACTS[name].key)} "
-                "order by loaded_at desc, source_file desc, source_row desc) = 1 "
-                "order by loaded_at, source_file, source_row"
-            )
-            return con.execute(f"select * exclude ({', '.join(LINEAGE)}) from raw.{name} {where} {latest}").df()
-
-        if ("raw", "invoices") not in have:
+            t for s, t in con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+            if s == "raw"
+        }  # fmt: skip
+        if "invoices" not in have:
             raise ValueError(f"{warehouse}: no raw.invoices table: run ingestion first")
-        invoices = table("invoices")
-        load = history_from_tables(
-            invoices,
-            table("customers"),
-            table("projects"),
-            table("salespeople"),
-            table("payment_milestones"),
-            table("invoice_events", f"where event_type in ({', '.join(repr(e) for e in EVENTS_USED)})"),
-            table("contracts"),
-            observed_until,
-            has_events=("raw", "invoice_events") in have
-            and con.execute("select count(*) > 0 from (select 1 from raw.invoice_events limit 1)").fetchone()[0],
-        )
-        if ("marts", "fct_invoice") in have:
-            load = _apply_fct_invoice_payments(con, load)
+        rows = {t: con.execute(f"select count(*) from raw.{t}").fetchall()[0][0] for t in have if t in _HISTORY_TABLES}
+        fct = {r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema='marts' and table_name='fct_invoice'"
+        ).fetchall()}  # fmt: skip
+        fct_wanted = [c for c in ("settled_date", "gross_amount_rpt") if c in fct] if "invoice_no" in fct else []
+        counts = con.execute(_history_counts_sql()).fetchall()[0]
+        excluded = {r: int(n) for r, n in zip(_EXCLUSIONS, counts[:4], strict=True) if n}
+        if counts[4]:
+            excluded["due_date_missing_set_to_issue_date"] = int(counts[4])  # kept, with 0 days terms
+        h = _apply_fct_invoice_payments(_fetch(con, _history_sql(rows, fct_wanted, written_off_status=counts[5] > 0)))
+        for c in _OBJECT_COLUMNS:
+            h[c] = text_objects(h[c])
+
+        plan = _fetch(con, _plan_sql(rows)) if rows.get("payment_milestones") else _empty_plan()
+        load = _finish(h, plan, excluded, observed_until)
+        if fct_wanted and pd.notna(paid_max := load.history["paid_date"].max()):
+            load.observed_until = max(load.observed_until, pd.Timestamp(paid_max).normalize())
         return load
     finally:
         con.close()
 
 
-def _apply_fct_invoice_payments(con, load: HistoryLoad) -> HistoryLoad:
-    """Take settlement dates and reporting-currency amounts from `marts.fct_invoice` where the
-    warehouse has them (it also knows receipts applied from the bank, not only ERP clearing)."""
-    cols = {r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema='marts' and table_name='fct_invoice'"
-    ).fetchall()}  # fmt: skip
-    wanted = [c for c in ("settled_date", "gross_amount_rpt") if c in cols]
-    if "invoice_no" not in cols or not wanted:
-        return load
-    f = con.execute(f"select invoice_no, {', '.join(wanted)} from marts.fct_invoice").df()
-    f = f.drop_duplicates("invoice_no", keep="last")
-    f.index = f["invoice_no"].astype(str).to_numpy()
-    h = load.history
-    if "settled_date" in wanted:
-        settled = h["invoice_no"].map(_dates(f["settled_date"]))
+READ_MEMORY_LIMIT = "4GB"  # DuckDB's share while the history is read; measured on 10M invoices
+_HISTORY_TABLES = ("invoices", "customers", "projects", "salespeople", "payment_milestones", "invoice_events", "contracts")
+_EXCLUSIONS = ("credit_note", "cancelled", "non_positive_amount", "no_issue_date")
+
+
+def _latest(name: str, where: str = "", *, lineage: bool = False) -> str:
+    """The latest version of each key of `raw.<name>`: a key delivered again is a newer version, as
+    in the warehouse's staging models. Without `lineage`, the lineage columns are left out (a file
+    name and hash per row: the models never read them)."""
+    from huikuan.contracts import CONTRACTS
+
+    columns = "*" if lineage else f"* exclude ({', '.join(LINEAGE)})"
+    return (
+        f"select {columns} from raw.{name} {where} "
+        f"qualify row_number() over (partition by {', '.join(CONTRACTS[name].key)} "
+        "order by loaded_at desc, source_file desc, source_row desc) = 1"
+    )
+
+
+def _plan_sql(rows: dict[str, int]) -> str:
+    """The query giving `milestone_plan`'s frame (its columns, rows and order) from the raw tables."""
+    has = {t for t, n in rows.items() if n}
+    cols = ["m.milestone_id", "cast(m.amount as double) as amount", "m.planned_date",
+            # billed: the issue date of the invoice the milestone names, else of the first invoice naming it
+            "coalesce(inv.issue_date, first_billed.issue_date) as billed_date"]  # fmt: skip
+    joins = [
+        "left join inv on inv.invoice_no = m.invoice_no",
+        "left join (select milestone_id, min(issue_date) as issue_date from inv where milestone_id is not null "
+        "group by milestone_id) as first_billed on first_billed.milestone_id = m.milestone_id",
+    ]
+    terms = []
+    if "contracts" in has:
+        cols.append("ct.signed_date")
+        joins.append(f"left join ({_latest('contracts')}) as ct on ct.contract_id = m.contract_id")
+        terms.append("cast(ct.payment_terms_days as double)")
+    cols.append("ct.customer_id" if "contracts" in has else "cast(null as varchar) as customer_id")
+    if "customers" in has and "contracts" in has:
+        joins.append(f"left join ({_latest('customers')}) as cu on cu.customer_id = ct.customer_id")
+        terms.append("cast(cu.payment_terms_days as double)")
+    cols.append(f"coalesce({', '.join(terms)}) as terms_days" if terms else "cast(null as double) as terms_days")
+    newline = "\n        "
+    return f"""
+        with inv as (select invoice_no, issue_date, milestone_id from ({_latest("invoices")}))
+        select {("," + newline).join(cols)}
+        from ({_latest("payment_milestones", lineage=True)}) as m
+        {newline.join(joins)}
+        where m.amount is not null and m.amount > 0 and m.planned_date is not null
+        order by m.loaded_at, m.source_file, m.source_row
+    """
+
+
+def _kept_invoices_sql() -> str:
+    """The latest invoices, each with the reason `history_from_tables` leaves it out (null: kept)."""
+    return f"""
+        select *,
+            coalesce(invoice_type, 'standard') as _typ,
+            coalesce(status, '') as _status,
+            cast(gross_amount as double) as _gross,
+            case
+                when coalesce(invoice_type, 'standard') = 'credit_note' then 'credit_note'
+                when coalesce(status, '') = 'cancelled' then 'cancelled'
+                when gross_amount is null or gross_amount <= 0 then 'non_positive_amount'
+                when issue_date is null then 'no_issue_date'
+            end as _excluded
+        from ({_latest("invoices")})
+    """
+
+
+def _history_counts_sql() -> str:
+    """Invoices left out per reason (in `_EXCLUSIONS`' order), kept without a due date, and kept
+    with a written-off status."""
+    return f"""
+        select {", ".join(f"count(*) filter (where _excluded = '{r}')" for r in _EXCLUSIONS)},
+            count(*) filter (where _excluded is null and due_date is null),
+            count(*) filter (where _excluded is null and _status = 'written_off')
+        from ({_kept_invoices_sql()})
+    """
+
+
+def _history_sql(rows: dict[str, int], fct_wanted: list[str], *, written_off_status: bool) -> str:
+    """The query giving `history_from_tables`' frame (its columns, in its order) from the raw tables
+    (`rows`: the row count of each raw table present): a table without rows adds no columns."""
+    has = {t for t, n in rows.items() if n}
+    cols = [
+        "k.invoice_no", "k.customer_id", "k.issue_date", "coalesce(k.due_date, k.issue_date) as due_date",
+        "k._gross as amount",
+        # settled once the cleared amount reaches the gross amount within the tolerance
+        "case when k.cleared_date is not null and coalesce(cast(k.cleared_amount as double), 0)"
+        f" >= k._gross * cast({1 - PAID_TOLERANCE!r} as double) then k.cleared_date end as paid_date",
+        "k._typ as invoice_type", "k.project_id", "k.contract_id", "k.milestone_id", "k.currency",
+    ]  # fmt: skip
+    joins = []
+    if "invoice_events" in has:
+        cols += ["ev.first_dispute_date", "ev.written_off_date"]
+        joins.append(f"""left join (
+            select invoice_no,
+                min(case when event_type = 'disputed' then cast(event_at as date) end) as first_dispute_date,
+                min(case when event_type = 'written_off' then cast(event_at as date) end) as written_off_date
+            from ({_latest("invoice_events", f"where event_type in ({', '.join(map(repr, EVENTS_USED))})")})
+            group by invoice_no
+        ) as ev on ev.invoice_no = k.invoice_no""")
+    if written_off_status:
+        cols.append("k._status = 'written_off' as _written_off_status")
+        if "invoice_events" not in has:
+            cols.append("cast(null as date) as written_off_date")
+    if "payment_milestones" in has:
+        cols.append("ms.milestone_type")
+        joins.append(f"left join ({_latest('payment_milestones')}) as ms on ms.milestone_id = k.milestone_id")
+    if "customers" in has:
+        cols += ["c.customer_type", "c.region", "c.industry", "c.salesperson_id",
+                 "cast(c.credit_limit as double) as credit_limit",
+                 "cast(c.payment_terms_days as double) as customer_terms_days"]  # fmt: skip
+        joins.append(f"left join ({_latest('customers')}) as c on c.customer_id = k.customer_id")
+    if "projects" in has:
+        cols += ["cast(p.contract_value as double) as project_contract_value", "p.start_date as project_start_date"]
+        joins.append(f"left join ({_latest('projects')}) as p on p.project_id = k.project_id")
+    if "salespeople" in has and "customers" in has:
+        cols.append("s.team as salesperson_team")
+        joins.append(f"left join ({_latest('salespeople')}) as s on s.salesperson_id = c.salesperson_id")
+    if fct_wanted:  # one row per invoice in fct_invoice (a tested key)
+        cols += [f"f.{c} as _fct_{c}" for c in fct_wanted]
+        joins.append("left join marts.fct_invoice as f on f.invoice_no = k.invoice_no")
+    newline = "\n        "
+    return f"""
+        select {("," + newline).join(cols)}
+        from ({_kept_invoices_sql()}) as k
+        {newline.join(joins)}
+        where k._excluded is null
+        order by k.issue_date, k.invoice_no
+    """
+
+
+def _fetch(con, sql: str) -> pd.DataFrame:
+    """Run `sql` and return its rows as DuckDB's `.df()` would, with decimals as floats (not through
+    Python objects) and dates as nanosecond timestamps."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # streamed in batches: a result held whole inside DuckDB would count against its memory limit
+    table = con.sql(sql).to_arrow_reader(batch_size=1_000_000).read_all()
+    pending = {name: table.column(name) for name in table.column_names}
+    del table  # each Arrow column is freed once converted
+    columns = {}
+    for name in list(pending):
+        col = pending.pop(name)
+        if pa.types.is_decimal(col.type):
+            col = pc.cast(col, pa.float64())
+        elif pa.types.is_date(col.type) or (pa.types.is_timestamp(col.type) and col.type.tz is None):
+            col = pc.cast(col, pa.timestamp("ns"))
+        columns[name] = col.to_pandas()
+    frame = pd.DataFrame(columns, columns=list(columns))
+    pa.default_memory_pool().release_unused()  # Arrow buffers freed by the conversion, back to the system
+    return frame
+
+
+def _apply_fct_invoice_payments(h: pd.DataFrame) -> pd.DataFrame:
+    """Settlement dates and reporting-currency amounts from `marts.fct_invoice` (the `_fct_*`
+    columns the warehouse query joined) where the warehouse has them."""
+    if "_fct_settled_date" in h.columns:
+        settled = h["_fct_settled_date"]
         h["paid_date"] = settled.where(settled.notna(), h["paid_date"])
-    if "gross_amount_rpt" in wanted:
-        amount = h["invoice_no"].map(_num(f["gross_amount_rpt"]))
+    if "_fct_gross_amount_rpt" in h.columns:
+        amount = h["_fct_gross_amount_rpt"]
         h["amount"] = amount.where(amount.notna() & (amount > 0), h["amount"])
-    paid_max = h["paid_date"].max()
-    if pd.notna(paid_max):
-        load.observed_until = max(load.observed_until, pd.Timestamp(paid_max).normalize())
-    return load
+    return h.drop(columns=[c for c in h.columns if c.startswith("_fct_")])

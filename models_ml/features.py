@@ -357,6 +357,17 @@ def feature_set(history: pd.DataFrame) -> FeatureSet:
     return FeatureSet(tuple(numeric), tuple(categorical))
 
 
+def text_objects(s: pd.Series) -> pd.Series:
+    """`s` as Python strings, None where missing, one string object per distinct value: a category
+    repeats a few thousand values over millions of invoices, and a string object per row would take
+    most of a large history's memory."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    values = np.empty(len(uniques) + 1, dtype=object)
+    values[: len(uniques)] = [str(u) for u in uniques]
+    values[-1] = None  # code -1: missing
+    return pd.Series(values[codes], index=s.index, dtype=object, name=s.name)
+
+
 def _spring_festival_distance(due: pd.Series) -> np.ndarray:
     """Signed days from the due date to the nearest Spring Festival (negative: festival after due)."""
     sf = SPRING_FESTIVAL.to_numpy().astype("datetime64[D]").astype(np.int64)
@@ -507,7 +518,7 @@ def point_in_time_features(
         out["entry_lag_days"] = (t - rows["issue_date"]).dt.days.astype(float)
 
     for c in fs.categorical:
-        out[c] = rows[c].astype("string").astype(object).where(rows[c].notna(), None)
+        out[c] = text_objects(rows[c])
     return out[fs.columns]
 
 
