@@ -138,10 +138,12 @@ def validate_history(history: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in REQUIRED_COLUMNS if c not in history.columns]
     if missing:
         raise ValueError(f"invoice history lacks required columns {missing}")
-    h = history.copy()
+    # columns are replaced, never written in place, so the caller's frame stays as it was without a
+    # copy of every column (a 10M-invoice history holds several GB)
+    h = history.copy(deep=False)
     for c in ("issue_date", "due_date", "paid_date", "first_dispute_date", "written_off_date", "entry_date",
               "project_start_date"):
-        if c in h.columns:
+        if c in h.columns and h[c].dtype != "datetime64[ns]":
             h[c] = pd.to_datetime(h[c]).astype("datetime64[ns]")
     for c in ("issue_date", "due_date", "customer_id", "invoice_no"):
         n = int(h[c].isna().sum())
@@ -150,7 +152,8 @@ def validate_history(history: pd.DataFrame) -> pd.DataFrame:
     if h["invoice_no"].duplicated().any():
         dup = h.loc[h["invoice_no"].duplicated(), "invoice_no"].iloc[0]
         raise ValueError(f"invoice history: invoice_no {dup!r} appears more than once")
-    h["amount"] = pd.to_numeric(h["amount"], errors="raise").astype(float)
+    if h["amount"].dtype != "float64":
+        h["amount"] = pd.to_numeric(h["amount"], errors="raise").astype(float)
     return h
 
 
@@ -395,6 +398,7 @@ def point_in_time_features(
     *,
     holidays: pd.DatetimeIndex | None = None,
     after_due_days: int = DEFAULT_AFTER_DUE_DAYS,
+    chunk_rows: int | None = None,
 ) -> pd.DataFrame:
     """Features for invoices at their decision dates, from facts known strictly before those dates.
 
@@ -402,6 +406,11 @@ def point_in_time_features(
     Series indexed by history row labels (a subset is fine), default each invoice's issue date (or
     its `entry_date` when present and later). Returns one row per decision, same index, columns
     `feature_set(history).columns`.
+
+    A history longer than `chunk_rows` (default `FEATURE_CHUNK_ROWS`) is computed a group of
+    salespeople at a time: every feature reads the invoices of one customer, project or salesperson,
+    and a customer's invoices share its salesperson, so the figures are the same as in one pass
+    (when some project spans two groups, it is one pass).
     """
     h = validate_history(history)
     if decision_dates is None:
@@ -411,9 +420,68 @@ def point_in_time_features(
             decision = decision.where(decision > h["issue_date"], h["issue_date"])
     else:
         decision = pd.to_datetime(decision_dates).astype("datetime64[ns]")
-    rows = h.loc[decision.index]
-    t = decision
     fs = feature_set(h)
+    if holidays is None:
+        rows = h.loc[decision.index]
+        end = rows["due_date"] + pd.Timedelta(days=60)
+        years = range(int(rows["issue_date"].dt.year.min()) - 1, int(end.dt.year.max()) + 2) if len(rows) else []
+        holidays = holiday_calendar(years)
+        del rows, end
+    chunks = _feature_chunks(h, decision, FEATURE_CHUNK_ROWS if chunk_rows is None else chunk_rows)
+    if chunks is None:
+        return _features(h, decision, fs, holidays, after_due_days)
+    numeric = np.empty((len(decision), len(fs.numeric)))
+    categorical = {c: np.empty(len(decision), dtype=object) for c in fs.categorical}
+    for group in chunks:
+        in_group = decision.index.isin(group)
+        if not in_group.any():
+            continue
+        f = _features(h.loc[group], decision[in_group], fs, holidays, after_due_days)
+        where = np.flatnonzero(in_group)  # f keeps decision's order within the group
+        numeric[where] = f[list(fs.numeric)].to_numpy(dtype=float)
+        for c in fs.categorical:
+            categorical[c][where] = f[c].to_numpy()
+    out = pd.DataFrame(numeric, index=decision.index, columns=list(fs.numeric))
+    for c in fs.categorical:
+        out[c] = pd.Series(categorical[c], index=out.index, dtype=object)
+    return out
+
+
+FEATURE_CHUNK_ROWS = 1_000_000
+
+
+def _feature_chunks(h: pd.DataFrame, decision: pd.Series, chunk_rows: int) -> list[pd.Index] | None:
+    """Row labels of `h` in groups of whole salespeople (customers without a salesperson column),
+    about `chunk_rows` each; None when one pass is needed (short history, repeated labels, a project
+    whose invoices fall in two groups)."""
+    if len(h) <= chunk_rows or not h.index.is_unique or not decision.index.is_unique:
+        return None
+    key = h["salesperson_id"] if "salesperson_id" in h.columns else h["customer_id"]
+    codes, _ = pd.factorize(key, use_na_sentinel=False)
+    sizes = np.bincount(codes)
+    chunk_of_group = np.empty(len(sizes), dtype=np.int64)
+    chunk, filled = 0, 0
+    for g in np.argsort(-sizes, kind="stable"):  # largest groups first, packed in order
+        if filled and filled + sizes[g] > chunk_rows:
+            chunk, filled = chunk + 1, 0
+        chunk_of_group[g] = chunk
+        filled += sizes[g]
+    chunk_of_row = chunk_of_group[codes]
+    if chunk == 0:
+        return None
+    if "project_id" in h.columns:
+        spans = pd.Series(chunk_of_row, index=h.index)[h["project_id"].notna()].groupby(h["project_id"]).nunique()
+        if (spans > 1).any():
+            return None
+    return [h.index[chunk_of_row == c] for c in range(chunk + 1)]
+
+
+def _features(
+    h: pd.DataFrame, decision: pd.Series, fs: FeatureSet, holidays: pd.DatetimeIndex, after_due_days: int
+) -> pd.DataFrame:
+    """`point_in_time_features` on a validated history holding every invoice the decisions' features read."""
+    rows = h if decision.index.equals(h.index) else h.loc[decision.index]
+    t = decision
     out = pd.DataFrame(index=decision.index)
 
     # the invoice itself (all known at issue)
@@ -427,9 +495,6 @@ def point_in_time_features(
     window_end = rows["due_date"] + pd.Timedelta(days=60)
     sf_days = _holiday_days_between(t, window_end, pd.DatetimeIndex(SPRING_FESTIVAL))
     out["spring_festival_in_window"] = (sf_days > 0).astype(float)
-    if holidays is None:
-        years = range(int(rows["issue_date"].dt.year.min()) - 1, int(window_end.dt.year.max()) + 2) if len(rows) else []
-        holidays = holiday_calendar(years)
     out["holiday_days_in_window"] = _holiday_days_between(rows["issue_date"], rows["due_date"], holidays)
     year_end = pd.to_datetime(rows["due_date"].dt.year.astype(str) + "-12-31")
     out["days_to_year_end"] = (year_end - rows["due_date"]).dt.days.astype(float)

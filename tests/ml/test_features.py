@@ -129,3 +129,28 @@ def test_history_validation_names_the_problem():
     h = pd.DataFrame({"invoice_no": ["a"], "customer_id": ["c"], "issue_date": ["2025-01-01"], "amount": [1.0]})
     with pytest.raises(ValueError, match="due_date"):
         point_in_time_features(h)
+
+
+def test_features_a_group_of_salespeople_at_a_time_equal_one_pass(synth_load):
+    """A long history is featurised in chunks of whole salespeople (memory); the figures must be
+    the same as in one pass, for issue-date decisions and for a later scoring date."""
+    from models_ml.features import _feature_chunks
+
+    h = validate_history(synth_load.history)
+    assert h["salesperson_id"].nunique() >= 4
+    chunks = _feature_chunks(h, h["issue_date"], chunk_rows=len(h) // 3)
+    assert chunks is not None and len(chunks) >= 3
+    assert sorted(np.concatenate([c.to_numpy() for c in chunks]).tolist()) == h.index.tolist()
+    one = point_in_time_features(h)
+    chunked = point_in_time_features(h, chunk_rows=len(h) // 3)
+    pd.testing.assert_frame_equal(chunked, one)
+    later = pd.Series(h["issue_date"].max() + pd.Timedelta(days=30), index=h.index[h["paid_date"].isna()][::-1])
+    pd.testing.assert_frame_equal(
+        point_in_time_features(h, later, chunk_rows=len(h) // 3), point_in_time_features(h, later)
+    )
+    # a project whose invoices have two salespeople: one pass
+    moved = h.copy()
+    p = moved["project_id"].dropna().iloc[0]
+    other = moved.loc[moved["salesperson_id"] != moved.loc[moved["project_id"] == p, "salesperson_id"].iloc[0]].index[0]
+    moved.loc[other, "project_id"] = p
+    assert _feature_chunks(moved, moved["issue_date"], chunk_rows=len(h) // 3) is None
