@@ -422,11 +422,9 @@ def point_in_time_features(
         decision = pd.to_datetime(decision_dates).astype("datetime64[ns]")
     fs = feature_set(h)
     if holidays is None:
-        rows = h.loc[decision.index]
-        end = rows["due_date"] + pd.Timedelta(days=60)
-        years = range(int(rows["issue_date"].dt.year.min()) - 1, int(end.dt.year.max()) + 2) if len(rows) else []
+        issued, end = h["issue_date"].loc[decision.index], h["due_date"].loc[decision.index] + pd.Timedelta(days=60)
+        years = range(int(issued.dt.year.min()) - 1, int(end.dt.year.max()) + 2) if len(issued) else []
         holidays = holiday_calendar(years)
-        del rows, end
     chunks = _feature_chunks(h, decision, FEATURE_CHUNK_ROWS if chunk_rows is None else chunk_rows)
     if chunks is None:
         return _features(h, decision, fs, holidays, after_due_days)
@@ -451,8 +449,8 @@ FEATURE_CHUNK_ROWS = 1_000_000
 
 
 def _feature_chunks(h: pd.DataFrame, decision: pd.Series, chunk_rows: int) -> list[pd.Index] | None:
-    """Row labels of `h` in groups of whole salespeople (customers without a salesperson column),
-    about `chunk_rows` each; None when one pass is needed (short history, repeated labels, a project
+    """Row labels of `h` in groups of whole salespeople (of whole customers when the history has no
+    salesperson column), about `chunk_rows` each; None when one pass is needed (short history, repeated labels, a project
     whose invoices fall in two groups)."""
     if len(h) <= chunk_rows or not h.index.is_unique or not decision.index.is_unique:
         return None
