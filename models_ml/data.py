@@ -351,8 +351,10 @@ def _plan_sql(rows: dict[str, int]) -> str:
             "coalesce(inv.issue_date, first_billed.issue_date) as billed_date"]  # fmt: skip
     joins = [
         "left join inv on inv.invoice_no = m.invoice_no",
-        "left join (select milestone_id, min(issue_date) as issue_date from inv where milestone_id is not null "
-        "group by milestone_id) as first_billed on first_billed.milestone_id = m.milestone_id",
+        (
+            "left join (select milestone_id, min(issue_date) as issue_date from inv where milestone_id is not null "
+            "group by milestone_id) as first_billed on first_billed.milestone_id = m.milestone_id"
+        ),
     ]
     terms = []
     if "contracts" in has:
@@ -411,8 +413,10 @@ def _history_sql(rows: dict[str, int], fct_wanted: list[str], *, written_off_sta
         "k.invoice_no", "k.customer_id", "k.issue_date", "coalesce(k.due_date, k.issue_date) as due_date",
         "k._gross as amount",
         # settled once the cleared amount reaches the gross amount within the tolerance
-        "case when k.cleared_date is not null and coalesce(cast(k.cleared_amount as double), 0)"
-        f" >= k._gross * cast({1 - PAID_TOLERANCE!r} as double) then k.cleared_date end as paid_date",
+        (
+            "case when k.cleared_date is not null and coalesce(cast(k.cleared_amount as double), 0)"
+            f" >= k._gross * cast({1 - PAID_TOLERANCE!r} as double) then k.cleared_date end as paid_date"
+        ),
         "k._typ as invoice_type", "k.project_id", "k.contract_id", "k.milestone_id", "k.currency",
     ]  # fmt: skip
     joins = []
