@@ -302,7 +302,8 @@ def history_from_warehouse(warehouse: Path, observed_until: pd.Timestamp | None 
         }  # fmt: skip
         if "invoices" not in have:
             raise ValueError(f"{warehouse}: no raw.invoices table: run ingestion first")
-        rows = {t: con.execute(f"select count(*) from raw.{t}").fetchall()[0][0] for t in have if t in _HISTORY_TABLES}
+        # a table without rows adds no columns, as in history_from_tables
+        has = {t for t in have if t in _HISTORY_TABLES and con.execute(f"select count(*) from raw.{t}").fetchall()[0][0]}
         fct = {r[0] for r in con.execute(
             "select column_name from information_schema.columns where table_schema='marts' and table_name='fct_invoice'"
         ).fetchall()}  # fmt: skip
@@ -311,11 +312,11 @@ def history_from_warehouse(warehouse: Path, observed_until: pd.Timestamp | None 
         excluded = {r: int(n) for r, n in zip(_EXCLUSIONS, counts[:4], strict=True) if n}
         if counts[4]:
             excluded["due_date_missing_set_to_issue_date"] = int(counts[4])  # kept, with 0 days terms
-        h = _apply_fct_invoice_payments(_fetch(con, _history_sql(rows, fct_wanted, written_off_status=counts[5] > 0)))
+        h = _apply_fct_invoice_payments(_fetch(con, _history_sql(has, fct_wanted, written_off_status=counts[5] > 0)))
         for c in _OBJECT_COLUMNS:
             h[c] = text_objects(h[c])
 
-        plan = _fetch(con, _plan_sql(rows)) if rows.get("payment_milestones") else _empty_plan()
+        plan = _fetch(con, _plan_sql(has)) if "payment_milestones" in has else _empty_plan()
         load = _finish(h, plan, excluded, observed_until)
         if fct_wanted and pd.notna(paid_max := load.history["paid_date"].max()):
             load.observed_until = max(load.observed_until, pd.Timestamp(paid_max).normalize())
@@ -343,9 +344,9 @@ def _latest(name: str, where: str = "", *, lineage: bool = False) -> str:
     )
 
 
-def _plan_sql(rows: dict[str, int]) -> str:
-    """The query giving `milestone_plan`'s frame (its columns, rows and order) from the raw tables."""
-    has = {t for t, n in rows.items() if n}
+def _plan_sql(has: set[str]) -> str:
+    """The query giving `milestone_plan`'s frame (its columns, rows and order) from the raw tables
+    that have rows (`has`)."""
     cols = ["m.milestone_id", "cast(m.amount as double) as amount", "m.planned_date",
             # billed: the issue date of the invoice the milestone names, else of the first invoice naming it
             "coalesce(inv.issue_date, first_billed.issue_date) as billed_date"]  # fmt: skip
@@ -405,10 +406,9 @@ def _history_counts_sql() -> str:
     """
 
 
-def _history_sql(rows: dict[str, int], fct_wanted: list[str], *, written_off_status: bool) -> str:
+def _history_sql(has: set[str], fct_wanted: list[str], *, written_off_status: bool) -> str:
     """The query giving `history_from_tables`' frame (its columns, in its order) from the raw tables
-    (`rows`: the row count of each raw table present): a table without rows adds no columns."""
-    has = {t for t, n in rows.items() if n}
+    that have rows (`has`)."""
     cols = [
         "k.invoice_no", "k.customer_id", "k.issue_date", "coalesce(k.due_date, k.issue_date) as due_date",
         "k._gross as amount",

@@ -109,7 +109,6 @@ def test_history_from_a_warehouse_equals_the_frame_built_in_pandas(generated_sma
     import duckdb
 
     from huikuan.ingest import ingest_paths
-    from models_ml.features import text_objects
 
     land = generated_small / "landing"
     wh = tmp_path / "wh.duckdb"
@@ -144,7 +143,3 @@ def test_history_from_a_warehouse_equals_the_frame_built_in_pandas(generated_sma
     h = load.history.set_index("invoice_no")
     assert (h.loc[off, "written_off_date"] == load.observed_until).all()  # undated: off as of the data's end
     assert load.excluded["due_date_missing_set_to_issue_date"] == 2 and load.excluded["non_positive_amount"] == 1
-
-    s = text_objects(pd.Series(["a", None, "b", "a", float("nan")], dtype=object))
-    assert s.tolist() == ["a", None, "b", "a", None] and s.iloc[0] is s.iloc[3]
-    assert text_objects(pd.Series([7, 7])).tolist() == ["7", "7"]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models_ml.features import outcome_labels, point_in_time_features, validate_history
+from models_ml.features import outcome_labels, point_in_time_features, text_objects, validate_history
 
 
 def _perturb_future(h: pd.DataFrame, cut: pd.Timestamp, seed: int) -> pd.DataFrame:
@@ -154,3 +154,9 @@ def test_features_a_group_of_salespeople_at_a_time_equal_one_pass(synth_load):
     other = moved.loc[moved["salesperson_id"] != moved.loc[moved["project_id"] == p, "salesperson_id"].iloc[0]].index[0]
     moved.loc[other, "project_id"] = p
     assert _feature_chunks(moved, moved["issue_date"], chunk_rows=len(h) // 3) is None
+
+
+def test_text_objects_hold_one_string_per_distinct_value():
+    s = text_objects(pd.Series(["a", None, "b", "a", float("nan")], dtype=object))
+    assert s.tolist() == ["a", None, "b", "a", None] and s.iloc[0] is s.iloc[3]
+    assert text_objects(pd.Series([7, 7])).tolist() == ["7", "7"]
