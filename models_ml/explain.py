@@ -125,17 +125,19 @@ def explain(model: dict, features: pd.DataFrame, k: int = TOP_K) -> pd.DataFrame
     return pd.concat(parts, axis=1)
 
 
-def explain_open_invoices(model: dict, history: pd.DataFrame, as_of: pd.Timestamp, k: int = TOP_K) -> pd.DataFrame:
+def explain_open_invoices(
+    model: dict, history: pd.DataFrame, as_of: pd.Timestamp, k: int = TOP_K, *, features: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Top factors for the invoices open at `as_of`, with the features scoring uses (decided the day
-    after `as_of`, so everything dated up to `as_of` is known). One row per open invoice, keyed by
-    `invoice_no`."""
-    from models_ml.features import point_in_time_features, validate_history
-    from models_ml.forecast import open_invoices
+    after `as_of`, so everything dated up to `as_of` is known; `features`: those features, when
+    scoring already computed them). One row per open invoice, keyed by `invoice_no`."""
+    from models_ml.features import validate_history
+    from models_ml.forecast import open_invoice_features, open_invoices
 
     h = validate_history(history)
     a = pd.Timestamp(as_of).normalize()
     op = open_invoices(h, a)
-    feats = point_in_time_features(h, pd.Series(a + pd.Timedelta(days=1), index=op.index))
+    feats = open_invoice_features(h, a) if features is None else features.loc[op.index]
     out = explain(model, feats, k)
     out.insert(0, "invoice_no", op["invoice_no"].to_numpy())
     return out.reset_index(drop=True)

@@ -20,7 +20,7 @@ moment the fact became known (a payment on its paid date, an item turning overdu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -165,14 +165,23 @@ def _asof(
     `events` holds `key`, `t` and cumulative columns computed in event-time order, so the last
     event before a time carries the state known just before that time.
     """
-    left = pd.DataFrame({"_k": left_keys.to_numpy(), "_t": left_times.to_numpy(), "_i": np.arange(len(left_keys))})
-    left = left[left["_k"].notna()].sort_values("_t", kind="stable")
+    return _lookup(left_keys, left_times, _lookup_table(events, key, columns), columns)
+
+
+def _lookup_table(events: pd.DataFrame, key: str, columns: list[str]) -> pd.DataFrame:
+    """The right side of `_lookup`: `events`' key as text in `_k`, its time `t` and `columns`, keyed
+    rows only, in time order (prepared once, looked up at any number of decision dates)."""
     right = events[[key, "t", *columns]].rename(columns={key: "_k"})
     right = right[right["_k"].notna()].sort_values("t", kind="stable")
-    if len(left):
-        # merge_asof needs identical key dtypes; object keys are compared as strings
-        left["_k"] = left["_k"].astype(str)
-        right["_k"] = right["_k"].astype(str)
+    right["_k"] = right["_k"].astype(str)  # merge_asof needs identical key dtypes: keys compare as text
+    return right
+
+
+def _lookup(left_keys: pd.Series, left_times: pd.Series, right: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """`_asof` against a prepared `_lookup_table`."""
+    left = pd.DataFrame({"_k": left_keys.to_numpy(), "_t": left_times.to_numpy(), "_i": np.arange(len(left_keys))})
+    left = left[left["_k"].notna()].sort_values("_t", kind="stable")
+    left["_k"] = left["_k"].astype(str)
     merged = pd.merge_asof(
         left, right, left_on="_t", right_on="t", by="_k", allow_exact_matches=False, direction="backward"
     )
@@ -408,9 +417,7 @@ def point_in_time_features(
     `feature_set(history).columns`.
 
     A history longer than `chunk_rows` (default `FEATURE_CHUNK_ROWS`) is computed a group of
-    salespeople at a time: every feature reads the invoices of one customer, project or salesperson,
-    and a customer's invoices share its salesperson, so the figures are the same as in one pass
-    (when some project spans two groups, it is one pass).
+    salespeople at a time (`feature_groups`); the figures are the same as in one pass.
     """
     h = validate_history(history)
     if decision_dates is None:
@@ -423,19 +430,20 @@ def point_in_time_features(
     fs = feature_set(h)
     if holidays is None:
         issued, end = h["issue_date"].loc[decision.index], h["due_date"].loc[decision.index] + pd.Timedelta(days=60)
-        years = range(int(issued.dt.year.min()) - 1, int(end.dt.year.max()) + 2) if len(issued) else []
-        holidays = holiday_calendar(years)
-    chunks = _feature_chunks(h, decision, FEATURE_CHUNK_ROWS if chunk_rows is None else chunk_rows)
-    if chunks is None:
-        return _features(h, decision, fs, holidays, after_due_days)
+        holidays = holiday_calendar(_calendar_years(issued, end))
+    if not decision.index.is_unique:
+        chunk_rows = len(h)  # one pass: a label's rows cannot be told apart across groups
+    groups = feature_groups(h, fs=fs, holidays=holidays, after_due_days=after_due_days, chunk_rows=chunk_rows)
+    parts = []
+    for streams in groups:
+        in_group = decision.index.isin(streams.history.index)
+        if in_group.all():
+            return streams.features(decision)
+        if in_group.any():
+            parts.append((np.flatnonzero(in_group), streams.features(decision[in_group])))
     numeric = np.empty((len(decision), len(fs.numeric)))
     categorical = {c: np.empty(len(decision), dtype=object) for c in fs.categorical}
-    for group in chunks:
-        in_group = decision.index.isin(group)
-        if not in_group.any():
-            continue
-        f = _features(h.loc[group], decision[in_group], fs, holidays, after_due_days)
-        where = np.flatnonzero(in_group)  # f keeps decision's order within the group
+    for where, f in parts:  # f keeps decision's order within the group
         numeric[where] = f[list(fs.numeric)].to_numpy(dtype=float)
         for c in fs.categorical:
             categorical[c][where] = f[c].to_numpy()
@@ -448,11 +456,96 @@ def point_in_time_features(
 FEATURE_CHUNK_ROWS = 1_000_000
 
 
-def _feature_chunks(h: pd.DataFrame, decision: pd.Series, chunk_rows: int) -> list[pd.Index] | None:
+def _calendar_years(issued: pd.Series, end: pd.Series) -> range:
+    """Years of the holiday calendar the window features need (a year of margin either side)."""
+    return range(int(issued.dt.year.min()) - 1, int(end.dt.year.max()) + 2) if len(issued) else range(0)
+
+
+def history_holidays(h: pd.DataFrame) -> pd.DatetimeIndex:
+    """A holiday calendar covering every invoice's feature windows (the one `point_in_time_features`
+    builds for its decisions is a part of it, and gives the same figures)."""
+    return holiday_calendar(_calendar_years(h["issue_date"], h["due_date"] + pd.Timedelta(days=60)))
+
+
+class FeatureStreams:
+    """The event streams the features of one history read (payment records and open positions of
+    customers, salespeople and projects), built once on first use and looked up at any number of
+    decision dates: scoring the open items at many as-of dates pays for the streams once."""
+
+    def __init__(self, h: pd.DataFrame, fs: FeatureSet, holidays: pd.DatetimeIndex, after_due_days: int):
+        self.history, self.fs, self.holidays, self.after_due_days = h, fs, holidays, after_due_days
+        self.mix_columns = list(settled_invoice_mix(h.iloc[:0]).columns)
+        self._tables: dict[str, tuple[pd.DataFrame, list[str]]] | None = None
+
+    def features(self, decision: pd.Series) -> pd.DataFrame:
+        """Features at `decision` (indexed by labels of this history), as `point_in_time_features`."""
+        return _features(self, pd.to_datetime(decision).astype("datetime64[ns]"))
+
+    def lookup(self, stream: str, keys: pd.Series, t: pd.Series) -> pd.DataFrame:
+        """The stream's state for each key just before its time (`_asof`)."""
+        if self._tables is None:
+            self._tables = self._build()
+        right, columns = self._tables[stream]
+        return _lookup(keys, t, right, columns)
+
+    def _build(self) -> dict[str, tuple[pd.DataFrame, list[str]]]:
+        h, add = self.history, self.after_due_days
+        specs = {
+            "customer_settled": (
+                lambda: _settlement_stream(h, "customer_id", settled_invoice_mix(h)), "customer_id",
+                ["n", "mean_dtp", "median_dtp", "mean_late", "median_late", "late_share", "last_late",
+                 "trend_late", "std_late", "last_t", "median5_late", "ewm_late",
+                 *(f"mean_{c}" for c in self.mix_columns)],
+            ),
+            "customer_position": (
+                lambda: _position_stream(h, "customer_id", add), "customer_id",
+                ["open_amount", "n_issued", "n_overdue", "overdue_amount", "overdue_due_sum", "n_90plus",
+                 "n_disputes", "first_t"],
+            ),
+        }  # fmt: skip
+        if "salesperson_id" in h.columns:
+            specs["salesperson_settled"] = (
+                lambda: _settlement_stream(h, "salesperson_id"), "salesperson_id", ["n", "mean_late", "late_share"]
+            )
+        if "project_id" in h.columns:
+            specs["project_settled"] = (lambda: _settlement_stream(h, "project_id"), "project_id", ["n", "mean_late"])
+            specs["project_position"] = (lambda: _position_stream(h, "project_id", add), "project_id", ["n_issued"])
+            if "project_contract_value" in h.columns:
+                specs["project_billed"] = (lambda: _billed_stream(h), "project_id", ["billed"])
+        # each stream is reduced to its lookup table before the next is built
+        return {name: (_lookup_table(make(), key, columns), columns) for name, (make, key, columns) in specs.items()}
+
+
+def feature_groups(
+    h: pd.DataFrame,
+    *,
+    fs: FeatureSet | None = None,
+    holidays: pd.DatetimeIndex | None = None,
+    after_due_days: int = DEFAULT_AFTER_DUE_DAYS,
+    chunk_rows: int | None = None,
+) -> Iterator[FeatureStreams]:
+    """The feature streams of a validated history, one group of salespeople at a time.
+
+    Every feature reads the invoices of one customer, project or salesperson, and a customer's
+    invoices share its salesperson, so a decision's features from its group equal those from the
+    whole history. A history up to `chunk_rows` (default `FEATURE_CHUNK_ROWS`) rows, or one where
+    some project spans two groups, is one group. Groups are made one at a time: only one group's
+    rows and streams are held at once."""
+    fs = fs or feature_set(h)
+    holidays = history_holidays(h) if holidays is None else holidays
+    chunks = _feature_chunks(h, FEATURE_CHUNK_ROWS if chunk_rows is None else chunk_rows)
+    if chunks is None:
+        yield FeatureStreams(h, fs, holidays, after_due_days)
+        return
+    for group in chunks:
+        yield FeatureStreams(h.loc[group], fs, holidays, after_due_days)
+
+
+def _feature_chunks(h: pd.DataFrame, chunk_rows: int) -> list[pd.Index] | None:
     """Row labels of `h` in groups of whole salespeople (of whole customers when the history has no
-    salesperson column), about `chunk_rows` each; None when one pass is needed (short history, repeated labels, a project
-    whose invoices fall in two groups)."""
-    if len(h) <= chunk_rows or not h.index.is_unique or not decision.index.is_unique:
+    salesperson column), about `chunk_rows` each; None when one pass is needed (short history,
+    repeated labels, a project whose invoices fall in two groups)."""
+    if len(h) <= chunk_rows or not h.index.is_unique:
         return None
     key = h["salesperson_id"] if "salesperson_id" in h.columns else h["customer_id"]
     codes, _ = pd.factorize(key, use_na_sentinel=False)
@@ -474,10 +567,10 @@ def _feature_chunks(h: pd.DataFrame, decision: pd.Series, chunk_rows: int) -> li
     return [h.index[chunk_of_row == c] for c in range(chunk + 1)]
 
 
-def _features(
-    h: pd.DataFrame, decision: pd.Series, fs: FeatureSet, holidays: pd.DatetimeIndex, after_due_days: int
-) -> pd.DataFrame:
-    """`point_in_time_features` on a validated history holding every invoice the decisions' features read."""
+def _features(streams: FeatureStreams, decision: pd.Series) -> pd.DataFrame:
+    """`point_in_time_features` from the streams of a history holding every invoice the decisions'
+    features read."""
+    h, fs, holidays = streams.history, streams.fs, streams.holidays
     rows = h if decision.index.equals(h.index) else h.loc[decision.index]
     t = decision
     out = pd.DataFrame(index=decision.index)
@@ -498,16 +591,7 @@ def _features(
     out["days_to_year_end"] = (year_end - rows["due_date"]).dt.days.astype(float)
 
     # customer payment record: invoices settled strictly before the decision date
-    mix = settled_invoice_mix(h)
-    mix_means = [f"mean_{c}" for c in mix.columns]
-    cust = _asof(
-        rows["customer_id"],
-        t,
-        _settlement_stream(h, "customer_id", mix),
-        "customer_id",
-        ["n", "mean_dtp", "median_dtp", "mean_late", "median_late", "late_share", "last_late", "trend_late",
-         "std_late", "last_t", "median5_late", "ewm_late", *mix_means],
-    )  # fmt: skip
+    cust = streams.lookup("customer_settled", rows["customer_id"], t)
     out["cust_n_settled"] = cust["n"].fillna(0.0)
     out["cust_mean_days_to_pay"] = cust["mean_dtp"]
     out["cust_median_days_to_pay"] = cust["median_dtp"]
@@ -519,20 +603,13 @@ def _features(
     out["cust_std_days_late"] = cust["std_late"]
     out["cust_median5_days_late"] = cust["median5_late"]
     out["cust_ewm_days_late"] = cust["ewm_late"]
-    for c in mix.columns:
+    for c in streams.mix_columns:
         out[settled_mix_feature(c)] = cust[f"mean_{c}"]
     last_settled = pd.to_datetime(cust["last_t"])
     out["cust_days_since_last_settlement"] = (t - last_settled).dt.days.astype(float)
 
     # customer position just before the decision date
-    pos = _asof(
-        rows["customer_id"],
-        t,
-        _position_stream(h, "customer_id", after_due_days),
-        "customer_id",
-        ["open_amount", "n_issued", "n_overdue", "overdue_amount", "overdue_due_sum", "n_90plus", "n_disputes",
-         "first_t"],
-    )  # fmt: skip
+    pos = streams.lookup("customer_position", rows["customer_id"], t)
     open_amount = pos["open_amount"].fillna(0.0).clip(lower=0.0)
     out["cust_n_issued"] = pos["n_issued"].fillna(0.0)
     out["cust_open_amount_log"] = _log(open_amount)
@@ -555,24 +632,20 @@ def _features(
         out["customer_terms_days"] = pd.to_numeric(rows["customer_terms_days"], errors="coerce").astype(float)
 
     if "salesperson_id" in h.columns:
-        sp = _asof(
-            rows["salesperson_id"], t, _settlement_stream(h, "salesperson_id"), "salesperson_id",
-            ["n", "mean_late", "late_share"],
-        )  # fmt: skip
+        sp = streams.lookup("salesperson_settled", rows["salesperson_id"], t)
         out["sp_n_settled"] = sp["n"].fillna(0.0)
         out["sp_mean_days_late"] = sp["mean_late"]
         out["sp_late_share"] = sp["late_share"]
     if "project_id" in h.columns:
-        pr = _asof(rows["project_id"], t, _settlement_stream(h, "project_id"), "project_id", ["n", "mean_late"])
+        pr = streams.lookup("project_settled", rows["project_id"], t)
         out["proj_n_settled"] = pr["n"].fillna(0.0)
         out["proj_mean_days_late"] = pr["mean_late"]
-        pp = _asof(
-            rows["project_id"], t, _position_stream(h, "project_id", after_due_days), "project_id", ["n_issued"]
-        )
+        pp = streams.lookup("project_position", rows["project_id"], t)
         out["proj_n_issued"] = pp["n_issued"].fillna(0.0)
         if "project_contract_value" in h.columns:
             value = pd.to_numeric(rows["project_contract_value"], errors="coerce").astype(float)
-            billed = _billed_before(h, rows, t)
+            # amount invoiced on the project strictly before the decision date (this invoice excluded)
+            billed = streams.lookup("project_billed", rows["project_id"], t)["billed"].fillna(0.0)
             out["proj_contract_value_log"] = _log(value)
             out["proj_billed_share"] = billed / value.where(value > 0)
         if "project_start_date" in h.columns:
@@ -585,13 +658,13 @@ def _features(
     return out[fs.columns]
 
 
-def _billed_before(h: pd.DataFrame, rows: pd.DataFrame, t: pd.Series) -> pd.Series:
-    """Amount invoiced on the row's project strictly before the decision date (this invoice excluded)."""
+def _billed_stream(h: pd.DataFrame) -> pd.DataFrame:
+    """One event per invoice on a project at its issue date, with the project's amount billed so far."""
     hp = h[h["project_id"].notna()]
     ev = pd.DataFrame({"project_id": hp["project_id"].astype(str), "t": hp["issue_date"], "a": hp["amount"]})
     ev = ev.sort_values("t", kind="stable")
     ev["billed"] = ev.groupby("project_id", sort=False)["a"].cumsum()
-    return _asof(rows["project_id"], t, ev, "project_id", ["billed"])["billed"].fillna(0.0)
+    return ev
 
 
 def outcome_labels(

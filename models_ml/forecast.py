@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models_ml.features import default_holidays, point_in_time_features, validate_history
+from models_ml.features import default_holidays, feature_groups, point_in_time_features, validate_history
 from models_ml.models import PaymentModel, predict
 
 Z80 = 1.2816  # two-sided 80 % normal quantile
@@ -97,42 +97,68 @@ def open_invoices(history: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     return h[open_]
 
 
-def score_open_invoices(
-    model: PaymentModel, history: pd.DataFrame, as_of: pd.Timestamp, model_version: str = ""
-) -> pd.DataFrame:
-    """Predictions for the invoices open at `as_of`, features refreshed at that date, conditioned on
-    having stayed unpaid until then. Every row names the model version."""
+def open_invoice_features(history: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Features of the invoices open at `as_of` as scoring sees them: decided the day after, so
+    everything dated up to `as_of` is known. Computed once, they serve scoring and explanations."""
     h = validate_history(history)
     a = pd.Timestamp(as_of).normalize()
     op = open_invoices(h, a)
-    if not len(op):
-        return pd.DataFrame(
-            columns=["invoice_no", "p_default", "expected_pay_date", "model_version", "as_of"]
-        )
-    feats = point_in_time_features(h, pd.Series(a + pd.Timedelta(days=1), index=op.index))
-    pred = predict(model, feats)
+    return point_in_time_features(h, pd.Series(a + pd.Timedelta(days=1), index=op.index))
+
+
+SAMPLE_SLICE = 50_000  # items whose pay-date samples (items x N_SAMPLES matrices) are held at once
+Receipts = dict[str, tuple[np.ndarray, np.ndarray]]  # per frequency: expected amount, variance per period
+
+
+def _no_receipts(a: pd.Timestamp) -> Receipts:
+    return {freq: (np.zeros(len(period_edges(a, freq)) - 1), np.zeros(len(period_edges(a, freq)) - 1))
+            for freq in ("W", "M")}  # fmt: skip
+
+
+def _add_receipts(total: Receipts, pay_dates: np.ndarray, weights: np.ndarray, amounts: np.ndarray,
+                  a: pd.Timestamp) -> None:  # fmt: skip
+    """Bin one slice of items' samples into every frequency's periods and add them to `total`
+    (items are independent: expected amounts and variances add)."""
+    for freq, (expected, variance) in total.items():
+        e, v = _bin_samples(pay_dates, weights, amounts, period_edges(a, freq))
+        expected += e
+        variance += v
+
+
+def _scored_rows(
+    model: PaymentModel, op: pd.DataFrame, pred: pd.DataFrame, a: pd.Timestamp, model_version: str
+) -> tuple[pd.DataFrame, Receipts]:
+    """The scored frame of the open items `op` with predictions `pred`, and their expected receipts
+    per period. Pay dates are sampled a slice of items at a time (`SAMPLE_SLICE`)."""
     r = _residual_samples(model)
     age = (a - op["issue_date"]).dt.days.to_numpy(dtype=float)
-    days = pred["pred_days_to_pay"].to_numpy()[:, None] + r[None, :]  # days from issue, per sample
-    alive = days > age[:, None]
-    surv = alive.mean(axis=1)
-    pd_ = pred["p_default"].to_numpy()
-    surv_floor = np.maximum(surv, 1.0 / (2 * N_SAMPLES))
-    pd_cond = pd_ / (pd_ + (1 - pd_) * surv_floor)
-    # items already later than every sampled pay day: spread over the next four weeks
-    late_spread = age[:, None] + 1 + np.linspace(0, 27, N_SAMPLES)[None, :]
-    days = np.where(alive.any(axis=1)[:, None], days, late_spread)
-    alive = days > age[:, None]
-    w = alive / alive.sum(axis=1, keepdims=True)
+    central = pred["pred_days_to_pay"].to_numpy(dtype=float)
+    pd_ = pred["p_default"].to_numpy(dtype=float)
     issue = op["issue_date"].to_numpy().astype("datetime64[D]")
-    # a sample alive at `as_of` pays on a later day: whole days rounded up, never back onto as_of
-    pay_dates = next_business_day(issue[:, None] + np.ceil(days).astype("timedelta64[D]"))
-    median_days = np.nanmedian(np.where(alive, days, np.nan), axis=1)
+    amounts = op["amount"].to_numpy(dtype=float)
+    pd_cond = np.empty(len(op))
+    median_days = np.empty(len(op))
+    receipts = _no_receipts(a)
+    for s in range(0, len(op), SAMPLE_SLICE):
+        sl = slice(s, s + SAMPLE_SLICE)
+        days = central[sl, None] + r[None, :]  # days from issue, per sample
+        alive = days > age[sl, None]
+        surv_floor = np.maximum(alive.mean(axis=1), 1.0 / (2 * N_SAMPLES))
+        pd_cond[sl] = pd_[sl] / (pd_[sl] + (1 - pd_[sl]) * surv_floor)
+        # items already later than every sampled pay day: spread over the next four weeks
+        late_spread = age[sl, None] + 1 + np.linspace(0, 27, N_SAMPLES)[None, :]
+        days = np.where(alive.any(axis=1)[:, None], days, late_spread)
+        alive = days > age[sl, None]
+        w = alive / alive.sum(axis=1, keepdims=True)
+        # a sample alive at `as_of` pays on a later day: whole days rounded up, never back onto as_of
+        pay_dates = next_business_day(issue[sl, None] + np.ceil(days).astype("timedelta64[D]"))
+        median_days[sl] = np.nanmedian(np.where(alive, days, np.nan), axis=1)
+        _add_receipts(receipts, pay_dates, w * (1 - pd_cond[sl])[:, None], amounts[sl], a)
     out = pd.DataFrame(
         {
             "invoice_no": op["invoice_no"].to_numpy(),
             "customer_id": op["customer_id"].to_numpy(),
-            "open_amount": op["amount"].to_numpy(),
+            "open_amount": amounts,
             "issue_date": op["issue_date"].to_numpy(),
             "due_date": op["due_date"].to_numpy(),
             "age_days": age,
@@ -147,9 +173,59 @@ def score_open_invoices(
         },
         index=op.index,
     )
-    out.attrs["pay_dates"] = pay_dates
-    out.attrs["weights"] = w * (1 - pd_cond)[:, None]
+    return out, receipts
+
+
+def score_open_invoices(
+    model: PaymentModel,
+    history: pd.DataFrame,
+    as_of: pd.Timestamp,
+    model_version: str = "",
+    *,
+    features: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Predictions for the invoices open at `as_of`, features refreshed at that date, conditioned on
+    having stayed unpaid until then. Every row names the model version. `features`: the open items'
+    `open_invoice_features`, when already computed.
+
+    The frame's `attrs["receipts"]` holds the open items' expected receipts per period (weekly and
+    monthly expected amount and variance), which `cash_forecast` adds to the milestones'."""
+    h = validate_history(history)
+    a = pd.Timestamp(as_of).normalize()
+    op = open_invoices(h, a)
+    if not len(op):
+        out = pd.DataFrame(
+            columns=["invoice_no", "p_default", "expected_pay_date", "model_version", "as_of"]
+        )
+        out.attrs["receipts"] = _no_receipts(a)
+        return out
+    feats = open_invoice_features(h, a) if features is None else features.loc[op.index]
+    out, receipts = _scored_rows(model, op, predict(model, feats), a, model_version)
+    out.attrs["receipts"] = receipts
     return out
+
+
+def invoice_receipts(
+    history: pd.DataFrame, models_at: dict[pd.Timestamp, PaymentModel], *, chunk_rows: int | None = None
+) -> dict[pd.Timestamp, Receipts]:
+    """Expected receipts per period from the invoices open at each as-of date, each scored by its
+    model: what `score_open_invoices` puts in `attrs["receipts"]`, for many dates at once. The
+    feature streams are built once per group of salespeople (`feature_groups`) and looked up at
+    every date, not rebuilt per date."""
+    h = validate_history(history)
+    dates = {pd.Timestamp(a).normalize(): m for a, m in models_at.items()}
+    total = {a: _no_receipts(a) for a in dates}
+    for streams in feature_groups(h, chunk_rows=chunk_rows):
+        for a, model in dates.items():
+            op = open_invoices(streams.history, a)
+            if not len(op):
+                continue
+            feats = streams.features(pd.Series(a + pd.Timedelta(days=1), index=op.index))
+            _, receipts = _scored_rows(model, op, predict(model, feats), a, "")
+            for freq, (expected, variance) in receipts.items():
+                total[a][freq][0][:] += expected
+                total[a][freq][1][:] += variance
+    return total
 
 
 def known_plan(plan: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame | None:
@@ -213,19 +289,21 @@ def new_business_receipts(
     return mean, var
 
 
-def _milestone_samples(
-    model: PaymentModel, history: pd.DataFrame, plan: pd.DataFrame, as_of: pd.Timestamp
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pay-date samples, weights and amounts for milestones not yet billed at `as_of`."""
+def _milestone_receipts(
+    model: PaymentModel, history: pd.DataFrame, plan: pd.DataFrame | None, as_of: pd.Timestamp
+) -> Receipts:
+    """Expected receipts per period from milestones not yet billed at `as_of` (pay dates sampled a
+    slice of milestones at a time)."""
     a = pd.Timestamp(as_of).normalize()
+    receipts = _no_receipts(a)
     plan = known_plan(plan, a)
     if plan is None or not len(plan):
-        return np.empty((0, N_SAMPLES), "datetime64[D]"), np.empty((0, N_SAMPLES)), np.empty(0)
+        return receipts
     unbilled = plan[plan["billed_date"].isna() | (plan["billed_date"] > a)]
     unbilled = unbilled[unbilled["planned_date"] <= a + pd.DateOffset(months=MONTHS)]
     billed = plan[plan["billed_date"].notna() & (plan["billed_date"] <= a)]
     if not len(unbilled):
-        return np.empty((0, N_SAMPLES), "datetime64[D]"), np.empty((0, N_SAMPLES)), np.empty(0)
+        return receipts
     slip = (billed["billed_date"] - billed["planned_date"]).dt.days.to_numpy(dtype=float)
     if not len(slip):
         slip = np.array([0.0])
@@ -243,13 +321,20 @@ def _milestone_samples(
     cust_late = unbilled["customer_id"].map(cust_median).fillna(global_late).to_numpy(dtype=float)
     planned = unbilled["planned_date"].to_numpy().astype("datetime64[D]")
     overdue_days = (a - unbilled["planned_date"]).dt.days.to_numpy(dtype=float)
-    # billing slip conditional on not yet billed: only slips beyond how late it already is
-    bill_off = np.maximum(slip_s[None, :], overdue_days[:, None] + 1 + np.linspace(0, 27, N_SAMPLES)[None, :] * (slip_s[None, :] <= overdue_days[:, None]))
-    days = bill_off + terms[:, None] + cust_late[:, None] + resid_s[None, :]
-    pay_dates = planned[:, None] + np.round(days).astype("timedelta64[D]")
-    pay_dates = next_business_day(np.maximum(pay_dates, np.datetime64(a.date()) + np.timedelta64(1, "D")))
-    w = np.full(days.shape, (1 - model["default_rate"]) / N_SAMPLES)
-    return pay_dates, w, unbilled["amount"].to_numpy(dtype=float)
+    amounts = unbilled["amount"].to_numpy(dtype=float)
+    tomorrow = np.datetime64(a.date()) + np.timedelta64(1, "D")
+    spread = np.linspace(0, 27, N_SAMPLES)[None, :]
+    for s in range(0, len(unbilled), SAMPLE_SLICE):
+        sl = slice(s, s + SAMPLE_SLICE)
+        over = overdue_days[sl, None]
+        # billing slip conditional on not yet billed: only slips beyond how late it already is
+        bill_off = np.maximum(slip_s[None, :], over + 1 + spread * (slip_s[None, :] <= over))
+        days = bill_off + terms[sl, None] + cust_late[sl, None] + resid_s[None, :]
+        pay_dates = planned[sl, None] + np.round(days).astype("timedelta64[D]")
+        pay_dates = next_business_day(np.maximum(pay_dates, tomorrow))
+        w = np.full(days.shape, (1 - model["default_rate"]) / N_SAMPLES)
+        _add_receipts(receipts, pay_dates, w, amounts[sl], a)
+    return receipts
 
 
 def cash_forecast(
@@ -260,18 +345,32 @@ def cash_forecast(
     model_version: str = "",
     scored: pd.DataFrame | None = None,
 ) -> Forecast:
-    """Expected receipts for the 13 weeks and 12 months after `as_of`, with 80 % intervals."""
+    """Expected receipts for the 13 weeks and 12 months after `as_of`, with 80 % intervals.
+    `scored`: the open items `score_open_invoices` scored at `as_of`, when already done."""
     a = pd.Timestamp(as_of).normalize()
     scored = scored if scored is not None else score_open_invoices(model, history, a, model_version)
-    m_dates, m_w, m_amt = _milestone_samples(model, history, plan, a)
+    if "receipts" not in scored.attrs:
+        raise ValueError("cash_forecast: `scored` must be the frame score_open_invoices returned (it lacks "
+                         "attrs['receipts'], the open items' receipts per period)")
+    return _forecast(model, history, plan, a, scored.attrs["receipts"], model_version)
+
+
+def _forecast(
+    model: PaymentModel,
+    history: pd.DataFrame,
+    plan: pd.DataFrame | None,
+    a: pd.Timestamp,
+    from_invoices: Receipts,
+    model_version: str = "",
+) -> Forecast:
+    """The forecast tables from the open items' receipts, plus the unbilled milestones' and those of
+    contracts to come."""
+    from_milestones = _milestone_receipts(model, history, plan, a)
     tables = {}
     for freq in ("W", "M"):
         edges = period_edges(a, freq)
-        if len(scored):
-            e_i, v_i = _bin_samples(scored.attrs["pay_dates"], scored.attrs["weights"], scored["open_amount"].to_numpy(), edges)
-        else:
-            e_i = v_i = np.zeros(len(edges) - 1)
-        e_m, v_m = _bin_samples(m_dates, m_w, m_amt, edges)
+        e_i, v_i = from_invoices[freq]
+        e_m, v_m = from_milestones[freq]
         e_n, v_n = new_business_receipts(history, plan, a, freq)
         e_m, v_m = e_m + e_n, v_m + v_n  # milestones planned by then, and those of contracts to come
         expected = e_i + e_m
@@ -345,35 +444,42 @@ def forecast_backtest(
     observed_until: pd.Timestamp,
     *,
     step_days: int = 28,
+    chunk_rows: int | None = None,
 ) -> dict:
     """Weekly and monthly WAPE of the forecast and of the naive baselines over as-of dates.
 
     For each model origin T (a model trained on what was known at T), forecasts are made at as-of
     dates T, T + step, ... before the next origin, as long as the whole horizon is observed.
     Returns WAPE per method and frequency, the 80 % interval coverage per period, and the counts.
+    `chunk_rows`: `feature_groups`' group size (the figures do not depend on it).
     """
     h = validate_history(history)
     obs = pd.Timestamp(observed_until)
     origins = sorted(models_by_origin)
-    rows = {"W": [], "M": []}
+    models_at = {}  # as-of date -> the model of its origin, for dates with some horizon observed
     for i, origin in enumerate(origins):
         stop = origins[i + 1] if i + 1 < len(origins) else obs
         a = origin
         while a < stop:
-            fc = None  # one forecast per as-of date serves both frequencies
-            for freq in ("W", "M"):
-                edges = period_edges(a, freq)
-                if edges[-1] > obs:
-                    continue
-                fc = fc or cash_forecast(models_by_origin[origin], h, plan, a)
-                table = fc.weekly if freq == "W" else fc.monthly
-                actual = actual_receipts(h, edges)
-                naive = naive_forecasts(h, plan, a, freq)
-                rows[freq].append(
-                    {"as_of": a, "actual": actual, "model": table["expected"].to_numpy(),
-                     "lo": table["lo"].to_numpy(), "hi": table["hi"].to_numpy(), **naive}
-                )  # fmt: skip
+            if period_edges(a, "W")[-1] <= obs:  # the weekly horizon is the shorter one
+                models_at[a.normalize()] = models_by_origin[origin]
             a = a + pd.Timedelta(days=step_days)
+    # the open items at every as-of date, the feature streams built once (not once per date)
+    from_invoices = invoice_receipts(h, models_at, chunk_rows=chunk_rows)
+    rows = {"W": [], "M": []}
+    for a, model in models_at.items():
+        fc = _forecast(model, h, plan, a, from_invoices[a])  # one forecast per date serves both frequencies
+        for freq in ("W", "M"):
+            edges = period_edges(a, freq)
+            if edges[-1] > obs:
+                continue
+            table = fc.weekly if freq == "W" else fc.monthly
+            actual = actual_receipts(h, edges)
+            naive = naive_forecasts(h, plan, a, freq)
+            rows[freq].append(
+                {"as_of": a, "actual": actual, "model": table["expected"].to_numpy(),
+                 "lo": table["lo"].to_numpy(), "hi": table["hi"].to_numpy(), **naive}
+            )  # fmt: skip
     out: dict = {}
     for freq, label in (("W", "weekly"), ("M", "monthly")):
         r = rows[freq]

@@ -85,9 +85,12 @@ def train_and_register(
     return reg, promoted, why
 
 
-def score_and_forecast(load: HistoryLoad, models_dir: Path, as_of: pd.Timestamp | None = None) -> tuple[pd.DataFrame, Forecast]:
-    """Open-item predictions and the cash forecast from the promoted model, at `as_of` (default data end)."""
+def score_and_forecast(
+    load: HistoryLoad, models_dir: Path, as_of: pd.Timestamp | None = None, *, features: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, Forecast]:
+    """Open-item predictions and the cash forecast from the promoted model, at `as_of` (default data
+    end). `features`: the open items' `open_invoice_features`, when already computed."""
     model, meta = load_model(models_dir)
     a = pd.Timestamp(as_of or load.observed_until)
-    scored = score_open_invoices(model, load.history, a, meta["version"])
+    scored = score_open_invoices(model, load.history, a, meta["version"], features=features)
     return scored, cash_forecast(model, load.history, load.milestones, a, meta["version"], scored=scored)

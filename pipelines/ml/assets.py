@@ -73,6 +73,7 @@ def score(settings, log=print) -> dict:
     import duckdb
     import pandas as pd
 
+    from models_ml.forecast import open_invoice_features
     from models_ml.pipeline import score_and_forecast
     from models_ml.registry import current_version
     from pipelines.ml.tables import append_forecast_history, forecast_rows, replace_tables, with_explanations
@@ -80,9 +81,12 @@ def score(settings, log=print) -> dict:
     load = _history(settings)
     if current_version(settings.models_dir) is None:  # first run of an instance: train once
         log(f"no promoted model yet: {train(settings, load)['why']}")
-    scored, forecast = score_and_forecast(load, settings.models_dir, pd.Timestamp(settings.as_of))
+    as_of = pd.Timestamp(settings.as_of)
+    features = open_invoice_features(load.history, as_of)  # once, for the scores and their explanations
+    scored, forecast = score_and_forecast(load, settings.models_dir, as_of, features=features)
     version = current_version(settings.models_dir)
-    scored = with_explanations(scored, load.history, settings.models_dir, pd.Timestamp(settings.as_of))
+    scored = with_explanations(scored, load.history, settings.models_dir, as_of, features)
+    del features
     tables = {
         "invoice_predictions": scored,
         "cash_forecast": forecast_rows(forecast, version),

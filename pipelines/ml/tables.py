@@ -69,10 +69,12 @@ def forecast_rows(forecast, version: str) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def with_explanations(scored: pd.DataFrame, history: pd.DataFrame, models_dir, as_of: pd.Timestamp) -> pd.DataFrame:
+def with_explanations(scored: pd.DataFrame, history: pd.DataFrame, models_dir, as_of: pd.Timestamp,
+                      features: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
     """The scored open items with their top factors (models_ml.explain) from the model that scored
     them (the row's `model_version`): delay_factor_1..3 with `_days` (+ days late) and
-    risk_factor_1..3 with `_pp` (+ percentage points of P(default))."""
+    risk_factor_1..3 with `_pp` (+ percentage points of P(default)). `features`: the open items'
+    features scoring used, when at hand."""
     from models_ml.explain import TARGETS, TOP_K, explain_open_invoices
     from models_ml.registry import load_model
 
@@ -87,7 +89,7 @@ def with_explanations(scored: pd.DataFrame, history: pd.DataFrame, models_dir, a
     if len(versions) != 1:
         raise ValueError(f"scored rows name several model versions {list(versions)}: explain one at a time")
     model, _ = load_model(models_dir, str(versions[0]))
-    factors = explain_open_invoices(model, history, as_of)
+    factors = explain_open_invoices(model, history, as_of, features=features)
     return out.merge(factors, on="invoice_no", how="left", validate="one_to_one")
 
 

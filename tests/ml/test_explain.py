@@ -14,7 +14,7 @@ from models_ml.explain import (
     reference_values,
 )
 from models_ml.features import point_in_time_features
-from models_ml.forecast import open_invoices
+from models_ml.forecast import open_invoice_features, open_invoices
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +41,10 @@ def test_open_invoices_get_three_signed_factors_per_target(synth_load, synth_rep
         assert ((a1 >= a2) | a2.isna()).all() and ((a2 >= a3) | a3.isna()).all()
     # in the synthetic data the customer type drives the delay: it leads for many invoices
     assert ex["delay_factor_1"].value_counts().index[0] in {"customer_type", "amount_log"}
+    # daily scoring hands over the features it computed: the same explanations
+    feats = open_invoice_features(synth_load.history, synth_load.observed_until)
+    again = explain_open_invoices(model, synth_load.history, synth_load.observed_until, features=feats.iloc[::-1])
+    pd.testing.assert_frame_equal(again, ex)
 
 
 def test_contributions_add_the_prediction_gap_and_vanish_at_the_reference(scored):

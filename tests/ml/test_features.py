@@ -138,7 +138,7 @@ def test_features_a_group_of_salespeople_at_a_time_equal_one_pass(synth_load):
 
     h = validate_history(synth_load.history)
     assert h["salesperson_id"].nunique() >= 4
-    chunks = _feature_chunks(h, h["issue_date"], chunk_rows=len(h) // 3)
+    chunks = _feature_chunks(h, chunk_rows=len(h) // 3)
     assert chunks is not None and len(chunks) >= 3
     assert sorted(np.concatenate([c.to_numpy() for c in chunks]).tolist()) == h.index.tolist()
     one = point_in_time_features(h)
@@ -153,7 +153,7 @@ def test_features_a_group_of_salespeople_at_a_time_equal_one_pass(synth_load):
     p = moved["project_id"].dropna().iloc[0]
     other = moved.loc[moved["salesperson_id"] != moved.loc[moved["project_id"] == p, "salesperson_id"].iloc[0]].index[0]
     moved.loc[other, "project_id"] = p
-    assert _feature_chunks(moved, moved["issue_date"], chunk_rows=len(h) // 3) is None
+    assert _feature_chunks(moved, chunk_rows=len(h) // 3) is None
 
 
 def test_text_objects_hold_one_string_per_distinct_value():

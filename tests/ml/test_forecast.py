@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from models_ml import forecast
 from models_ml.forecast import (
     actual_receipts,
     cash_forecast,
+    invoice_receipts,
     known_plan,
     naive_forecasts,
     new_business_receipts,
@@ -45,6 +47,27 @@ def test_forecast_adds_up_and_names_the_model(synth_load, synth_report):
     unbilled = synth_load.milestones
     unbilled = unbilled[unbilled["billed_date"].isna() | (unbilled["billed_date"] > a)]
     assert fc.monthly["from_milestones"].sum() <= unbilled["amount"].sum() + 1e-6
+
+
+def test_receipts_of_many_dates_a_group_at_a_time_equal_scoring_each_date(synth_load, synth_report, monkeypatch):
+    """The forecast backtest scores the open items of every as-of date from feature streams built
+    once per group of salespeople, sampling pay dates a slice of items at a time: the receipts must
+    be those of scoring each date on its own in one pass."""
+    model = synth_report.backtest.model
+    h = synth_load.history
+    dates = [synth_load.observed_until - pd.Timedelta(days=d) for d in (300, 200, 120)]
+    one_pass = {a: score_open_invoices(model, h, a) for a in dates}
+    monkeypatch.setattr(forecast, "SAMPLE_SLICE", 7)
+    grouped = invoice_receipts(h, dict.fromkeys(dates, model), chunk_rows=len(h) // 3)
+    for a in dates:
+        assert len(one_pass[a]) > 7
+        for freq in ("W", "M"):
+            expected, variance = one_pass[a].attrs["receipts"][freq]
+            assert expected.sum() > 0
+            np.testing.assert_allclose(grouped[a][freq][0], expected, rtol=1e-9)
+            np.testing.assert_allclose(grouped[a][freq][1], variance, rtol=1e-9)
+        sliced = score_open_invoices(model, h, a)  # the frame too, sampled in slices of 7 items
+        pd.testing.assert_frame_equal(sliced, one_pass[a])
 
 
 def test_forecast_backtest_beats_due_date_schedule(synth_report):
