@@ -325,7 +325,7 @@ def history_from_warehouse(warehouse: Path, observed_until: pd.Timestamp | None 
         con.close()
 
 
-READ_MEMORY_LIMIT = "4GB"  # DuckDB's share while the history is read; measured on 10M invoices
+READ_MEMORY_LIMIT = "6GB"  # DuckDB's share while the history is read; measured on 10M invoices
 _HISTORY_TABLES = ("invoices", "customers", "projects", "salespeople", "payment_milestones", "invoice_events", "contracts")
 _EXCLUSIONS = ("credit_note", "cancelled", "non_positive_amount", "no_issue_date")
 

@@ -244,8 +244,22 @@ def known_plan(plan: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame |
 NEW_BUSINESS_ORIGINS = 26  # past weekly as-of dates averaged per period for receipts from new contracts
 
 
+def contract_signed_dates(history: pd.DataFrame, plan: pd.DataFrame | None) -> np.ndarray | None:
+    """Per history row, the signing date of its milestone's contract (NaT when not in the plan);
+    None without the plan's `signed_date` or the invoices' `milestone_id`."""
+    if plan is None or "signed_date" not in plan.columns or "milestone_id" not in history.columns:
+        return None
+    signed_by_ms = pd.to_datetime(plan.set_index(plan["milestone_id"].astype(str))["signed_date"])
+    signed_by_ms = signed_by_ms[~signed_by_ms.index.duplicated()]
+    return history["milestone_id"].astype(str).map(signed_by_ms).to_numpy().astype("datetime64[D]")
+
+
 def new_business_receipts(
-    history: pd.DataFrame, plan: pd.DataFrame | None, as_of: pd.Timestamp, freq: str
+    history: pd.DataFrame,
+    plan: pd.DataFrame | None,
+    as_of: pd.Timestamp,
+    freq: str,
+    signed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Expected receipts per period from contracts not yet signed at `as_of`, with their variance.
 
@@ -253,20 +267,19 @@ def new_business_receipts(
     after a' from invoices of contracts signed after a'. For each period the latest
     `NEW_BUSINESS_ORIGINS` dates a' whose k-th period had ended by `as_of` are averaged (the mean
     is the estimate, their spread the variance). Needs the plan's `signed_date` and the invoices'
-    `milestone_id`; zero without them (the plan then cannot be cut at `as_of` either).
+    `milestone_id`; zero without them (the plan then cannot be cut at `as_of` either). `signed`:
+    `contract_signed_dates(history, plan)`, when already computed (it serves every as-of date).
     """
     a = pd.Timestamp(as_of).normalize()
     n_per = len(period_edges(a, freq)) - 1
     zero = np.zeros(n_per)
-    if plan is None or "signed_date" not in plan.columns or "milestone_id" not in history.columns:
+    signed = contract_signed_dates(history, plan) if signed is None else signed
+    if signed is None:
         return zero, zero
-    signed_by_ms = pd.to_datetime(plan.set_index(plan["milestone_id"].astype(str))["signed_date"])
-    signed_by_ms = signed_by_ms[~signed_by_ms.index.duplicated()]
-    h = history[history["paid_date"].notna() & (history["paid_date"] <= a)]
-    signed = h["milestone_id"].astype(str).map(signed_by_ms).to_numpy().astype("datetime64[D]")
-    known = ~np.isnat(signed)
-    signed, paid = signed[known], h["paid_date"].to_numpy().astype("datetime64[D]")[known]
-    amt = h["amount"].to_numpy(dtype=float)[known]
+    paid = history["paid_date"].to_numpy().astype("datetime64[D]")
+    known = ~np.isnat(signed) & ~np.isnat(paid) & (paid <= np.datetime64(a.date()))
+    signed, paid = signed[known], paid[known]
+    amt = history["amount"].to_numpy(dtype=float)[known]
     first = np.datetime64(history["issue_date"].min().date())
     today = np.datetime64(a.date())
     taken = [[] for _ in range(n_per)]
@@ -362,16 +375,18 @@ def _forecast(
     a: pd.Timestamp,
     from_invoices: Receipts,
     model_version: str = "",
+    signed: np.ndarray | None = None,
 ) -> Forecast:
     """The forecast tables from the open items' receipts, plus the unbilled milestones' and those of
-    contracts to come."""
+    contracts to come (`signed`: `contract_signed_dates`, when already computed)."""
     from_milestones = _milestone_receipts(model, history, plan, a)
+    signed = contract_signed_dates(history, plan) if signed is None else signed
     tables = {}
     for freq in ("W", "M"):
         edges = period_edges(a, freq)
         e_i, v_i = from_invoices[freq]
         e_m, v_m = from_milestones[freq]
-        e_n, v_n = new_business_receipts(history, plan, a, freq)
+        e_n, v_n = new_business_receipts(history, plan, a, freq, signed)
         e_m, v_m = e_m + e_n, v_m + v_n  # milestones planned by then, and those of contracts to come
         expected = e_i + e_m
         # independent draws understate the spread (shared shocks, invoices not yet planned): the
@@ -466,9 +481,10 @@ def forecast_backtest(
             a = a + pd.Timedelta(days=step_days)
     # the open items at every as-of date, the feature streams built once (not once per date)
     from_invoices = invoice_receipts(h, models_at, chunk_rows=chunk_rows)
+    signed = contract_signed_dates(h, plan)
     rows = {"W": [], "M": []}
     for a, model in models_at.items():
-        fc = _forecast(model, h, plan, a, from_invoices[a])  # one forecast per date serves both frequencies
+        fc = _forecast(model, h, plan, a, from_invoices[a], signed=signed)  # one per date serves both frequencies
         for freq in ("W", "M"):
             edges = period_edges(a, freq)
             if edges[-1] > obs:
