@@ -70,14 +70,14 @@ def _bin_samples(pay_dates: np.ndarray, weights: np.ndarray, amounts: np.ndarray
     """
     e = edges.to_numpy().astype("datetime64[D]")
     k = np.searchsorted(e, pay_dates, side="left") - 1  # -1: on/before as-of, len(e)-1: after horizon
-    n_per = len(e) - 1
-    expected = np.zeros(n_per)
-    variance = np.zeros(n_per)
-    for p in range(n_per):
-        prob = np.where(k == p, weights, 0.0).sum(axis=1)
-        expected[p] = float((prob * amounts).sum())
-        variance[p] = float((amounts**2 * prob * (1 - prob)).sum())
-    return expected, variance
+    n_items, n_per = k.shape[0], len(e) - 1
+    inside = (k >= 0) & (k < n_per)
+    # probability of paying in each period, per item: the sample weights summed by (item, period)
+    cell = np.broadcast_to(np.arange(n_items)[:, None] * n_per, k.shape)[inside] + k[inside]
+    prob = np.bincount(cell, weights=np.asarray(weights, dtype=float)[inside], minlength=n_items * n_per)
+    prob = prob.reshape(n_items, n_per)
+    amounts = np.asarray(amounts, dtype=float)
+    return amounts @ prob, (amounts**2) @ (prob * (1 - prob))
 
 
 def _residual_samples(model: PaymentModel) -> np.ndarray:
