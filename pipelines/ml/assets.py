@@ -37,7 +37,7 @@ def train(settings, load=None) -> dict:
         replace_tables(con, {
             "backtests": backtest_rows(metrics, reg.version),
             "calibration": calibration_rows(metrics, reg.version),
-            "drift": drift_rows(features[~recent], features[recent], reg.version),
+            "drift": drift_rows(features, recent, reg.version),
         })
     return {"version": reg.version, "promoted": promoted, "why": why}
 

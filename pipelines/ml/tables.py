@@ -45,12 +45,16 @@ def psi(reference: pd.Series, current: pd.Series, bins: int = 10) -> float | Non
     return float(np.sum((c - r) * np.log(c / r)))
 
 
-def drift_rows(reference: pd.DataFrame, current: pd.DataFrame, version: str) -> pd.DataFrame:
-    """PSI per numeric feature between the training features and the latest invoices' features."""
+def drift_rows(features: pd.DataFrame, recent: pd.Series, version: str) -> pd.DataFrame:
+    """PSI per numeric feature between the invoices the model learned from and the `recent` ones
+    (a mask over the rows of `features`). A column at a time: the features of a large history are
+    not copied whole."""
     rows = []
-    for col in reference.columns:
-        if col in current.columns and pd.api.types.is_numeric_dtype(reference[col]):
-            value = psi(reference[col], current[col])
+    recent = np.asarray(recent, dtype=bool)
+    for col in features.columns:
+        if pd.api.types.is_numeric_dtype(features[col]):
+            values = features[col].to_numpy()
+            value = psi(pd.Series(values[~recent]), pd.Series(values[recent]))
             if value is not None:
                 rows.append({"model_version": version, "feature": col, "psi": round(value, 4),
                              "status": "shifted" if value > 0.25 else "watch" if value > 0.1 else "stable"})
