@@ -157,17 +157,6 @@ def validate_history(history: pd.DataFrame) -> pd.DataFrame:
     return h
 
 
-def _asof(
-    left_keys: pd.Series, left_times: pd.Series, events: pd.DataFrame, key: str, columns: list[str]
-) -> pd.DataFrame:
-    """For each left row, the last event of the same key strictly before its time (NaN if none).
-
-    `events` holds `key`, `t` and cumulative columns computed in event-time order, so the last
-    event before a time carries the state known just before that time.
-    """
-    return _lookup(left_keys, left_times, _lookup_table(events, key, columns), columns)
-
-
 def _lookup_table(events: pd.DataFrame, key: str, columns: list[str]) -> pd.DataFrame:
     """The right side of `_lookup`: `events`' key as text in `_k`, its time `t` and `columns`, keyed
     rows only, in time order (prepared once, looked up at any number of decision dates)."""
@@ -178,7 +167,11 @@ def _lookup_table(events: pd.DataFrame, key: str, columns: list[str]) -> pd.Data
 
 
 def _lookup(left_keys: pd.Series, left_times: pd.Series, right: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """`_asof` against a prepared `_lookup_table`."""
+    """For each left row, the last event of the same key strictly before its time (NaN if none).
+
+    `right` is a `_lookup_table` of events whose cumulative columns were computed in event-time
+    order, so the last event before a time carries the state known just before that time.
+    """
     left = pd.DataFrame({"_k": left_keys.to_numpy(), "_t": left_times.to_numpy(), "_i": np.arange(len(left_keys))})
     left = left[left["_k"].notna()].sort_values("_t", kind="stable")
     left["_k"] = left["_k"].astype(str)
@@ -482,7 +475,7 @@ class FeatureStreams:
         return _features(self, pd.to_datetime(decision).astype("datetime64[ns]"))
 
     def lookup(self, stream: str, keys: pd.Series, t: pd.Series) -> pd.DataFrame:
-        """The stream's state for each key just before its time (`_asof`)."""
+        """The stream's state for each key just before its time (`_lookup`)."""
         if self._tables is None:
             self._tables = self._build()
         right, columns = self._tables[stream]
