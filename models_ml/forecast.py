@@ -115,14 +115,18 @@ def _no_receipts(a: pd.Timestamp) -> Receipts:
             for freq in ("W", "M")}  # fmt: skip
 
 
-def _add_receipts(total: Receipts, pay_dates: np.ndarray, weights: np.ndarray, amounts: np.ndarray,
-                  a: pd.Timestamp) -> None:  # fmt: skip
-    """Bin one slice of items' samples into every frequency's periods and add them to `total`
-    (items are independent: expected amounts and variances add)."""
+def _add_receipts(total: Receipts, part: Receipts) -> None:
+    """Add `part`'s expected amounts and variances to `total`'s, period by period (items are
+    independent: both add)."""
     for freq, (expected, variance) in total.items():
-        e, v = _bin_samples(pay_dates, weights, amounts, period_edges(a, freq))
-        expected += e
-        variance += v
+        expected += part[freq][0]
+        variance += part[freq][1]
+
+
+def _add_samples(total: Receipts, pay_dates: np.ndarray, weights: np.ndarray, amounts: np.ndarray,
+                 a: pd.Timestamp) -> None:  # fmt: skip
+    """Bin one slice of items' sampled pay dates into every frequency's periods and add them to `total`."""
+    _add_receipts(total, {freq: _bin_samples(pay_dates, weights, amounts, period_edges(a, freq)) for freq in total})
 
 
 def _scored_rows(
@@ -153,7 +157,7 @@ def _scored_rows(
         # a sample alive at `as_of` pays on a later day: whole days rounded up, never back onto as_of
         pay_dates = next_business_day(issue[sl, None] + np.ceil(days).astype("timedelta64[D]"))
         median_days[sl] = np.nanmedian(np.where(alive, days, np.nan), axis=1)
-        _add_receipts(receipts, pay_dates, w * (1 - pd_cond[sl])[:, None], amounts[sl], a)
+        _add_samples(receipts, pay_dates, w * (1 - pd_cond[sl])[:, None], amounts[sl], a)
     out = pd.DataFrame(
         {
             "invoice_no": op["invoice_no"].to_numpy(),
@@ -221,10 +225,7 @@ def invoice_receipts(
             if not len(op):
                 continue
             feats = streams.features(pd.Series(a + pd.Timedelta(days=1), index=op.index))
-            _, receipts = _scored_rows(model, op, predict(model, feats), a, "")
-            for freq, (expected, variance) in receipts.items():
-                total[a][freq][0][:] += expected
-                total[a][freq][1][:] += variance
+            _add_receipts(total[a], _scored_rows(model, op, predict(model, feats), a, "")[1])
     return total
 
 
@@ -346,7 +347,7 @@ def _milestone_receipts(
         pay_dates = planned[sl, None] + np.round(days).astype("timedelta64[D]")
         pay_dates = next_business_day(np.maximum(pay_dates, tomorrow))
         w = np.full(days.shape, (1 - model["default_rate"]) / N_SAMPLES)
-        _add_receipts(receipts, pay_dates, w, amounts[sl], a)
+        _add_samples(receipts, pay_dates, w, amounts[sl], a)
     return receipts
 
 
