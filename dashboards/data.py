@@ -481,17 +481,21 @@ def worklist_totals(
     ).iloc[0].to_dict()
 
 
-def worklist_options(scope: Scope = EVERYTHING) -> dict[str, list]:
-    """Filter choices (stages, customers) within the scope."""
+def worklist_options(scope: Scope = EVERYTHING, search: str | None = None, limit: int | None = None) -> dict[str, list]:
+    """Filter choices within the scope: the stages, and the customers with open items (all, or those
+    matching `search` as in `customers`), the first `limit` by name."""
     extra, params = scope_filter(scope, "marts.collections_worklist")
     stages = query(
         f"select distinct dunning_stage from marts.collections_worklist where true{extra} order by 1", params
     )
-    customers = query(
-        f"""select distinct customer_id, customer_name from marts.collections_worklist where true{extra}
-            order by customer_name, customer_id""",
-        params,
-    )
+    match, match_params = _customer_match(search)
+    sql = f"""select distinct customer_id, customer_name from marts.collections_worklist where true{extra}{match}
+              order by customer_name, customer_id"""
+    params = [*params, *match_params]
+    if limit is not None:
+        sql += " limit ?"
+        params.append(int(limit))
+    customers = query(sql, params)
     return {
         "stages": [s for s in stages["dunning_stage"] if s is not None],
         "customers": list(customers.itertuples(index=False, name=None)),
@@ -564,15 +568,26 @@ def credit_summary(scope: Scope = EVERYTHING) -> pd.DataFrame:
     )
 
 
+PICKER_LIMIT = 500  # customers listed in a picker: 250,000 help nobody and cost a second per render
+
+
+def _customer_match(search: str | None) -> tuple[str, list]:
+    """` and ...` keeping customers whose name contains `search` or whose ID starts with it
+    (case-insensitive, wildcards taken literally), and its parameters; nothing when `search` is blank."""
+    if not search or not search.strip():
+        return "", []
+    term = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return (" and (customer_name ilike ? escape '\\' or customer_id ilike ? escape '\\')",
+            [f"%{term}%", f"{term}%"])
+
+
 def customers(scope: Scope = EVERYTHING, search: str | None = None, limit: int | None = None) -> pd.DataFrame:
     """Customers this user may see, for pickers: all, or those whose name contains `search` or
     whose ID starts with it (case-insensitive), the first `limit` by name."""
     extra, params = scope_filter(scope, "marts.dim_customer")
-    where = "true" + extra
-    if search and search.strip():
-        where += " and (customer_name ilike ? escape '\\' or customer_id ilike ? escape '\\')"
-        term = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params = [*params, f"%{term}%", f"{term}%"]
+    match, match_params = _customer_match(search)
+    where = "true" + extra + match
+    params = [*params, *match_params]
     sql = (f"select customer_id, customer_name, region, salesperson_id from marts.dim_customer "
            f"where {where} order by customer_name, customer_id")
     if limit is not None:

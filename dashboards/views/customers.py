@@ -13,10 +13,9 @@ lang, scope, ccy, user = ctx.lang, ctx.scope, ctx.currency, ctx.user
 require(ctx, {"marts.dim_customer": ("customer_id", "customer_name"),
               "marts.fct_invoice": ("invoice_no", "customer_id", "open_amount_rpt")})
 
-PICKER_LIMIT = 500  # a picker of 250,000 customers helps nobody and costs a second per render
 search = st.text_input(t("customer_search", lang), key="cust_search")
-listed = data.customers(scope, search=search, limit=PICKER_LIMIT + 1)
-names = dict(zip(listed["customer_id"][:PICKER_LIMIT], listed["customer_name"][:PICKER_LIMIT]))
+listed = data.customers(scope, search=search, limit=data.PICKER_LIMIT + 1)
+names = dict(zip(listed["customer_id"][:data.PICKER_LIMIT], listed["customer_name"][:data.PICKER_LIMIT]))
 # ?customer= opens a customer directly; one outside the user's scope is simply not there.
 wanted = st.query_params.get("customer")
 if wanted and wanted not in names:
@@ -28,8 +27,8 @@ choice = st.selectbox(
     index=([None, *names].index(wanted) if wanted in names else 0),
     format_func=lambda c: t("choose_customer", lang) if c is None else f"{names[c]} ({c})",
 )
-if len(listed) > PICKER_LIMIT:
-    st.caption(t("customers_first_n", lang, n=f"{PICKER_LIMIT:,}"))
+if len(listed) > data.PICKER_LIMIT:
+    st.caption(t("customers_first_n", lang, n=f"{data.PICKER_LIMIT:,}"))
 if wanted and wanted not in names:
     st.warning(t("customer_not_found", lang, customer=wanted))
 

@@ -263,3 +263,30 @@ def test_customer_picker_searches_within_the_scope(fixture_home):
     at.text_input(key="cust_search").set_value(name).run()
     assert not at.exception
     assert f"{name} ({cid})" in at.selectbox(key="cust_pick").options
+
+
+def test_worklist_customer_filter_searches_then_filters(fixture_home, monkeypatch):
+    with snapshot_con(fixture_home) as con:
+        c004 = con.execute("select count(*), sum(open_amount_rpt) from marts.collections_worklist "
+                           "where customer_id = 'C004'").fetchone()
+        listed = con.execute("select count(distinct customer_id) from marts.collections_worklist").fetchone()[0]
+    at = app_as("collector", "worklist")
+    at.run()
+    assert len(at.selectbox(key="wl_customer").options) == listed + 1  # "all" first
+    at.text_input(key="wl_customer_search").input("pacific").run()
+    assert at.selectbox(key="wl_customer").options[1:] == ["Pacific Installations Ltd (C004)"]
+    at.selectbox(key="wl_customer").set_value("C004").run()
+    assert not at.exception
+    assert set(at.dataframe[0].value[t("customer", "en")]) == {"Pacific Installations Ltd"}
+    assert metrics(at)[t("worklist_items", "en")] == f"{c004[0]:,}"
+    assert metrics(at)[t("worklist_open", "en")] == format_amount(c004[1], "en")
+    # The picker lists at most PICKER_LIMIT customers and says so.
+    monkeypatch.setattr(data, "PICKER_LIMIT", 2)
+    at = app_as("collector", "worklist")
+    at.run()
+    assert len(at.selectbox(key="wl_customer").options) == 3
+    assert t("customers_first_n", "en", n="2") in [c.value for c in at.caption]
+    # A sales user's search never lists another salesperson's customer.
+    s01 = data.Scope.for_role("sales", "S01")
+    assert data.worklist_options(s01, search="C004")["customers"] == []
+    assert {c for c, _ in data.worklist_options(s01)["customers"]} == {"C001", "C002"}
