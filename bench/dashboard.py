@@ -187,8 +187,7 @@ def run(invoices: int, workdir: Path, warehouse: str | None = None, ingested: st
         _render("aging", cfo)  # first AppTest run imports the dashboard modules
         cold, warm = {}, {}
         for page in PAGES:
-            data._cached_query.clear()
-            data._catalog.clear()
+            data.clear_caches()
             cold[page] = round(_render(page, cfo), 4)
             warm[page] = round(_render(page, cfo), 4)
     finally:

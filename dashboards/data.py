@@ -1,4 +1,4 @@
-"""Queries for the dashboard: one read-only connection per query on the current published snapshot.
+"""Queries for the dashboard, on the current published snapshot through one held read-only connection.
 
 Every function takes a `Scope`; a sales user's scope carries their salesperson_id and the filter is
 applied in the SQL itself (rows of other salespeople never leave DuckDB), so no page, widget or URL
@@ -7,6 +7,9 @@ parameter can show them. Pages call only these functions; there is no SQL in the
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -65,8 +68,70 @@ def query(sql: str, params: list | None = None) -> pd.DataFrame:
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=2000)
 def _cached_query(snapshot: str, sql: str, params: tuple) -> pd.DataFrame:
-    with duckdb.connect(snapshot, read_only=True) as con:
-        return con.execute(sql, list(params)).df()
+    with _cursor(snapshot) as cursor:
+        return cursor.execute(sql, list(params)).df()
+
+
+# One read-only connection to the current snapshot serves every session, one cursor per query: the
+# snapshot's metadata and the blocks a page reads are loaded once, not once per query. A newer
+# snapshot retires it; a retired connection closes when its last running query ends (closing it
+# closes its cursors). A publish prunes old snapshot files only, so a retired one can still be read.
+class _Held:
+    def __init__(self, snapshot: str):
+        self.con = duckdb.connect(snapshot, read_only=True)
+        try:
+            self.con.execute(f"set memory_limit = '{load_settings().dashboard_memory}'")
+        except BaseException:
+            self.con.close()
+            raise
+        self.running = 0
+        self.retired = False
+
+    def release(self) -> None:
+        """Called under _held_lock when a query ends or the connection is retired."""
+        if self.retired and self.running == 0:
+            self.con.close()
+
+
+_held_lock = threading.Lock()
+_held: dict[str, _Held] = {}
+
+
+@contextmanager
+def _cursor(snapshot: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    with _held_lock:
+        held = _held.get(snapshot)
+        if held is None:
+            _retire_held()
+            held = _held[snapshot] = _Held(snapshot)
+        held.running += 1
+        try:
+            cursor = held.con.cursor()
+        except BaseException:
+            held.running -= 1
+            raise
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+        with _held_lock:
+            held.running -= 1
+            held.release()
+
+
+def _retire_held() -> None:
+    for held in _held.values():
+        held.retired = True
+        held.release()
+    _held.clear()
+
+
+def clear_caches() -> None:
+    """Forget cached query results and retire the held snapshot connection (tests, benchmarks)."""
+    _cached_query.clear()
+    _catalog.clear()
+    with _held_lock:
+        _retire_held()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,8 +140,8 @@ def _cached_query(snapshot: str, sql: str, params: tuple) -> pd.DataFrame:
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def _catalog(snapshot: str) -> dict[str, frozenset[str]]:
-    with duckdb.connect(snapshot, read_only=True) as con:
-        rows = con.execute(
+    with _cursor(snapshot) as cursor:
+        rows = cursor.execute(
             "select table_schema || '.' || table_name, column_name from information_schema.columns"
         ).fetchall()
     cat: dict[str, set[str]] = {}

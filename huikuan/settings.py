@@ -34,6 +34,9 @@ class Settings:
     # 0: each run reconciles the whole bank history; N: only the lines booked in the last N days
     # (older results stand; ERP clearings from before the window are taken as they are)
     reconcile_days: int = 0
+    # DuckDB's memory for the dashboard's read-only connection to the published snapshot (its cache of
+    # the snapshot's blocks is bounded by it)
+    dashboard_memory: str = "4GB"
 
     @property
     def as_of(self) -> date:

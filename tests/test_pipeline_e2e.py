@@ -197,7 +197,7 @@ def test_aging_page_shows_the_warehouse_figures(instance):
     from tests.dashboard.conftest import app_as, write_users
 
     write_users(instance)
-    data._cached_query.clear()
+    data.clear_caches()
     with _published(instance) as con:
         total, overdue = con.execute(
             "select sum(open_amount_rpt), sum(open_amount_rpt) filter (where bucket_key <> 'not_due') "

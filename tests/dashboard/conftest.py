@@ -58,8 +58,7 @@ def fixture_home(tmp_path, monkeypatch):
     write_users(home)
     from dashboards import data
 
-    data._cached_query.clear()
-    data._catalog.clear()
+    data.clear_caches()
     return home
 
 
@@ -81,8 +80,7 @@ def rendered_bytes(at: AppTest) -> bytes:
 def clear_caches() -> None:
     from dashboards import data
 
-    data._cached_query.clear()
-    data._catalog.clear()
+    data.clear_caches()
 
 
 @pytest.fixture(scope="session")

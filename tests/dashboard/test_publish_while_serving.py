@@ -54,6 +54,41 @@ def test_pages_and_queries_keep_working_during_publishes(fixture_home):
     assert renders >= 4 and queries >= 20
 
 
+def test_held_connection_follows_publishes_under_concurrent_readers(fixture_home):
+    """Queries share one held connection: readers in several threads keep getting the same figures
+    while snapshots are published and pruned under them, and the connection moves to the newest."""
+    from huikuan.publish import current_snapshot
+
+    with snapshot_con(fixture_home) as con:
+        total = float(con.execute(
+            "select sum(open_amount_rpt) from marts.ar_aging where basis = 'due_date'").fetchone()[0])
+    clear_caches()
+    stop, published, errors, answers = threading.Event(), [], [], []
+
+    def reader(n: int) -> None:
+        try:
+            for i in range(60):  # a distinct comment per query so no answer comes from the result cache
+                sql = f"select sum(open_amount_rpt) as s from marts.ar_aging where basis = 'due_date' -- {n}.{i}"
+                answers.append(float(data.query(sql)["s"].iloc[0]))
+        except Exception as exc:  # noqa: BLE001 — any failed read fails the test
+            errors.append(exc)
+
+    thread = threading.Thread(target=_publisher, args=(fixture_home, stop, published, errors), daemon=True)
+    thread.start()
+    readers = [threading.Thread(target=reader, args=(n,)) for n in range(3)]
+    for r in readers:
+        r.start()
+    for r in readers:
+        r.join(timeout=120)
+    stop.set()
+    thread.join(timeout=60)
+    assert not errors, errors
+    assert len(published) >= 3, "the publisher did not get to publish repeatedly"
+    assert answers == [pytest.approx(total)] * 180
+    newest = current_snapshot(fixture_home / "published")
+    assert data.query("select current_database() as db -- after")["db"].iloc[0] == newest.stem
+
+
 def test_http_server_answers_during_publishes(real_instance, tmp_path):
     """A real `streamlit run` keeps answering while snapshots are swapped underneath it."""
     from tests.dashboard.test_browser import start_server, stop_server
