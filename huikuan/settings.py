@@ -8,6 +8,7 @@ All state (landing folder, warehouse, published snapshots, operational store, mo
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from pathlib import Path
@@ -104,6 +105,7 @@ class Settings:
 
 
 _ENV_PREFIX = "HUIKUAN_"
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
 def load_settings(home: str | os.PathLike | None = None) -> Settings:
@@ -133,6 +135,10 @@ def load_settings(home: str | os.PathLike | None = None) -> Settings:
         except ValueError:
             raise ValueError(f"as_of_date must be YYYY-MM-DD, not {values['as_of_date']!r}") from None
         values["as_of_date"] = str(values["as_of_date"])
+    if "dashboard_memory" in values:
+        values["dashboard_memory"] = str(values["dashboard_memory"]).strip()
+        if not _MEMORY_SIZE.fullmatch(values["dashboard_memory"]):
+            raise ValueError(f"dashboard_memory must be a size such as 4GB or 512MB, not {values['dashboard_memory']!r}")
     if values.get("dunning_mode", "dry_run") not in ("dry_run", "send", "off"):
         raise ValueError(f"dunning_mode must be dry_run, send or off, not {values['dunning_mode']!r}")
     return Settings(home=home_path, **values)
