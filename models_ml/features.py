@@ -427,22 +427,25 @@ def point_in_time_features(
     if not decision.index.is_unique:
         chunk_rows = len(h)  # one pass: a label's rows cannot be told apart across groups
     groups = feature_groups(h, fs=fs, holidays=holidays, after_due_days=after_due_days, chunk_rows=chunk_rows)
-    parts = []
+    # Each group's features go straight into one column-major matrix, which becomes the frame's
+    # block without a copy: at 10M invoices a list of the groups' frames, the matrix and a copy of
+    # it would be three times the features (4 GB each) at once.
+    numeric = np.empty((len(decision), len(fs.numeric)), order="F")
+    categorical = {c: np.empty(len(decision), dtype=object) for c in fs.categorical}
     for streams in groups:
         in_group = decision.index.isin(streams.history.index)
         if in_group.all():
             return streams.features(decision)
         if in_group.any():
-            parts.append((np.flatnonzero(in_group), streams.features(decision[in_group])))
-    numeric = np.empty((len(decision), len(fs.numeric)))
-    categorical = {c: np.empty(len(decision), dtype=object) for c in fs.categorical}
-    for where, f in parts:  # f keeps decision's order within the group
-        numeric[where] = f[list(fs.numeric)].to_numpy(dtype=float)
-        for c in fs.categorical:
-            categorical[c][where] = f[c].to_numpy()
-    out = pd.DataFrame(numeric, index=decision.index, columns=list(fs.numeric))
+            where = np.flatnonzero(in_group)
+            f = streams.features(decision[in_group])  # keeps decision's order within the group
+            numeric[where] = f[list(fs.numeric)].to_numpy(dtype=float)
+            for c in fs.categorical:
+                categorical[c][where] = f[c].to_numpy()
+            del f
+    out = pd.DataFrame(numeric, index=decision.index, columns=list(fs.numeric), copy=False)
     for c in fs.categorical:
-        out[c] = pd.Series(categorical[c], index=out.index, dtype=object)
+        out[c] = pd.Series(categorical[c], index=out.index, dtype=object, copy=False)
     return out
 
 
