@@ -17,10 +17,18 @@ import pandas as pd
 
 from models_ml.backtest import MODEL_NAME, BacktestResult, decision_dates, rolling_origin_backtest
 from models_ml.data import HistoryLoad
-from models_ml.features import feature_set, outcome_labels
+from models_ml.evaluate import evaluate
+from models_ml.features import DEFAULT_AFTER_DUE_DAYS, feature_set, outcome_labels
 from models_ml.forecast import Forecast, cash_forecast, forecast_backtest, score_open_invoices
 from models_ml.models import DEFAULT_CONFIG, TrainConfig, fit_payment_models
-from models_ml.registry import RegisteredModel, compare_on_backtest, load_model, promote_if_better, save_model
+from models_ml.registry import (
+    RegisteredModel,
+    compare_on_backtest,
+    current_training_cutoff,
+    load_model,
+    promote_if_better,
+    save_model,
+)
 
 
 @dataclass
@@ -73,15 +81,26 @@ def train_and_register(
         forecast_backtest=report.forecast,
     )
     last = bt.predictions[bt.predictions[f"{MODEL_NAME}:origin"] == bt.origins[-1]]
-    rows = last.index
-    frame = last[[f"{MODEL_NAME}:{c}" for c in ("days_late", "is_late", "is_default", "terms_days")]]
-    frame = frame.rename(columns=lambda c: c.split(":", 1)[1])
-    # the candidate is judged by what the backtest measured on these rows (its fold model, trained
-    # before them); the current model is scored on the same rows. If the current model was trained
-    # after these rows it has seen them, which only makes promotion harder, never easier.
-    candidate_metrics = next(m for m in bt.folds[-1]["metrics"] if m["model"] == MODEL_NAME) | {"model": reg.version}
+    candidate = last[[c for c in last.columns if c.startswith(f"{MODEL_NAME}:")]]
+    candidate = candidate.rename(columns=lambda c: c.split(":", 1)[1])
+    # Both models are judged on the last fold's rows that neither learned from: the candidate's
+    # fold model was trained before all of them, the current model before those whose outcome
+    # window was still open at its training cutoff. (Scored on rows it trained on, the current
+    # model would look better than it is, and no retrained model would ever replace it.)
+    cutoff = current_training_cutoff(models_dir)
+    rows = candidate.index
+    if cutoff is not None:
+        window_end = h.loc[rows, "due_date"] + pd.Timedelta(days=DEFAULT_AFTER_DUE_DAYS)
+        rows = rows[(window_end >= cutoff).to_numpy()]
+        if len(rows) == 0:
+            return reg, False, (f"kept the current model: no outcome on the last backtest fold became known "
+                                f"after its training cutoff {cutoff.date()}")
+    candidate_metrics = evaluate(candidate.loc[rows], MODEL_NAME) | {"model": reg.version}
+    frame = candidate.loc[rows, ["days_late", "is_late", "is_default", "terms_days"]]
     current_metrics = compare_on_backtest(models_dir, feats.loc[rows], frame)
     promoted, why = promote_if_better(models_dir, reg.version, candidate_metrics, current_metrics)
+    if current_metrics is not None:
+        why += f" (on the {len(rows):,} last-fold invoices neither model trained on)"
     return reg, promoted, why
 
 

@@ -189,6 +189,15 @@ def current_version(models_dir: Path) -> str | None:
     return json.loads(pointer.read_text(encoding="utf-8"))["version"]
 
 
+def current_training_cutoff(models_dir: Path) -> pd.Timestamp | None:
+    """The end of the current model's training window (the date its outcomes were known until)."""
+    version = current_version(models_dir)
+    if version is None:
+        return None
+    meta = json.loads((Path(models_dir) / FAMILY / version / "metadata.json").read_text(encoding="utf-8"))
+    return pd.Timestamp(meta["training_window"]["to"])
+
+
 def load_model(models_dir: Path, version: str | None = None) -> tuple[PaymentModel, dict]:
     """The model and its metadata (default: the promoted version). Refuses untrusted types."""
     version = version or current_version(models_dir)

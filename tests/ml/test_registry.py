@@ -82,3 +82,34 @@ def test_tampered_or_untrusted_files_are_refused(tmp_path, synth_report):
     (reg.path / "metadata.json").write_text(json.dumps(meta))
     with pytest.raises(ValueError, match="refuses"):
         load_model(tmp_path, reg.version)
+
+
+def test_retrained_model_is_compared_on_rows_neither_model_trained_on(tmp_path, synth_load, synth_report):
+    """The current model is scored only on last-fold invoices whose outcome came after its own
+    training cutoff: on rows it trained on it would look better than it is and never be replaced."""
+    from models_ml.backtest import MODEL_NAME
+    from models_ml.pipeline import train_and_register
+    from models_ml.registry import compare_on_backtest
+
+    h, obs, bt = synth_load.history, synth_load.observed_until, synth_report.backtest
+    first, promoted, why = train_and_register(synth_load, tmp_path, synth_report)
+    assert promoted and why == "first model"
+    # Retrained on the same data: every last-fold outcome was known to the current model.
+    _, promoted, why = train_and_register(synth_load, tmp_path, synth_report)
+    assert not promoted and "no outcome on the last backtest fold became known" in why
+    assert current_version(tmp_path) == first.version
+    # A current model trained 60 days earlier has not seen the invoices whose window closed since.
+    older_cutoff = obs - pd.Timedelta(days=60)
+    older = save_model(bt.model, tmp_path, training_window=(h["issue_date"].min(), older_cutoff))
+    (tmp_path / "payment" / "current.json").write_text(json.dumps({"version": older.version}))
+    last = bt.predictions[bt.predictions[f"{MODEL_NAME}:origin"] == bt.origins[-1]]
+    unseen = last.index[(h.loc[last.index, "due_date"] + pd.Timedelta(days=90) >= older_cutoff).to_numpy()]
+    assert 0 < len(unseen) < len(last)
+    frame = last.loc[unseen, [f"{MODEL_NAME}:{c}" for c in ("days_late", "is_late", "is_default", "terms_days")]]
+    expected = compare_on_backtest(tmp_path, bt.features.loc[unseen], frame.rename(columns=lambda c: c.split(":")[1]))
+    _, promoted, why = train_and_register(synth_load, tmp_path, synth_report)
+    # The current model here is the candidate's own last-fold model: the same figures on both sides
+    # show both were judged on the same rows, and an equal candidate is not promoted.
+    assert why == (f"mae_days {expected['mae_days']} not below current {expected['mae_days']} "
+                   f"(on the {len(unseen):,} last-fold invoices neither model trained on)")
+    assert not promoted and current_version(tmp_path) == older.version
