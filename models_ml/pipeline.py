@@ -86,7 +86,7 @@ def train_and_register(
     # Both models are judged on the last fold's rows that neither learned from: the candidate's
     # fold model was trained before all of them, the current model before those whose outcome
     # window was still open at its training cutoff. (Scored on rows it trained on, the current
-    # model would look better than it is, and no retrained model would ever replace it.)
+    # model would look better than it is, and a retrained model would seldom replace it.)
     cutoff = current_training_cutoff(models_dir)
     rows = candidate.index
     if cutoff is not None:
