@@ -194,8 +194,11 @@ def current_training_cutoff(models_dir: Path) -> pd.Timestamp | None:
     version = current_version(models_dir)
     if version is None:
         return None
-    meta = json.loads((Path(models_dir) / FAMILY / version / "metadata.json").read_text(encoding="utf-8"))
-    return pd.Timestamp(meta["training_window"]["to"])
+    return pd.Timestamp(_metadata(Path(models_dir) / FAMILY / version)["training_window"]["to"])
+
+
+def _metadata(path: Path) -> dict:
+    return json.loads((path / "metadata.json").read_text(encoding="utf-8"))
 
 
 def load_model(models_dir: Path, version: str | None = None) -> tuple[PaymentModel, dict]:
@@ -205,7 +208,7 @@ def load_model(models_dir: Path, version: str | None = None) -> tuple[PaymentMod
         raise FileNotFoundError(f"{models_dir}: no promoted {FAMILY} model yet (train and promote one first)")
     path = Path(models_dir) / FAMILY / version
     blob = (path / "model.skops").read_bytes()
-    meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+    meta = _metadata(path)
     if hashlib.sha256(blob).hexdigest() != meta["sha256"]:
         raise ValueError(f"{path / 'model.skops'}: content does not match its recorded sha256")
     untrusted = sio.get_untrusted_types(data=blob)
