@@ -18,7 +18,7 @@ import pandas as pd
 from models_ml.backtest import MODEL_NAME, BacktestResult, decision_dates, rolling_origin_backtest
 from models_ml.data import HistoryLoad
 from models_ml.evaluate import evaluate
-from models_ml.features import DEFAULT_AFTER_DUE_DAYS, feature_set, outcome_labels
+from models_ml.features import feature_set, outcome_labels
 from models_ml.forecast import Forecast, cash_forecast, forecast_backtest, score_open_invoices
 from models_ml.models import DEFAULT_CONFIG, TrainConfig, fit_payment_models
 from models_ml.registry import (
@@ -90,8 +90,7 @@ def train_and_register(
     cutoff = current_training_cutoff(models_dir)
     rows = candidate.index
     if cutoff is not None:
-        window_end = h.loc[rows, "due_date"] + pd.Timedelta(days=DEFAULT_AFTER_DUE_DAYS)
-        rows = rows[(window_end >= cutoff).to_numpy()]
+        rows = rows[~outcome_labels(h.loc[rows], cutoff)["window_closed"].to_numpy(dtype=bool)]
         if len(rows) == 0:
             return reg, False, (f"kept the current model: no outcome on the last backtest fold became known "
                                 f"after its training cutoff {cutoff.date()}")
